@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what igpg needs on a fresh Debian 12 machine with Node 20: Debian packages (as root), then npm packages.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(
+  dataset-fashion-mnist   # Fashion-MNIST idx files under /usr/share/datasets/fashion-mnist
+  chromium                # headless browser for the dashboard test and figure rendering
+  libopenblas-dev         # optional native matmul for the wasm backend
+  jupyter-client python3-nbconvert python3-nbclient jupyter-notebook python3-ipykernel jupyter-nbconvert
+)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "setup: missing Debian packages (run as root to install): ${missing[*]}" >&2
+  fi
+fi
+
+echo "setup: npm ci"
+npm ci --no-audit --no-fund
