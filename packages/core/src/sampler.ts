@@ -1,0 +1,94 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { validate } from './util/config';
+import type { Rng } from './rng';
+
+/** How the next code is drawn from the prior's logits. Kept apart from the prior (the prior returns logits only). */
+export interface SamplerOptions {
+  /** Softmax temperature; 0 means greedy (argmax). */
+  temperature?: number;
+  /** Keep only the k most likely codes (0 = off). top-k 1 is greedy. */
+  topK?: number;
+  /** Nucleus sampling: keep the smallest set of codes whose probability reaches p (1 = off). */
+  topP?: number;
+}
+
+export const samplerOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    temperature: { type: 'number', minimum: 0, default: 1 },
+    topK: { type: 'integer', minimum: 0, default: 0 },
+    topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+  },
+};
+
+/** Validate sampler options (unknown keys rejected) and fill defaults. */
+export function samplerOptions(opts: SamplerOptions = {}): Required<SamplerOptions> {
+  return validate<Required<SamplerOptions>>(samplerOptionsSchema, opts, 'sampler options');
+}
+
+/**
+ * Draw one code per row from logits (B, V) laid out row-major in a Float32Array.
+ * Works on plain arrays: V is a codebook size (hundreds), so the per-token cost is a few microseconds.
+ * @example const codes = sampleLogits(await logits.data(), 2, 256, { topK: 10 }, createRng(1));
+ */
+export function sampleLogits(logits: Float32Array, batch: number, vocab: number, opts: Required<SamplerOptions>, rng: Rng): Int32Array {
+  if (logits.length !== batch * vocab) throw new Error(`sampleLogits: got ${logits.length} logits, expected batch ${batch} x vocab ${vocab}`);
+  const out = new Int32Array(batch);
+  const idx = new Int32Array(vocab);
+  const p = new Float64Array(vocab);
+  for (let b = 0; b < batch; b++) {
+    const row = logits.subarray(b * vocab, (b + 1) * vocab);
+    if (opts.temperature === 0 || opts.topK === 1) {
+      out[b] = argmax(row);
+      continue;
+    }
+    // Softmax at temperature, numerically stable.
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++) if (row[v] > max) max = row[v];
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += p[v] = Math.exp((row[v] - max) / opts.temperature);
+    for (let v = 0; v < vocab; v++) p[v] /= sum;
+    let kept = vocab;
+    for (let v = 0; v < vocab; v++) idx[v] = v;
+    if ((opts.topK > 0 && opts.topK < vocab) || opts.topP < 1) {
+      // Sort codes by probability, most likely first (ties by index, so results do not depend on sort stability).
+      const order = Array.from(idx).sort((a, c) => p[c] - p[a] || a - c);
+      kept = opts.topK > 0 ? Math.min(opts.topK, vocab) : vocab;
+      if (opts.topP < 1) {
+        let cum = 0;
+        for (let i = 0; i < kept; i++) {
+          cum += p[order[i]];
+          if (cum >= opts.topP) { kept = i + 1; break; }
+        }
+      }
+      for (let i = 0; i < kept; i++) idx[i] = order[i];
+    }
+    let total = 0;
+    for (let i = 0; i < kept; i++) total += p[idx[i]];
+    let u = rng.next() * total;
+    let pick = idx[kept - 1];
+    for (let i = 0; i < kept; i++) {
+      u -= p[idx[i]];
+      if (u < 0) { pick = idx[i]; break; }
+    }
+    out[b] = pick;
+  }
+  return out;
+}
+
+/** Index of the largest value (first one on ties). */
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+  return best;
+}
+
+/**
+ * Tensor front end of `sampleLogits`: logits (B, V) -> codes (B,). Does not dispose `logits`.
+ * @example const codes = await sample(logits, { temperature: 0.8, topP: 0.9 }, createRng(0));
+ */
+export function sample(logits: tf.Tensor2D, opts: SamplerOptions, rng: Rng): Int32Array {
+  const [batch, vocab] = logits.shape;
+  return sampleLogits(logits.dataSync() as Float32Array, batch, vocab, samplerOptions(opts), rng);
+}
