@@ -1,0 +1,98 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MetricsRow } from '../types';
+
+/** What changed in one run since the last poll: new rows, or a reset (the file was truncated or replaced). */
+export type RunChange = { run: string; kind: 'append' | 'reset'; rows: MetricsRow[] };
+
+interface Tail { file: string; offset: number; partial: string; ino: number; rows: MetricsRow[] }
+
+/**
+ * Find metrics files: a `.jsonl` path is one run; a directory holds runs as `<dir>/<run>/*.jsonl` or `<dir>/*.jsonl`.
+ * Run names are file paths relative to their root without the extension, e.g. "vqvae/metrics".
+ */
+export function discoverRuns(roots: string[]): Map<string, string> {
+  const runs = new Map<string, string>();
+  for (const root of roots) {
+    if (!fs.existsSync(root)) continue; // a runs directory may not exist yet when training has not started
+    if (fs.statSync(root).isFile()) { runs.set(path.basename(root).replace(/\.jsonl$/, ''), root); continue; }
+    const walk = (dir: string, depth: number) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isFile() && e.name.endsWith('.jsonl')) runs.set(path.relative(root, p).replace(/\.jsonl$/, '').split(path.sep).join('/'), p);
+        else if (e.isDirectory() && depth < 2 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p, depth + 1);
+      }
+    };
+    walk(root, 0);
+  }
+  return runs;
+}
+
+/**
+ * Incremental reader of metrics JSONL files. `poll()` reads only the bytes appended since the last call; a torn last
+ * line (a writer mid-append) is kept until its newline arrives; a file that shrank or was replaced is re-read whole.
+ * Unparseable complete lines are skipped and reported through `onBadLine`.
+ */
+export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number; onBadLine?: (file: string, line: string) => void } = {}) {
+  const maxRows = opts.maxRowsPerRun ?? 20_000;
+  const tails = new Map<string, Tail>();
+
+  function readNew(t: Tail): MetricsRow[] {
+    const st = fs.statSync(t.file);
+    if (st.size === t.offset) return [];
+    const fd = fs.openSync(t.file, 'r');
+    try {
+      const buf = Buffer.alloc(st.size - t.offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, t.offset);
+      t.offset += n;
+      const text = t.partial + buf.subarray(0, n).toString('utf8');
+      const lines = text.split('\n');
+      t.partial = lines.pop() ?? ''; // no newline yet: maybe torn, wait for the rest
+      const rows: MetricsRow[] = [];
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        try {
+          const v = JSON.parse(line);
+          if (v && typeof v === 'object' && !Array.isArray(v)) rows.push(v);
+          else opts.onBadLine?.(t.file, line);
+        } catch {
+          opts.onBadLine?.(t.file, line);
+        }
+      }
+      return rows;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  function keep(t: Tail, rows: MetricsRow[]) {
+    t.rows.push(...rows);
+    if (t.rows.length > maxRows) t.rows.splice(0, t.rows.length - maxRows);
+  }
+
+  return {
+    /** Read what changed since the last poll, across all runs (new runs arrive as resets). */
+    poll(): RunChange[] {
+      const changes: RunChange[] = [];
+      for (const [run, file] of discoverRuns(roots)) {
+        let st: fs.Stats;
+        try { st = fs.statSync(file); } catch { continue; } // removed between discovery and stat
+        let t = tails.get(run);
+        if (!t || st.ino !== t.ino || st.size < t.offset) {
+          t = { file, offset: 0, partial: '', ino: st.ino, rows: [] };
+          tails.set(run, t);
+          keep(t, readNew(t));
+          changes.push({ run, kind: 'reset', rows: t.rows.slice() });
+          continue;
+        }
+        const rows = readNew(t);
+        if (rows.length) { keep(t, rows); changes.push({ run, kind: 'append', rows }); }
+      }
+      return changes;
+    },
+    /** All rows read so far, per run. */
+    snapshot(): Record<string, MetricsRow[]> {
+      return Object.fromEntries([...tails].map(([run, t]) => [run, t.rows]));
+    },
+  };
+}

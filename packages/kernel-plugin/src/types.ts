@@ -1,0 +1,48 @@
+/**
+ * Plain data types the figure builders accept. They mirror what the pipeline writes (metrics JSONL rows,
+ * code counts, token grids, weight arrays) without depending on core's classes, so any producer can feed them.
+ */
+
+/** A Plotly figure as plain JSON: `Plotly.newPlot(div, fig.data, fig.layout, fig.config)`. */
+export interface Figure {
+  data: Array<Record<string, unknown>>;
+  layout: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+/** One row of a metrics JSONL file (`metricsLog(file).append(row)` in @igpg/core). */
+export type MetricsRow = Record<string, unknown> & { step?: number; time?: number };
+
+/** Where a chunk of a flattened network sits (same fields as core's tokenizer positions). */
+export interface ChunkPosition {
+  layer: number;   // 0 = input side
+  layers: number;  // total layers of the network
+  role: string;    // ParamRole of the tensor the chunk starts in
+  tensor: string;  // parameter name, e.g. "features.0.weight"
+  offset: number;  // offset of the chunk's first value inside that tensor
+  chunk: number;   // chunk index in the whole flattened network
+}
+
+/** The codes of one chunk (a chunk may map to several codes) and where the chunk sits. */
+export interface TokenChunk {
+  position: ChunkPosition;
+  codes: number[];
+}
+
+/** Codebook usage: total counts per code, optionally split per layer (layers x codes). */
+export interface CodebookUsage {
+  counts: number[];
+  perLayer?: number[][];
+  layerNames?: string[];
+}
+
+/** A weight tensor's values with its description (ParamInfo fields, values flattened). */
+export interface WeightArray {
+  name: string;
+  layer: number;
+  role?: string;
+  values: ArrayLike<number>;
+}
+
+/** One row of an evaluation table, e.g. { dataset: 'mnist', pretrained: 0.97, generated: 0.95 }. */
+export type EvalRow = Record<string, string | number | boolean | null | undefined>;
