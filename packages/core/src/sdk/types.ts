@@ -12,6 +12,12 @@ export interface ParamInfo {
   role: ParamRole;
   shape: number[];   // tfjs layout (see the architectures README for the PyTorch/Keras mapping)
   layer: number;
+  /**
+   * Only on a dense kernel fed by a flattened feature map: that map's NHWC shape [h, w, c].
+   * Its rows are in tfjs (h, w, c) flatten order; PyTorch flattens (c, h, w), so exporting
+   * with layout 'torch' permutes the rows too.
+   */
+  flattenedFrom?: number[];
 }
 
 /** A network built by an architecture plugin: ordered trainable parameters plus a forward pass. */

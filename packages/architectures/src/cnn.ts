@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { countParams, defineArchitecture, type ArchitecturePlugin } from '@igpg/core';
+import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
+
+/**
+ * Schürholt et al.'s model-zoo CNNs: three conv layers (valid padding, each followed by optional
+ * max-pooling and the activation) -> flatten -> FC(hidden) -> FC(classes).
+ * PyTorch names: conv1, conv2, conv3, fc1, fc2 (see the README for the matching nn.Module).
+ */
+export interface ZooCnnSpec {
+  inputShape: number[]; // [h, w, c]
+  classes: number;
+  channels: number[];   // output channels of conv1..conv3
+  kernels: number[];    // square kernel sizes
+  pools: number[];      // max-pool window (= stride) after each conv; 1 = none
+  hidden: number;       // units of fc1
+  activation: Activation;
+}
+
+function schema(defaults: Omit<ZooCnnSpec, 'inputShape' | 'classes'>): object {
+  const triple = (def: number[], min: number) => ({ type: 'array', items: { type: 'integer', minimum: min }, minItems: 3, maxItems: 3, default: def });
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['inputShape', 'classes'],
+    properties: {
+      inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3, description: '[height, width, channels]' },
+      classes: { type: 'integer', minimum: 2 },
+      channels: triple(defaults.channels, 1),
+      kernels: triple(defaults.kernels, 1),
+      pools: triple(defaults.pools, 1),
+      hidden: { type: 'integer', minimum: 1, default: defaults.hidden },
+      activation: { enum: [...ACTIVATIONS], default: defaults.activation },
+    },
+  };
+}
+
+/** Spatial size after each conv + pool stage: [[h, w] after conv1/pool1, ...]. */
+function stageSizes(spec: ZooCnnSpec): [number, number][] {
+  let [h, w] = spec.inputShape;
+  return spec.kernels.map((k, i) => {
+    const p = spec.pools[i];
+    const [ch, cw] = [h - k + 1, w - k + 1];
+    if (ch < 1 || cw < 1) throw new Error(`conv${i + 1}: a ${k}x${k} kernel does not fit a ${h}x${w} map; use smaller kernels or larger inputs`);
+    [h, w] = [Math.floor(ch / p), Math.floor(cw / p)];
+    if (h < 1 || w < 1) throw new Error(`pool${i + 1}: a ${p}x${p} pool does not fit a ${ch}x${cw} map; use pools of 1`);
+    return [h, w];
+  });
+}
+
+function plan(spec: ZooCnnSpec): Planned[] {
+  const sizes = stageSizes(spec);
+  const out: Planned[] = [];
+  let cin = spec.inputShape[2];
+  spec.channels.forEach((c, i) => {
+    out.push(...weightAndBias(`conv${i + 1}`, [spec.kernels[i], spec.kernels[i], cin, c], i));
+    cin = c;
+  });
+  const [h, w] = sizes[2];
+  out.push(...weightAndBias('fc1', [h * w * cin, spec.hidden], 3, { flattenedFrom: [h, w, cin] }));
+  out.push(...weightAndBias('fc2', [spec.hidden, spec.classes], 4));
+  return out;
+}
+
+/** Make a zoo-CNN architecture plugin with the given name and defaults. */
+export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | 'classes'>, label: string): ArchitecturePlugin<ZooCnnSpec> {
+  return defineArchitecture<ZooCnnSpec>({
+    name,
+    schema: schema(defaults),
+    describe: (spec) => describePlan(plan(spec)),
+    summary(spec) {
+      const n = countParams(describePlan(plan(spec)));
+      return `a 3-layer CNN (${label}) with ${listWords(spec.channels)} channels and a ${spec.hidden}-unit hidden layer, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)} with ${spec.classes} classes`;
+    },
+    build(spec, seed) {
+      const act = spec.activation;
+      return buildNetwork(name, spec, plan(spec), seed, (p, x) => {
+        let h = x as tf.Tensor4D; // (N, H, W, C)
+        for (let i = 0; i < 3; i++) {
+          const [w, b, pool] = [p[`conv${i + 1}.weight`], p[`conv${i + 1}.bias`], spec.pools[i]];
+          if (act === 'gelu') {
+            h = conv(h, w, b, { act }); // (N, H-k+1, W-k+1, c_i)
+            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid'); // (N, H', W', c_i)
+          } else {
+            // monotone activation: pool first (same result as act-then-pool, on pool² fewer values); ReLU is fused
+            h = conv(h, w, b, { act: act === 'relu' ? 'relu' : 'linear' });
+            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid');
+            if (act !== 'relu') h = activate(h, act) as tf.Tensor4D;
+          }
+        }
+        const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D; // (N, h*w*c), NHWC order
+        const hidden = dense(flat, p['fc1.weight'], p['fc1.bias'], act); // (N, hidden)
+        return dense(hidden, p['fc2.weight'], p['fc2.bias']); // (N, classes) logits
+      });
+    },
+  });
+}
+
+/**
+ * CNN-s (Schürholt et al. model zoos): conv 5x5 (8) -> pool 2 -> conv 5x5 (6) -> pool 2 -> conv 2x2 (4)
+ * -> flatten (36 on 28x28) -> FC 20 -> FC classes, tanh. 2,464 parameters on 28x28x1 with 10 classes, 2,864 on 28x28x3.
+ * @example const net = cnnS.build({ inputShape: [28, 28, 1], classes: 10 }, 1);
+ */
+export const cnnS = zooCnn('cnn-s', { channels: [8, 6, 4], kernels: [5, 5, 2], pools: [2, 2, 1], hidden: 20, activation: 'tanh' }, 'CNN-s');
+
+/**
+ * CNN-l (Schürholt et al. model zoos): conv 3x3 (16) -> pool 2 -> conv 3x3 (32) -> pool 2 -> conv 3x3 (15) -> pool 2
+ * -> flatten -> FC 20 -> FC classes, tanh. 10,853 parameters on 32x32x3 with 10 classes (flatten 2x2x15 = 60);
+ * 9,665 on 28x28x1. No conv/pool configuration reaches 10,853 on 28x28x1: see the README.
+ */
+export const cnnL = zooCnn('cnn-l', { channels: [16, 32, 15], kernels: [3, 3, 3], pools: [2, 2, 2], hidden: 20, activation: 'tanh' }, 'CNN-l');

@@ -1,0 +1,108 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { validate } from '../util/config';
+import { sharedRegistry } from './registry';
+import type { Network, ParamInfo } from './types';
+
+/** Every spec carries the input shape (without batch) and the number of classes. */
+export interface BaseSpec {
+  inputShape: number[];
+  classes: number;
+}
+
+/**
+ * An architecture plugin: a plain object made by `defineArchitecture`.
+ * `describe(spec)` is the canonical parameter order; `build(spec, seed).params` follows it exactly.
+ */
+export interface ArchitecturePlugin<S extends BaseSpec = BaseSpec> {
+  name: string;
+  /** JSON Schema of the spec (additionalProperties:false; defaults allowed). */
+  schema: object;
+  /** Build a network with seeded initial weights. Same spec + seed gives the same weights. */
+  build(spec: S, seed: number): Network;
+  /** The canonical, ordered list of parameter tensors. */
+  describe(spec: S): ParamInfo[];
+  /** A short English description, used in instructions. */
+  summary(spec: S): string;
+}
+
+/** Any architecture, whatever its spec type (what the registry holds). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyArchitecture = ArchitecturePlugin<any>;
+
+/**
+ * Make an architecture plugin: checks its fields and wraps build/describe/summary so that
+ * every spec is validated (defaults filled in) before use and built parameters match `describe`.
+ * @example export const mlp = defineArchitecture<MlpSpec>({ name: 'mlp', schema, build, describe, summary });
+ */
+export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugin<S>): ArchitecturePlugin<S> {
+  const { name, schema } = plugin;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(name)) {
+    throw new Error(`architecture name must be lowercase letters, digits, ".", "_" or "-", got ${JSON.stringify(name)}`);
+  }
+  for (const fn of ['build', 'describe', 'summary'] as const) {
+    if (typeof plugin[fn] !== 'function') throw new Error(`architecture "${name}": ${fn} must be a function`);
+  }
+  if (!schema || typeof schema !== 'object') throw new Error(`architecture "${name}": schema must be a JSON Schema object`);
+  const check = (spec: S) => validate<S>(schema, spec, `${name} spec`);
+  return {
+    name,
+    schema,
+    describe: (spec) => plugin.describe(check(spec)),
+    summary: (spec) => plugin.summary(check(spec)),
+    build(spec, seed) {
+      if (!Number.isInteger(seed)) throw new Error(`architecture "${name}": seed must be an integer, got ${seed}`);
+      const full = check(spec);
+      const net = plugin.build(full, seed);
+      checkParamsMatch(name, plugin.describe(full), net.params);
+      return net;
+    },
+  };
+}
+
+function checkParamsMatch(name: string, infos: ParamInfo[], params: tf.Variable[]): void {
+  if (infos.length !== params.length) {
+    throw new Error(`architecture "${name}": build() made ${params.length} parameters but describe() lists ${infos.length}`);
+  }
+  infos.forEach((info, i) => {
+    const shape = params[i].shape;
+    if (shape.length !== info.shape.length || shape.some((d, j) => d !== info.shape[j])) {
+      throw new Error(`architecture "${name}": parameter ${i} "${info.name}" has shape [${shape}] but describe() says [${info.shape}]`);
+    }
+  });
+}
+
+/**
+ * Validate a spec against a plugin's schema and return it with defaults filled in.
+ * Errors name the path and the rule, e.g. `/hidden/0: must be >= 1`.
+ */
+export function validateSpec<S extends BaseSpec>(plugin: ArchitecturePlugin<S>, spec: unknown): S {
+  return validate<S>(plugin.schema, spec, `${plugin.name} spec`);
+}
+
+/** Total number of scalar parameters. */
+export function countParams(infos: ParamInfo[]): number {
+  return infos.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+const architectures = sharedRegistry<AnyArchitecture>('architecture');
+
+/** Register an architecture; a duplicate name is an error. */
+export function registerArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugin<S>): ArchitecturePlugin<S> {
+  return architectures.register(plugin) as ArchitecturePlugin<S>;
+}
+/** Look an architecture up by name; an unknown name lists the registered ones. */
+export function getArchitecture(name: string): AnyArchitecture {
+  return architectures.get(name);
+}
+/** All registered architectures, sorted by name. */
+export function listArchitectures(): AnyArchitecture[] {
+  return architectures.list();
+}
+/** Remove an architecture (tests, notebooks). Returns whether it was registered. */
+export function unregisterArchitecture(name: string): boolean {
+  return architectures.unregister(name);
+}
+/** Whether an architecture of this name is registered. */
+export function hasArchitecture(name: string): boolean {
+  return architectures.has(name);
+}
