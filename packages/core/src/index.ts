@@ -6,3 +6,21 @@ export { writeFileAtomic, writeJsonAtomic, readFileVerified, readJson, sha256, F
 export { createProgress, type Progress, type ProgressOptions } from './util/progress';
 export { metricsLog, readJsonl } from './util/jsonl';
 export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
+export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
+export { defineDataset, registerDataset, getDataset, listDatasets, unregisterDataset, hasDataset, type DatasetPlugin, type DatasetLoadOptions, type DatasetSplit } from './sdk/dataset';
+export { flattenWeights, unflattenWeights, assignWeights, weightRecord, flattenRecord, networkWeights, type WeightEntry, type NetworkWeights } from './sdk/weights';
+export { layoutShape, toLayout, fromLayout, type WeightLayout } from './sdk/layout';
+export { sharedRegistry, type Registry } from './sdk/registry';
+export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, saveNetworkSafetensors, loadNetworkSafetensors, SafetensorsError, type SafeTensor, type SafeDtype, type SafetensorsReadOptions, type SafetensorsExportOptions } from './io/safetensors';
+export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-format';
+export { buildZoo, type BuildZooOptions, type BuildZooResult } from './zoo/build';
+export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
+export { readManifest, readEntries, writeManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
+export { trainJob, type Checkpoint } from './zoo/train';
+export { loadPlugins } from './zoo/plugins';
+export {
+  saveCheckpoint, loadCheckpoint, readCheckpointMeta, configDiff, CheckpointMismatchError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type CheckpointMeta, type CheckpointState, type LoadCheckpointOptions,
+} from './train/checkpoint';
+export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
