@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createRunTailer, type RunChange } from './tail';
+import { dashboardPage } from './page';
+
+/** Options of the live training dashboard. */
+export interface DashboardOptions {
+  /** Runs directories and/or metrics JSONL files to watch. */
+  runs: string | string[];
+  port?: number;               // 0 = a free port (default 0)
+  host?: string;               // default 127.0.0.1: loopback only
+  pollMs?: number;             // how often files are checked for new rows (default 500)
+  maxPayload?: number;         // largest client message in bytes; larger closes the socket (default 4096)
+  maxBufferedBytes?: number;   // a client with more unsent bytes than this is dropped (default 4 MiB)
+  maxRowsPerRun?: number;      // rows kept in memory per run for new clients (default 20000)
+  allowedOrigins?: string[];   // extra browser origins allowed to connect (the page's own origin always is)
+  log?: (msg: string) => void; // default: console.error with a prefix
+}
+
+/** A running dashboard. */
+export interface Dashboard {
+  url: string;
+  port: number;
+  /** Connected clients right now. */
+  clients(): number;
+  /** Counters: messages and bytes sent, clients dropped for being slow, bad client messages. */
+  stats(): { sent: number; bytesSent: number; dropped: number; badMessages: number; rejectedOrigins: number };
+  close(): Promise<void>;
+}
+
+/**
+ * Serve a live dashboard of training runs on `host:port`: one page (plotly.js served from this server, never a CDN)
+ * that streams metrics rows over a WebSocket as the runs append them.
+ * @example const d = await startDashboard({ runs: 'runs' }); console.log(d.url); ... await d.close();
+ */
+export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
+  const roots = Array.isArray(opts.runs) ? opts.runs : [opts.runs];
+  if (roots.length === 0) throw new Error('startDashboard: give at least one runs directory or metrics .jsonl file in `runs`');
+  const host = opts.host ?? '127.0.0.1';
+  const pollMs = opts.pollMs ?? 500;
+  const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+  const log = opts.log ?? ((m: string) => console.error(`[igpg dashboard] ${m}`));
+  const stats = { sent: 0, bytesSent: 0, dropped: 0, badMessages: 0, rejectedOrigins: 0 };
+  const tailer = createRunTailer(roots, { maxRowsPerRun: opts.maxRowsPerRun, onBadLine: (f, l) => log(`skipped a malformed line in ${f}: ${l.slice(0, 80)}`) });
+  const plotlyPath = require.resolve('plotly.js-dist/plotly.js');
+  let page = '';
+
+  const server = http.createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') { res.writeHead(405).end(); return; }
+    if (url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
+    } else if (url === '/plotly.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
+      fs.createReadStream(plotlyPath).pipe(res);
+    } else if (url === '/api/runs') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tailer.snapshot()));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  });
+
+  const selfOrigins = () => {
+    const port = (server.address() as AddressInfo).port;
+    const hosts = new Set([host, '127.0.0.1', 'localhost', '[::1]']);
+    return new Set([...hosts].map((h) => `http://${h}:${port}`).concat(opts.allowedOrigins ?? []));
+  };
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    maxPayload: opts.maxPayload ?? 4096,
+    // Browsers always send Origin: only the page's own origin may connect (blocks cross-site WebSocket hijacking).
+    // Non-browser clients (scripts, the load test) send none and are allowed.
+    verifyClient: ({ origin }: { origin?: string }) => {
+      if (!origin || selfOrigins().has(origin)) return true;
+      stats.rejectedOrigins++;
+      log(`rejected a WebSocket from foreign origin ${origin}`);
+      return false;
+    },
+  });
+
+  const send = (ws: WebSocket, msg: string) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > maxBuffered) {
+      stats.dropped++;
+      log(`dropped a slow client (${ws.bufferedAmount} bytes unsent > ${maxBuffered})`);
+      ws.terminate();
+      return;
+    }
+    ws.send(msg);
+    stats.sent++;
+    stats.bytesSent += msg.length;
+  };
+
+  wss.on('connection', (ws) => {
+    send(ws, JSON.stringify({ type: 'snapshot', runs: tailer.snapshot(), pollMs }));
+    ws.on('message', (raw, isBinary) => {
+      // The client only says hello or pings; anything else is logged and ignored, never fatal.
+      let msg: { type?: unknown } | undefined;
+      try { msg = isBinary ? undefined : JSON.parse(raw.toString()); } catch { msg = undefined; }
+      if (msg && typeof msg === 'object' && msg.type === 'ping') { send(ws, JSON.stringify({ type: 'pong' })); return; }
+      if (msg && typeof msg === 'object' && msg.type === 'hello') return;
+      stats.badMessages++;
+      log(`ignored a malformed client message (${raw.toString().slice(0, 60)})`);
+    });
+    ws.on('error', (e) => log(`client error: ${e.message}`)); // e.g. maxPayload exceeded: ws closes it with 1009
+  });
+
+  const broadcast = (changes: RunChange[]) => {
+    if (changes.length === 0) return;
+    const msg = JSON.stringify({ type: 'changes', changes });
+    for (const ws of wss.clients) send(ws, msg);
+  };
+  const poll = () => { try { broadcast(tailer.poll()); } catch (e) { log(`poll failed: ${(e as Error).message}`); } };
+  poll();
+  const timer = setInterval(poll, pollMs);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`startDashboard: cannot listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message}); pick another --port`)));
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}` });
+
+  return {
+    url: `http://${urlHost}:${port}/`,
+    port,
+    clients: () => wss.clients.size,
+    stats: () => ({ ...stats }),
+    async close() {
+      clearInterval(timer);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

