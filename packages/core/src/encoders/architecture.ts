@@ -99,11 +99,11 @@ export function architectureNumbers(a: ArchitectureCondition): number[] {
  * numeric summary. (N conditions) -> (N, dim). Trained jointly with the prior.
  * @example const enc = architectureEncoder({ dim: 64 }); enc.encode([{ name: 'mlp', description: 'MLP 4-16-3', params: 131, layers: 2, tensors: 4 }]);
  */
-export function architectureEncoder(options: ArchitectureEncoderConfig = {}) {
+export function architectureEncoder(options: ArchitectureEncoderConfig = {}, scope?: string) {
   const cfg = validate<Required<ArchitectureEncoderConfig>>(architectureEncoderSchema, options, 'architecture encoder config');
   const rng = createRng(`architecture-encoder/${cfg.seed}`);
-  const textW = normalVariable([cfg.buckets, cfg.dim], 1 / Math.sqrt(cfg.dim), rng.tfSeed()); // (buckets, dim)
-  const num = dense(4, cfg.dim, rng.tfSeed());
+  const textW = normalVariable([cfg.buckets, cfg.dim], 1 / Math.sqrt(cfg.dim), rng.tfSeed(), scope && `${scope}/textW`); // (buckets, dim)
+  const num = dense(4, cfg.dim, rng.tfSeed(), scope && `${scope}/num`);
   return {
     dim: cfg.dim,
     variables: { textW, numW: num.W, numb: num.b } as Record<string, tf.Variable>,

@@ -87,12 +87,12 @@ export interface DatasetEncoder {
  * class, then over classes, then rho (linear). Permutation-invariant in samples and classes; trained with the prior.
  * @example const enc = datasetEncoder({ dim: 64 }); const v = enc.encode([support]); // (1, 64)
  */
-export function datasetEncoder(options: DatasetEncoderConfig = {}): DatasetEncoder {
+export function datasetEncoder(options: DatasetEncoderConfig = {}, scope?: string): DatasetEncoder {
   const cfg = validate<Required<DatasetEncoderConfig>>(datasetEncoderSchema, options, 'dataset encoder config');
   const rng = createRng(`dataset-encoder/${cfg.seed}`);
-  const phi1 = dense(cfg.inputDim, cfg.hidden, rng.tfSeed());
-  const phi2 = dense(cfg.hidden, cfg.hidden, rng.tfSeed());
-  const rho = dense(cfg.hidden, cfg.dim, rng.tfSeed());
+  const phi1 = dense(cfg.inputDim, cfg.hidden, rng.tfSeed(), scope && `${scope}/phi1`);
+  const phi2 = dense(cfg.hidden, cfg.hidden, rng.tfSeed(), scope && `${scope}/phi2`);
+  const rho = dense(cfg.hidden, cfg.dim, rng.tfSeed(), scope && `${scope}/rho`);
   const prepared = new WeakMap<SupportSet, { x: Float32Array; pool: Float32Array; n: number }>();
   const prepare = (s: SupportSet) => {
     let p = prepared.get(s);

@@ -53,11 +53,12 @@ export function checkInstruction(text: unknown): string {
  * Offline, deterministic, and trained jointly with the prior. Feature vectors are cached per text.
  * @example const enc = hashedInstructionEncoder({ dim: 64 }); const v = enc.encode(['classify digits']); // (1, 64)
  */
-export function hashedInstructionEncoder(options: HashedEncoderConfig = {}, kind = 'hashed-ngrams'): InstructionEncoder {
+export function hashedInstructionEncoder(options: HashedEncoderConfig = {}, scope?: string): InstructionEncoder {
+  const kind = 'hashed-ngrams';
   const cfg = validate<Required<HashedEncoderConfig>>(hashedEncoderSchema, options, 'instruction encoder config');
   const rng = createRng(`instruction-encoder/${cfg.seed}`);
   // Features are L2-normalised with ~10-40 non-zeros, so std 1/sqrt(dim)-ish keeps outputs O(1/sqrt(dim)).
-  const W = normalVariable([cfg.buckets, cfg.dim], 1 / Math.sqrt(cfg.dim), rng.tfSeed()); // (buckets, dim)
+  const W = normalVariable([cfg.buckets, cfg.dim], 1 / Math.sqrt(cfg.dim), rng.tfSeed(), scope && `${scope}/W`); // (buckets, dim)
   const cache = new Map<string, Float32Array>();
   const features = (t: string) => {
     let f = cache.get(t);

@@ -1,0 +1,267 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../rng';
+
+/*
+ * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):
+ * learned positions, pre-LayerNorm blocks of causal self-attention and a GELU MLP, a final
+ * LayerNorm and an untied linear head. Raw tfjs-core ops and tf.Variables, no tfjs-layers.
+ * It takes embeddings rather than ids so that the IGPG prior can prepend condition vectors
+ * and add chunk-position embeddings before calling forward().
+ */
+
+/** GPT hyper-parameters. */
+export interface GPTConfig {
+  /** Number of token ids (the VQ codebook size for IGPG). */
+  vocabSize: number;
+  /** Width of the residual stream. */
+  dModel: number;
+  nLayers: number;
+  /** Attention heads; must divide dModel. */
+  nHeads: number;
+  /** Longest sequence (block size); sets the position table. */
+  contextLength: number;
+  /** Dropout on attention weights and residual branches when training (default 0). */
+  dropout?: number;
+}
+
+/** Per-layer keys and values seen so far, for step-by-step generation. */
+export interface GPTCache {
+  /** Tokens the cache holds. */
+  pos: number;
+  /** Per layer: keys and values (B, nh, pos, hs), or null before the first step. */
+  layers: { k: tf.Tensor4D | null; v: tf.Tensor4D | null }[];
+  dispose(): void;
+}
+
+interface Block {
+  ln1g: tf.Variable; ln1b: tf.Variable;
+  wq: tf.Variable; bq: tf.Variable; wk: tf.Variable; bk: tf.Variable; wv: tf.Variable; bv: tf.Variable;
+  wo: tf.Variable; bo: tf.Variable;
+  ln2g: tf.Variable; ln2b: tf.Variable;
+  wfc: tf.Variable; bfc: tf.Variable; wproj: tf.Variable; bproj: tf.Variable;
+}
+
+function validateConfig(c: GPTConfig): void {
+  const int = (name: keyof GPTConfig) => {
+    const v = c[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`GPTConfig.${name} must be a positive integer, got ${v}`);
+  };
+  (['vocabSize', 'dModel', 'nLayers', 'nHeads', 'contextLength'] as const).forEach(int);
+  if (c.dModel % c.nHeads !== 0) throw new Error(`GPTConfig: dModel (${c.dModel}) must be divisible by nHeads (${c.nHeads})`);
+  if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) throw new Error(`GPTConfig.dropout must be in [0, 1), got ${c.dropout}`);
+  const known = new Set(['vocabSize', 'dModel', 'nLayers', 'nHeads', 'contextLength', 'dropout']);
+  for (const k of Object.keys(c)) if (!known.has(k)) throw new Error(`GPTConfig: unknown key '${k}' (known: ${[...known].join(', ')})`);
+}
+
+/** LayerNorm over the last axis (eps 1e-5, as GPT-2). */
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true); // (..., 1)
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
+}
+
+/** GELU, tanh approximation (GPT-2): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/** x (..., in) · w (in, out) (+ b), through a 2-D matmul. */
+function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]); // (N, in)
+  const xw = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D); // (N, out)
+  const y = b ? tf.add(xw, b) : xw; // (N, out)
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]]);
+}
+
+/**
+ * Mean cross-entropy of logits (N, V) against integer targets (N,), weighted by w (N,)
+ * (mask / count). Written as a customGrad so the backward pass is one fused
+ * softmax − onehot instead of tfjs's chain through logSoftmax.
+ */
+const weightedCrossEntropy = tf.customGrad((logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  const logZ = tf.logSumExp(logits, -1, true); // (N, 1)
+  const logp = tf.sub(logits, logZ); // (N, V)
+  save([logp, oneHot, w]);
+  const nll = tf.neg(tf.sum(tf.mul(logp, oneHot), -1)); // (N,)
+  return {
+    value: tf.sum(tf.mul(nll, w)), // scalar
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [lp, oh, ww] = saved;
+      const g = tf.mul(tf.sub(tf.exp(lp), oh), tf.mul(tf.expandDims(ww, -1), dy)); // (N, V)
+      return [g, tf.zerosLike(oh), tf.zerosLike(ww)];
+    },
+  };
+});
+
+let instances = 0;
+
+/**
+ * GPT-2-style decoder over embeddings.
+ * @example
+ * const gpt = new GPT({ vocabSize: 256, dModel: 64, nLayers: 2, nHeads: 4, contextLength: 32 }, 7);
+ * const logits = gpt.forward(gpt.embed(ids)); // (B, T, 256)
+ * const loss = gpt.loss(logits, targets);
+ */
+export class GPT {
+  readonly config: GPTConfig;
+  /** Every variable, in a fixed order: wte, wpe, blocks (h.0 ...), ln_f, head. */
+  readonly variables: tf.Variable[] = [];
+  /** The same variables by short name ('wte', 'h.0.attn.wq', ...). */
+  readonly named: Record<string, tf.Variable> = {};
+  private readonly wte: tf.Variable; // (V, d)
+  private readonly wpe: tf.Variable; // (ctx, d)
+  private readonly blocks: Block[];
+  private readonly lnfg: tf.Variable;
+  private readonly lnfb: tf.Variable;
+  private readonly head: tf.Variable; // (d, V)
+  private readonly maskBias: tf.Tensor2D; // (ctx, ctx): 0 on and below the diagonal, -1e9 above
+  private dropoutCalls = 0;
+
+  constructor(config: GPTConfig, seed: number, scope = `gpt${instances++}`) {
+    validateConfig(config);
+    this.config = { ...config };
+    const { vocabSize: V, dModel: d, nLayers: L, contextLength: C } = config;
+    const rng = createRng(seed);
+    const param = (name: string, init: () => tf.Tensor) => {
+      const v = tf.tidy(() => tf.variable(init(), true, `${scope}/${name}`));
+      this.variables.push(v);
+      this.named[name] = v;
+      return v;
+    };
+    // GPT-2 init: N(0, 0.02); residual output projections scaled by 1/√(2·nLayers).
+    const normal = (shape: number[], std = 0.02) => () => tf.randomNormal(shape, 0, std, 'float32', rng.tfSeed());
+    const zeros = (shape: number[]) => () => tf.zeros(shape);
+    const ones = (shape: number[]) => () => tf.ones(shape);
+    const residStd = 0.02 / Math.sqrt(2 * L);
+    this.wte = param('wte', normal([V, d]));
+    this.wpe = param('wpe', normal([C, d], 0.01));
+    this.blocks = Array.from({ length: L }, (_, i) => {
+      const p = `h.${i}`;
+      return {
+        ln1g: param(`${p}.ln_1.g`, ones([d])), ln1b: param(`${p}.ln_1.b`, zeros([d])),
+        wq: param(`${p}.attn.wq`, normal([d, d])), bq: param(`${p}.attn.bq`, zeros([d])),
+        wk: param(`${p}.attn.wk`, normal([d, d])), bk: param(`${p}.attn.bk`, zeros([d])),
+        wv: param(`${p}.attn.wv`, normal([d, d])), bv: param(`${p}.attn.bv`, zeros([d])),
+        wo: param(`${p}.attn.wo`, normal([d, d], residStd)), bo: param(`${p}.attn.bo`, zeros([d])),
+        ln2g: param(`${p}.ln_2.g`, ones([d])), ln2b: param(`${p}.ln_2.b`, zeros([d])),
+        wfc: param(`${p}.mlp.wfc`, normal([d, 4 * d])), bfc: param(`${p}.mlp.bfc`, zeros([4 * d])),
+        wproj: param(`${p}.mlp.wproj`, normal([4 * d, d], residStd)), bproj: param(`${p}.mlp.bproj`, zeros([d])),
+      };
+    });
+    this.lnfg = param('ln_f.g', ones([d]));
+    this.lnfb = param('ln_f.b', zeros([d]));
+    this.head = param('head', normal([d, V]));
+    this.maskBias = tf.tidy(() => {
+      const i = tf.reshape(tf.range(0, C, 1, 'int32'), [C, 1]);
+      const j = tf.reshape(tf.range(0, C, 1, 'int32'), [1, C]);
+      return tf.mul(tf.cast(tf.greater(j, i), 'float32'), -1e9) as tf.Tensor2D;
+    });
+  }
+
+  /** Token embeddings: ids (B, T) int32 -> (B, T, d). */
+  embed(ids: tf.Tensor2D): tf.Tensor3D {
+    if (ids.dtype !== 'int32') throw new Error(`GPT.embed: ids must be int32, got ${ids.dtype}`);
+    return tf.gather(this.wte, ids) as tf.Tensor3D; // (B, T, d)
+  }
+
+  /** x (B, T, d) -> logits (B, T, V): adds positions 0..T-1, runs the blocks, final LN and head. */
+  forward(x: tf.Tensor3D, options: { training?: boolean; seed?: number } = {}): tf.Tensor3D {
+    return tf.tidy(() => this.run(x, 0, null, options.training ?? false, options.seed));
+  }
+
+  /**
+   * Masked mean cross-entropy: logits (B, T, V), targets (B, T) int32, mask (B, T) of 0/1
+   * (default all ones). Positions with mask 0 do not count.
+   */
+  loss(logits: tf.Tensor3D, targets: tf.Tensor2D, mask?: tf.Tensor2D): tf.Scalar {
+    const [B, T, V] = logits.shape;
+    if (targets.shape[0] !== B || targets.shape[1] !== T) throw new Error(`GPT.loss: targets shape [${targets.shape}] must be [${B}, ${T}]`);
+    if (mask && (mask.shape[0] !== B || mask.shape[1] !== T)) throw new Error(`GPT.loss: mask shape [${mask.shape}] must be [${B}, ${T}]`);
+    return tf.tidy(() => {
+      const flat = tf.reshape(logits, [B * T, V]); // (N, V)
+      const oneHot = tf.oneHot(tf.reshape(tf.cast(targets, 'int32'), [B * T]), V); // (N, V)
+      const m = mask ? tf.reshape(tf.cast(mask, 'float32'), [B * T]) : tf.ones([B * T]); // (N,)
+      const w = tf.div(m, tf.maximum(tf.sum(m), 1)); // (N,) weights summing to 1
+      return weightedCrossEntropy(flat, oneHot, w) as tf.Scalar;
+    });
+  }
+
+  /** An empty KV cache for `batch` sequences. */
+  createCache(batch: number): GPTCache {
+    const cache: GPTCache = {
+      pos: 0,
+      layers: this.blocks.map(() => ({ k: null, v: null })),
+      dispose() {
+        for (const l of cache.layers) {
+          l.k?.dispose();
+          l.v?.dispose();
+          l.k = l.v = null;
+        }
+      },
+    };
+    void batch; // shapes come from the first step; kept for API symmetry with other decoders
+    return cache;
+  }
+
+  /** x (B, t, d) placed after what the cache holds -> logits (B, t, V); appends to the cache. */
+  forwardStep(x: tf.Tensor3D, cache: GPTCache): tf.Tensor3D {
+    const logits = tf.tidy(() => this.run(x, cache.pos, cache, false));
+    cache.pos += x.shape[1];
+    return logits;
+  }
+
+  /** Free the variables. */
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+    this.maskBias.dispose();
+  }
+
+  private dropout(x: tf.Tensor, training: boolean, seed: number | undefined): tf.Tensor {
+    const p = this.config.dropout ?? 0;
+    if (!training || p === 0) return x;
+    // A distinct seed per call; a given (seed, call order) repeats exactly.
+    return tf.dropout(x, p, undefined, seed === undefined ? undefined : seed * 7919 + ++this.dropoutCalls);
+  }
+
+  /** The network for x at absolute positions [p0, p0 + t). */
+  private run(x: tf.Tensor3D, p0: number, cache: GPTCache | null, training: boolean, seed?: number): tf.Tensor3D {
+    const [B, t, d] = x.shape;
+    const { nHeads: nh, contextLength: C, vocabSize: V } = this.config;
+    if (d !== this.config.dModel) throw new Error(`GPT: input width ${d} does not match dModel ${this.config.dModel}`);
+    if (p0 + t > C) throw new Error(`GPT: sequence of ${p0 + t} tokens exceeds contextLength ${C}`);
+    this.dropoutCalls = 0;
+    const hs = d / nh;
+    let h = tf.add(x, tf.slice(this.wpe, [p0, 0], [t, d])); // (B, t, d)
+    const bias = tf.slice(this.maskBias, [p0, 0], [t, p0 + t]); // (t, T) with T = p0 + t
+    this.blocks.forEach((blk, i) => {
+      // Causal self-attention.
+      const a = layerNorm(h, blk.ln1g, blk.ln1b); // (B, t, d)
+      const heads = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [B, t, nh, hs]), [0, 2, 1, 3]); // (B, nh, t, hs)
+      const q = heads(linear(tf.mul(a, 1 / Math.sqrt(hs)), blk.wq, tf.mul(blk.bq, 1 / Math.sqrt(hs)))); // (B, nh, t, hs), pre-scaled
+      let k = heads(linear(a, blk.wk, blk.bk)) as tf.Tensor4D; // (B, nh, t, hs)
+      let v = heads(linear(a, blk.wv, blk.bv)) as tf.Tensor4D; // (B, nh, t, hs)
+      if (cache) {
+        const c = cache.layers[i];
+        if (c.k && c.v) {
+          k = tf.concat([c.k, k], 2); // (B, nh, T, hs)
+          v = tf.concat([c.v, v], 2); // (B, nh, T, hs)
+        }
+        c.k?.dispose();
+        c.v?.dispose();
+        c.k = tf.keep(k);
+        c.v = tf.keep(v);
+      }
+      const scores = tf.add(tf.matMul(q, k, false, true), bias); // (B, nh, t, T)
+      const att = this.dropout(tf.softmax(scores), training, seed); // (B, nh, t, T)
+      const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, t, d]); // (B, t, d)
+      h = tf.add(h, this.dropout(linear(y, blk.wo, blk.bo), training, seed)); // (B, t, d)
+      // MLP.
+      const m = layerNorm(h, blk.ln2g, blk.ln2b); // (B, t, d)
+      const f = linear(gelu(linear(m, blk.wfc, blk.bfc)), blk.wproj, blk.bproj); // (B, t, d)
+      h = tf.add(h, this.dropout(f, training, seed)); // (B, t, d)
+    });
+    const out = layerNorm(h, this.lnfg, this.lnfb); // (B, t, d)
+    return tf.reshape(linear(out, this.head), [B, t, V]) as tf.Tensor3D; // (B, t, V)
+  }
+}

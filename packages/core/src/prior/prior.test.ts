@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Prior, type PriorConfig, type TokenLayout } from './prior';
+import { miniGPT } from './mini-gpt.fixture';
+import { logLikelihood, sampleCodes, windows } from './autoregress';
+import { trainPrior, type PriorExample } from './train';
+import type { ChunkPlace } from '../encoders/architecture';
+import { createRng } from '../rng';
+
+// Until prior/gpt.ts lands these tests run on a tiny stand-in decoder with the same API.
+const decoder = miniGPT;
+
+export function toyLayout(layers: number, chunksPerLayer: number, chunkSize = 16): TokenLayout {
+  const places: ChunkPlace[] = [];
+  for (let l = 0; l < layers; l++) {
+    for (let c = 0; c < chunksPerLayer; c++) places.push({ layer: l, layers, role: c === chunksPerLayer - 1 ? 'bias' : 'kernel', offset: c * chunkSize, tensorSize: chunksPerLayer * chunkSize });
+  }
+  return { places };
+}
+const arch = { name: 'mlp', description: 'MLP with 3 dense layers, tanh', params: 400, layers: 3, tensors: 6 };
+const cfg: PriorConfig = { codebookSize: 16, codesPerChunk: 2, chunkSize: 16, dModel: 32, nLayers: 2, nHeads: 2, contextLength: 16, condDim: 16, instructionBuckets: 512, architectureBuckets: 256, datasetInputDim: 8, condDropout: 0, seed: 1 };
+const randomCodes = (n: number, seed: number) => { const r = createRng(seed); return Int32Array.from({ length: n }, () => r.int(16)); };
+let tmp: string;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'prior-'));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('windows', () => {
+  it('covers every token once, each window within the context', () => {
+    const ws = windows(100, 13, 6);
+    expect(ws[0]).toEqual({ start: 0, first: 0, end: 13 });
+    let next = 0;
+    for (const w of ws) {
+      expect(w.first).toBe(next);
+      expect(w.end - w.start).toBeLessThanOrEqual(13);
+      expect(w.first - w.start).toBe(w.start === 0 ? 0 : 6);
+      next = w.end;
+    }
+    expect(next).toBe(100);
+    expect(() => windows(10, 4, 4)).toThrow(/overlap/);
+  });
+});
+
+describe('prior', () => {
+  it('overfits two conditioned networks longer than 3x the context; greedy reproduces each exactly; seeds reproduce; cache == no cache; no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const prior = new Prior(cfg, { decoder });
+    const layout = toyLayout(3, 10); // 30 chunks x 2 codes = 60 tokens > 3 x 16 context
+    const N = 60;
+    expect(N).toBeGreaterThan(3 * cfg.contextLength!);
+    const a = randomCodes(N, 1), b = randomCodes(N, 2);
+    const examples: PriorExample[] = [
+      { codes: a, instructions: ['classify mnist digits 0 to 4', 'recognise handwritten digits zero to four'], architecture: arch, layout },
+      { codes: b, instructions: ['classify iris flowers', 'tell iris species apart'], architecture: arch, layout },
+    ];
+    const res = await trainPrior({ prior, examples, dir: path.join(tmp, 'overfit'), config: { steps: 300, batchSize: 8, lr: 1e-2, checkpointEvery: 0, seed: 3 }, progress: false });
+    expect(res.last.loss).toBeLessThan(0.05);
+    const condA = { instruction: 'classify mnist digits 0 to 4', architecture: arch };
+    const condB = { instruction: 'tell iris species apart', architecture: arch };
+    const [ga] = sampleCodes(prior, condA, layout, { n: 1, seed: 0, sampler: { topK: 1 } });
+    const [gb] = sampleCodes(prior, condB, layout, { n: 1, seed: 0, sampler: { topK: 1 } });
+    expect(Array.from(ga)).toEqual(Array.from(a));
+    expect(Array.from(gb)).toEqual(Array.from(b));
+    // Uncached baseline gives the same greedy codes.
+    const [gaNoCache] = sampleCodes(prior, condA, layout, { n: 1, seed: 0, sampler: { topK: 1 }, useCache: false });
+    expect(Array.from(gaNoCache)).toEqual(Array.from(a));
+    // Sampling: same seed same codes, other seed other codes; batched n samples.
+    const hot = { temperature: 3 };
+    const s1 = sampleCodes(prior, condA, layout, { n: 3, seed: 7, sampler: hot });
+    const s2 = sampleCodes(prior, condA, layout, { n: 3, seed: 7, sampler: hot });
+    const s3 = sampleCodes(prior, condA, layout, { n: 3, seed: 8, sampler: hot });
+    expect(s1.map((x) => Array.from(x))).toEqual(s2.map((x) => Array.from(x)));
+    expect(s1.map((x) => Array.from(x))).not.toEqual(s3.map((x) => Array.from(x)));
+    // Guidance runs and, at greedy, still finds the trained network.
+    const [gg] = sampleCodes(prior, condA, layout, { n: 1, seed: 0, sampler: { topK: 1 }, guidance: 1.5 });
+    expect(gg.length).toBe(N);
+    // Log-likelihood ranks the matching network first.
+    const ll = logLikelihood(prior, condA, layout, [a, b]);
+    expect(ll.total[0]).toBeGreaterThan(ll.total[1]);
+    prior.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects bad configs and examples clearly', async () => {
+    expect(() => new Prior({ ...cfg, dModel: 30, nHeads: 4 }, { decoder })).toThrow(/divisible/);
+    expect(() => new Prior({ ...cfg, codebookSize: undefined } as never, { decoder })).toThrow(/codebookSize/);
+    const prior = new Prior(cfg, { decoder });
+    const layout = toyLayout(1, 2);
+    await expect(trainPrior({ prior, examples: [{ codes: Int32Array.from([1, 2, 3]), instructions: ['x'], architecture: arch, layout }], dir: path.join(tmp, 'bad'), config: { steps: 1 }, progress: false }))
+      .rejects.toThrow(/3 codes but its layout has 2 chunks/);
+    await expect(trainPrior({ prior, examples: [{ codes: Int32Array.from([1, 2, 3, 99]), instructions: ['x'], architecture: arch, layout }], dir: path.join(tmp, 'bad'), config: { steps: 1 }, progress: false }))
+      .rejects.toThrow(/outside the codebook/);
+    expect(() => sampleCodes(prior, { instruction: '', architecture: arch }, layout, { n: 1, seed: 0 })).toThrow(/instruction is empty/);
+    prior.dispose();
+  });
+});
