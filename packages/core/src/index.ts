@@ -24,3 +24,4 @@ export {
   type CheckpointMeta, type CheckpointState, type LoadCheckpointOptions,
 } from './train/checkpoint';
 export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
+export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns, tensorKey, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats } from './tokenizer';

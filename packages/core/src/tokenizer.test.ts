@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from './rng';
+import type { ParamInfo } from './sdk/types';
+import { createTokenizer, encodeLayout, fitTokenizer, tokenizerFromJSON } from './tokenizer';
+
+// CNN-s (Schürholt) canonical layout in tfjs shapes: 2,464 params on 28x28x1
+const cnnS: ParamInfo[] = [
+  { name: 'c0.weight', role: 'kernel', shape: [5, 5, 1, 8], layer: 0 }, { name: 'c0.bias', role: 'bias', shape: [8], layer: 0 },
+  { name: 'c1.weight', role: 'kernel', shape: [5, 5, 8, 6], layer: 1 }, { name: 'c1.bias', role: 'bias', shape: [6], layer: 1 },
+  { name: 'c2.weight', role: 'kernel', shape: [2, 2, 6, 4], layer: 2 }, { name: 'c2.bias', role: 'bias', shape: [4], layer: 2 },
+  { name: 'f0.weight', role: 'kernel', shape: [36, 20], layer: 3 }, { name: 'f0.bias', role: 'bias', shape: [20], layer: 3 },
+  { name: 'f1.weight', role: 'kernel', shape: [20, 10], layer: 4 }, { name: 'f1.bias', role: 'bias', shape: [10], layer: 4 },
+];
+const mlp = (hidden: number[]): ParamInfo[] => {
+  const w = [4, ...hidden, 3];
+  return w.slice(1).flatMap((o, i) => [
+    { name: `layers.${i}.weight`, role: 'kernel' as const, shape: [w[i], o], layer: i },
+    { name: `layers.${i}.bias`, role: 'bias' as const, shape: [o], layer: i },
+  ]);
+};
+const sampleNet = (infos: ParamInfo[], seed: number) => {
+  const rng = createRng(seed);
+  const parts = infos.map((p, i) => Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => 0.1 * i + rng.normal() * (p.role === 'bias' ? 0.05 : 0.4)));
+  return Float32Array.from(parts.flat());
+};
+
+describe('tokenizer', () => {
+  it('lays out per-layer chunks with positions; only a layer\'s last chunk is padded', () => {
+    const layout = encodeLayout(cnnS, 64);
+    expect(layout.params).toBe(2464);
+    // layer sizes 208, 1206, 100, 740, 210 -> 4 + 19 + 2 + 12 + 4 chunks
+    expect(layout.positions.length).toBe(41);
+    const l1 = layout.positions.filter((p) => p.layer === 1);
+    expect(l1.map((p) => p.length)).toEqual([...Array(18).fill(64), 54]);
+    expect(l1[18]).toMatchObject({ layers: 5, role: 'kernel', tensor: 2, tensorName: 'c1.weight', offset: 1152, tensorSize: 1200, chunkInLayer: 18, chunk: 22, start: 208 + 1152 });
+    const fc = layout.positions.find((p) => p.layer === 3 && p.chunkInLayer === 11)!;
+    expect(fc).toMatchObject({ role: 'kernel', tensor: 6, offset: 704, length: 740 - 704 }); // kernel tail + the bias
+    const k50 = encodeLayout(cnnS, 50).positions.find((p) => p.layer === 0 && p.chunkInLayer === 4)!;
+    expect(k50).toMatchObject({ role: 'bias', tensor: 1, offset: 0, length: 8, start: 200 }); // starts at the bias
+  });
+
+  it('chunk and unchunk are exact inverses, padding masked', () => {
+    const nets = [1, 2, 3].map((s) => sampleNet(cnnS, s));
+    const tok = fitTokenizer(nets.map((flat) => ({ infos: cnnS, flat })), { chunkSize: 32 });
+    const { values, mask, positions } = tok.chunk(cnnS, nets[0]);
+    expect(values.length).toBe(positions.length * 32);
+    expect(mask.reduce((a, b) => a + b, 0)).toBe(2464);
+    values.forEach((v, i) => { if (!mask[i]) expect(v).toBe(0); });
+    const back = tok.unchunk(cnnS, values);
+    back.forEach((v, i) => expect(Math.abs(v - nets[0][i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(nets[0][i]))));
+    // normalised per tensor over the zoo: mean ~0, std ~1
+    const all = nets.flatMap((n) => Array.from(tok.chunk(cnnS, n).values.filter((_, i) => mask[i])));
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    expect(Math.abs(mean)).toBeLessThan(0.05);
+    expect(Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / all.length)).toBeCloseTo(1, 1);
+  });
+
+  it('survives JSON and falls back for unseen widths by role and fan-in', () => {
+    const seen = mlp([16]);
+    const tok = fitTokenizer([1, 2].map((s) => ({ infos: seen, flat: sampleNet(seen, s) })), { chunkSize: 8 });
+    const again = tokenizerFromJSON(JSON.parse(JSON.stringify(tok.toJSON())));
+    const flat = sampleNet(seen, 9);
+    expect(Array.from(again.chunk(seen, flat).values)).toEqual(Array.from(tok.chunk(seen, flat).values));
+    const wider = mlp([64, 64]);
+    const st = tok.statsFor(wider);
+    expect(st.map((s) => s.fitted)).toEqual([false, false, false, false, false, false]);
+    const seenSt = tok.statsFor(seen);
+    // layers.1.weight: fan-in 64, nearest fitted kernel has fan-in 16 -> std / 2
+    expect(st[2].std).toBeCloseTo(seenSt[2].std / 2, 6);
+    const w = sampleNet(wider, 3);
+    const back = tok.unchunk(wider, tok.chunk(wider, w).values);
+    back.forEach((v, i) => expect(v).toBeCloseTo(w[i], 5));
+  });
+
+  it('rejects bad input with clear errors', () => {
+    const tok = createTokenizer({ chunkSize: 8 });
+    expect(() => tok.chunk(cnnS, new Float32Array(10))).toThrow(/got 10 values.*2464 params.*needs 2464/);
+    expect(() => tok.unchunk(cnnS, new Float32Array(10))).toThrow(/needs/);
+    expect(() => createTokenizer({ chunkSize: 0 })).toThrow(/chunkSize/);
+    expect(() => createTokenizer({ chunk: 8 } as never)).toThrow(/unknown key "chunk"/);
+    expect(() => encodeLayout([cnnS[0], cnnS[2], cnnS[1]], 8)).toThrow(/not contiguous/);
+    expect(() => tokenizerFromJSON({ ...tok.toJSON(), version: 2 })).toThrow(/version 2/);
+  });
+});
