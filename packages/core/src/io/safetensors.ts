@@ -171,7 +171,7 @@ function f32ToLE(data: Float32Array): Uint8Array {
 function toFloat32(bytes: Uint8Array, dtype: SafeDtype): Float32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length / DTYPE_BYTES[dtype];
-  if (dtype === 'F32' && LITTLE_ENDIAN) return new Float32Array(bytes.slice().buffer); // copy: aligned, owned
+  if (dtype === 'F32' && LITTLE_ENDIAN) return new Float32Array(new Uint8Array(bytes).buffer); // copy (Buffer.slice would not copy): aligned, owned
   const out = new Float32Array(n);
   const u32 = new Uint32Array(out.buffer);
   for (let i = 0; i < n; i++) {
