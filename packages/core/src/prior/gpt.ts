@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients'; // training needs every op's gradient
 import { createRng } from '../rng';
 
 /*

@@ -1,0 +1,36 @@
+import { BatchMatMul, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './batch_matmul';
+import { CPU_BRIDGED_KERNELS, cpuBridgeConfig } from './cpu_bridge';
+import type { NativeAddon } from './native';
+import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
+
+// The stock BatchMatMul, kept on the global object so that two copies of this module
+// (src and dist in one process) agree on it, as tfjs keeps its registries.
+const ORIGINAL = Symbol.for('igpg.wasm.originalBatchMatMul');
+const PATCHED = Symbol.for('igpg.wasm.patchedWith');
+type Global = { [ORIGINAL]?: KernelConfig; [PATCHED]?: string };
+
+function replaceKernel(config: KernelConfig): void {
+  if (getKernel(config.kernelName, config.backendName) !== undefined) unregisterKernel(config.kernelName, config.backendName);
+  registerKernel(config);
+}
+
+/**
+ * Register the wasm kernels training needs: a fast BatchMatMul (native sgemm when the
+ * addon is loaded, else XNNPACK per batch), UnsortedSegmentSum, and cpu-bridged backprop
+ * kernels. Idempotent; calling it again with another `native` swaps the matmul.
+ * Returns the names of the kernels it registered.
+ */
+export function patchWasmKernels(native: NativeAddon | null): string[] {
+  const g = globalThis as Global;
+  const mode = native ? 'native' : 'xnnpack';
+  g[ORIGINAL] ??= getKernel(BatchMatMul, 'wasm');
+  if (g[ORIGINAL] === undefined) throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul kernel)');
+  const configs = [batchMatMulConfig(g[ORIGINAL], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.map(cpuBridgeConfig)];
+  if (g[PATCHED] !== mode) {
+    for (const c of configs) replaceKernel(c);
+    g[PATCHED] = mode;
+  }
+  return configs.map((c) => c.kernelName);
+}
