@@ -53,7 +53,12 @@ export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugi
       if (!Number.isInteger(seed)) throw new Error(`architecture "${name}": seed must be an integer, got ${seed}`);
       const full = check(spec);
       const net = plugin.build(full, seed);
-      checkParamsMatch(name, plugin.describe(full), net.params);
+      try {
+        checkParamsMatch(name, plugin.describe(full), net.params);
+      } catch (e) {
+        net.dispose();
+        throw e;
+      }
       return net;
     },
   };

@@ -47,7 +47,7 @@ export function defineDataset(plugin: DatasetPlugin): DatasetPlugin {
   if (typeof plugin.load !== 'function') throw new Error(`dataset "${name}": load must be a function`);
   return {
     ...plugin,
-    load(options) {
+    async load(options) {
       const { split, limit, classes: keep } = options ?? ({} as DatasetLoadOptions);
       if (split !== 'train' && split !== 'test') throw new Error(`dataset "${name}": split must be "train" or "test", got ${JSON.stringify(split)}`);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new Error(`dataset "${name}": limit must be a positive integer, got ${limit}`);
