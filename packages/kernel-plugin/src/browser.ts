@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { plotlyJs } from './show';
@@ -10,8 +9,8 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**
- * Launch headless Chromium (Debian's /usr/bin/chromium, or $CHROMIUM_PATH) with a fresh profile.
- * `close()` also removes the profile directory.
+ * Launch headless Chromium (Debian's /usr/bin/chromium, or $CHROMIUM_PATH). Playwright gives each launch a fresh
+ * temporary profile (it refuses an explicit --user-data-dir) and removes it on close.
  */
 export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,15 +18,8 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
     throw new Error(`Chromium not found at ${executablePath}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
   }
   const { chromium } = await import('playwright-core');
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-chromium-'));
-  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`] });
-  return {
-    browser,
-    async close() {
-      await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  return { browser, close: () => browser.close() };
 }
 
 /**
@@ -46,8 +38,9 @@ export async function renderPng(figs: Record<string, Figure>, outDir: string, op
     for (const [name, fig] of Object.entries(figs)) {
       const height = opts.height ?? Number(fig.layout.height ?? 480);
       const url = await page.evaluate(async ({ fig, width, height, scale }) => {
-        const P = (window as unknown as { Plotly: any }).Plotly;
-        const div = document.getElementById('plot')!;
+        const g = globalThis as any; // runs in the page: window and document exist there
+        const P = g.Plotly;
+        const div = g.document.getElementById('plot');
         await P.newPlot(div, fig.data, { ...fig.layout, width, height }, { staticPlot: true });
         return P.toImage(div, { format: 'png', width, height, scale });
       }, { fig, width: opts.width ?? 900, height, scale: opts.scale ?? 1 });

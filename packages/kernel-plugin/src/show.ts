@@ -59,24 +59,32 @@ export function mimeBundle(fig: Figure, id?: string): Record<string, unknown> {
   };
 }
 
+let inlinePlotly = true;
+
+/**
+ * Display settings. `inlinePlotly: false` skips the one-off 10 MB plotly.js output (smaller notebooks; then the
+ * HTML fallback only draws where the page already has window.Plotly, e.g. JupyterLab renders the plotly MIME itself).
+ */
+export function configureDisplay(opts: { inlinePlotly?: boolean }): void {
+  if (opts.inlinePlotly !== undefined) inlinePlotly = opts.inlinePlotly;
+}
+
 function ensurePlotly(write: WriteDisplayData) {
-  if (plotlyLoaded) return;
+  if (plotlyLoaded || !inlinePlotly) return;
   write({ data: { 'text/html': plotlyScriptTag(), 'text/plain': '' }, metadata: {}, transient: {} }, false);
   plotlyLoaded = true;
 }
 
 /**
- * Show a figure in the notebook. Outside a kernel it returns the bundle and displays nothing.
+ * Show a figure in the notebook (returns nothing, so tslab does not echo the bundle). Outside a kernel it does
+ * nothing and returns false; use `mimeBundle(fig)` to get what would be sent.
  * @example show(figures.trainingCurves(readJsonl('runs/a/metrics.jsonl')))
  */
-export function show(fig: Figure): Record<string, unknown> {
-  const bundle = mimeBundle(fig);
+export function show(fig: Figure): void {
   const write = kernelWriter();
-  if (write) {
-    ensurePlotly(write);
-    write({ data: bundle, metadata: {}, transient: {} }, false);
-  }
-  return bundle;
+  if (!write) return;
+  ensurePlotly(write);
+  write({ data: mimeBundle(fig), metadata: {}, transient: {} }, false);
 }
 
 /** Show raw HTML (e.g. the interactive codebook view) with plotly.js available to its scripts. */

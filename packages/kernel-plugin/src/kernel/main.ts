@@ -1,0 +1,53 @@
+/**
+ * Kernel launcher used by the installed "igpg (TypeScript)" kernelspec: `node main.js --config-path <connection file>`.
+ *
+ * tslab type-checks each cell with TypeScript's Node10 resolution from the notebook's directory, which does not
+ * read NODE_PATH: a notebook outside the igpg checkout would fail with "Cannot find module '@igpg/core'".
+ * So before starting tslab we let TypeScript's file system fall back to igpg's node_modules for a missing
+ * `<cwd or an ancestor>/node_modules/<pkg>` path, and report the real path so the package's own dependencies
+ * resolve from where it really lives. Runtime `require` uses NODE_PATH, which the kernelspec sets.
+ */
+import * as path from 'node:path';
+import { igpgNodeModules } from './install';
+
+type Sys = Record<string, any>;
+
+/** Patch a TypeScript `sys` so missing node_modules paths under `cwd` resolve in `nodeModules`. */
+export function addNodeModulesFallback(sys: Sys, cwd: string, nodeModules: string): void {
+  const marker = `${path.sep}node_modules${path.sep}`;
+  const forward = (p: string): string | null => {
+    const i = p.lastIndexOf(marker);
+    if (i < 0) return null;
+    const owner = p.slice(0, i) || path.sep;
+    const rel = path.relative(owner, cwd);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return null; // only node_modules dirs the notebook's lookup walks through
+    const target = path.join(nodeModules, p.slice(i + marker.length));
+    return target === p ? null : target;
+  };
+  const orig = { fileExists: sys.fileExists, directoryExists: sys.directoryExists, readFile: sys.readFile, realpath: sys.realpath };
+  const pick = (p: string, exists: (q: string) => boolean) => {
+    if (exists(p)) return p;
+    const t = forward(p);
+    return t && exists(t) ? t : null;
+  };
+  sys.fileExists = (p: string) => pick(p, orig.fileExists) !== null;
+  sys.directoryExists = (p: string) => pick(p, orig.directoryExists) !== null;
+  sys.readFile = (p: string, enc?: string) => orig.readFile(pick(p, orig.fileExists) ?? p, enc);
+  if (orig.realpath) sys.realpath = (p: string) => orig.realpath(pick(p, (q) => orig.fileExists(q) || orig.directoryExists(q)) ?? p);
+}
+
+function main(argv: string[]) {
+  const i = argv.indexOf('--config-path');
+  if (i < 0 || !argv[i + 1]) {
+    console.error('usage: node main.js --config-path <connection_file> (started by Jupyter; install with `igpg kernel install`)');
+    process.exit(2);
+  }
+  const nodeModules = process.env.IGPG_NODE_MODULES ?? igpgNodeModules();
+  const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [nodeModules] }));
+  const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir] }));
+  addNodeModulesFallback(ts.sys, process.cwd(), nodeModules);
+  const { startKernel } = require(path.join(tslabDir, 'dist', 'main.js'));
+  startKernel({ configPath: argv[i + 1], enableFindLocal: false });
+}
+
+if (require.main === module) main(process.argv.slice(2));
