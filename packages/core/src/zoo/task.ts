@@ -35,7 +35,8 @@ export interface TaskPhrasing {
   plural?: (name: string) => string;
 }
 
-const phrasings = new Map<string, TaskPhrasing>();
+// On globalThis (like the plugin registries) so duplicate module copies (dist vs src, notebooks) share it.
+const phrasings: Map<string, TaskPhrasing> = ((globalThis as Record<symbol, unknown>)[Symbol.for('igpg.taskPhrasings')] ??= new Map()) as Map<string, TaskPhrasing>;
 
 /** Register instruction wording for a dataset (idempotent: the last one wins). */
 export function registerTaskPhrasing(dataset: string, phrasing: TaskPhrasing): void {

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { getArchitecture } from '../sdk/architecture';
+import type { DatasetPlugin } from '../sdk/dataset';
+import type { Network } from '../sdk/types';
+import { createRng } from '../rng';
+import type { ZooJob } from './config';
+import { evaluateNetwork, type Evaluation } from './evaluate';
+
+/** What a checkpoint reports: its epoch, train/test metrics and the network at that point. */
+export interface Checkpoint {
+  epoch: number;
+  train: Evaluation;
+  test: Evaluation;
+  network: Network;
+  /** Seconds of training (not evaluation) so far. */
+  seconds: number;
+}
+
+function makeOptimizer(o: ZooJob['optimizer']): tf.Optimizer {
+  return o.name === 'adam' ? tf.train.adam(o.learningRate) : tf.train.sgd(o.learningRate);
+}
+
+/**
+ * Train one zoo network from scratch: seeded init, seeded minibatch order, softmax cross-entropy.
+ * Calls `onCheckpoint` after each epoch in `job.epochs` (skip work for epochs in `skipEval`).
+ * Everything random comes from the job's seeds, so the result does not depend on the process.
+ */
+export async function trainJob(job: ZooJob, dataset: DatasetPlugin, onCheckpoint: (c: Checkpoint) => void | Promise<void>): Promise<void> {
+  const classes = job.task.classIndices;
+  const train = await dataset.load({ split: 'train', classes, limit: job.trainLimit, seed: job.dataSeed });
+  const test = await dataset.load({ split: 'test', classes, limit: job.testLimit, seed: job.dataSeed });
+  const network = getArchitecture(job.arch.name).build(job.arch.spec, job.initSeed);
+  const optimizer = makeOptimizer(job.optimizer);
+  const rng = createRng(`${job.dataSeed}/batches`);
+  const n = train.y.shape[0];
+  const k = job.task.classes.length;
+  const bs = job.optimizer.batchSize;
+  let seconds = 0;
+  try {
+    const last = job.epochs[job.epochs.length - 1];
+    for (let epoch = 1; epoch <= last; epoch++) {
+      const t0 = performance.now();
+      const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+      for (let i = 0; i < n; i += bs) {
+        tf.tidy(() => {
+          const idx = tf.tensor1d(order.slice(i, i + bs), 'int32');
+          const xb = tf.gather(train.x, idx); // (B, ...inputShape)
+          const yb = tf.oneHot(tf.gather(train.y, idx), k); // (B, k)
+          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, network.apply(xb, { training: true })) as tf.Scalar, false, network.params);
+        });
+      }
+      seconds += (performance.now() - t0) / 1000;
+      await new Promise((r) => setImmediate(r)); // let IPC (e.g. a parent's disconnect) through between epochs
+      if (job.epochs.includes(epoch)) {
+        const trainEval = await evaluateNetwork(network, train);
+        const testEval = await evaluateNetwork(network, test);
+        await onCheckpoint({ epoch, train: trainEval, test: testEval, network, seconds });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+    network.dispose();
+    tf.dispose([train.x, train.y, test.x, test.y]);
+  }
+}
