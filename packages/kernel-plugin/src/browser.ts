@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { plotlyJs } from './show';
+import * as os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
 import type { Figure } from './types';
 
 /** Chromium flags that work on a headless, offline machine (see ENV-NOTES). */
@@ -23,6 +24,24 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 }
 
 /**
+ * A new page with plotly.js loaded straight from node_modules through a file:// URL (much faster than pushing
+ * 10 MB of script over the DevTools protocol). The temp HTML file is removed once the page has loaded.
+ */
+export async function newPlotlyPage(browser: Browser, viewport = { width: 1100, height: 900 }): Promise<Page> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-page-'));
+  const file = path.join(dir, 'index.html');
+  fs.writeFileSync(file, `<!doctype html><html><head><meta charset="utf-8"><script src="${pathToFileURL(require.resolve('plotly.js-dist/plotly.js')).href}"></script></head><body></body></html>`);
+  try {
+    const page = await browser.newPage({ viewport });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForFunction(() => typeof (globalThis as any).Plotly === 'object');
+    return page;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Render figures to PNG files with Plotly.toImage in headless Chromium (plotly.js from node_modules, no network).
  * Writes are atomic (temp file + rename). Returns the written paths.
  * @example await renderPng({ usage: figures.codebookUsage(u) }, 'report/figures')
@@ -32,9 +51,8 @@ export async function renderPng(figs: Record<string, Figure>, outDir: string, op
   const chrome = await launchChromium();
   const written: string[] = [];
   try {
-    const page = await chrome.browser.newPage();
-    await page.setContent('<html><body><div id="plot"></div></body></html>');
-    await page.addScriptTag({ content: plotlyJs() });
+    const page = await newPlotlyPage(chrome.browser);
+    await page.evaluate(() => { const g = globalThis as any; const d = g.document.createElement('div'); d.id = 'plot'; g.document.body.appendChild(d); });
     for (const [name, fig] of Object.entries(figs)) {
       const height = opts.height ?? Number(fig.layout.height ?? 480);
       const url = await page.evaluate(async ({ fig, width, height, scale }) => {

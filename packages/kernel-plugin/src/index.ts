@@ -13,7 +13,8 @@ export const live = { curves: liveCurves, figure: liveFigure };
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/server';
 export { createRunTailer, discoverRuns, type RunChange } from './dashboard/tail';
 export { installKernel, uninstallKernel, kernelsDir, KERNEL_NAME, type KernelInstallOptions } from './kernel/install';
-export { launchChromium, renderPng, CHROMIUM_ARGS } from './browser';
+export { launchChromium, newPlotlyPage, renderPng, CHROMIUM_ARGS } from './browser';
+export { codebookView, summarizeCodebook, type CodebookViewData, type CodebookSummary } from './codebookView';
 
 /** A tiny real training run (VQ codebook on Iris) writing metrics JSONL; loads tfjs only when called. */
 export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number; finalLoss: number }> {

@@ -21,10 +21,10 @@ describe('dashboard in headless Chromium', () => {
       await page.waitForFunction(() => (window as any).__igpg.connected === true);
       const S = () => page.evaluate(() => ({ ...(window as any).__igpg }));
       // A real run: vector-quantising Iris with Adam, logging while the page watches.
-      const run = runTinyVq({ file: path.join(dir, 'iris-vq', 'metrics.jsonl'), steps: 120, delayMs: 15, seed: 1 });
+      const run = runTinyVq({ file: path.join(dir, 'iris-vq', 'metrics.jsonl'), steps: 80, delayMs: 10, seed: 1 });
       await page.waitForFunction(() => (window as any).__igpg.rows >= 20, undefined, { timeout: 20_000 });
       await run;
-      await page.waitForFunction(() => (window as any).__igpg.rows >= 120, undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => (window as any).__igpg.rows >= 80, undefined, { timeout: 20_000 });
       await page.waitForTimeout(400); // let the coalesced redraw land
       const s = await S();
       expect(s.messages).toBeGreaterThanOrEqual(4); // snapshot + several streamed batches
@@ -33,7 +33,7 @@ describe('dashboard in headless Chromium', () => {
       expect(traces).toEqual([1, 1, 1, 1]);
       expect(await page.locator('#usage .heatmaplayer image, #usage .hm image').count()).toBeGreaterThan(0);
       const lossPoints = await page.evaluate(() => (document.getElementById('loss') as any).data[0].y.length);
-      expect(lossPoints).toBe(120);
+      expect(lossPoints).toBe(80);
       await page.screenshot({ path: path.join(shotDir, 'dashboard.png') });
 
       // Restart the server on the same port: the page reconnects by itself and gets a fresh snapshot.

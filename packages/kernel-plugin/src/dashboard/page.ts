@@ -3,7 +3,7 @@
  * (coalesced, at most ~5 per second) and reconnects with exponential backoff after the server goes away.
  * `window.__igpg` exposes counters for tests (messages, redraws, rows, reconnects).
  */
-export function dashboardPage(opts: { title: string }): string {
+export function dashboardPage(opts: { title: string; codebook?: boolean }): string {
   const title = opts.title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${title}</title>
@@ -17,7 +17,7 @@ main{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:8
 #usage{grid-column:1/-1}
 </style>
 <script src="/plotly.js"></script></head>
-<body><header><b>igpg training dashboard</b><span>${title}</span><span id="status">connecting</span><span id="info"></span></header>
+<body><header><b>igpg training dashboard</b><span>${title}</span><span id="status">connecting</span><span id="info"></span>${opts.codebook ? '<a href="/codebook" style="color:#cde">codebook view</a>' : ''}</header>
 <main><div class="panel" id="loss"></div><div class="panel" id="recon"></div><div class="panel" id="perplexity"></div>
 <div class="panel" id="codes"></div><div class="panel" id="usage"></div></main>
 <script>

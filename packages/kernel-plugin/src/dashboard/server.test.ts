@@ -43,6 +43,7 @@ describe('dashboard server', () => {
     const js = await fetch(dash.url + 'plotly.js');
     expect(js.status).toBe(200);
     expect(Number((await js.arrayBuffer()).byteLength)).toBeGreaterThan(1_000_000);
+    expect((await fetch(dash.url + 'codebook')).status).toBe(404); // no codebook file given
     const { ws, msgs } = await client();
     await until(() => msgs.length >= 1);
     expect(msgs[0]).toMatchObject({ type: 'snapshot', runs: { 'run1/metrics': [{ step: 0, loss: 1 }] } });
@@ -50,6 +51,25 @@ describe('dashboard server', () => {
     await until(() => msgs.length >= 2);
     expect(msgs[1]).toMatchObject({ type: 'changes', changes: [{ run: 'run1/metrics', kind: 'append', rows: [{ step: 1 }] }] });
     ws.close();
+  });
+
+  it('serves the interactive codebook view from a CodebookViewData file', async () => {
+    const file = path.join(dir, 'codebook.json');
+    const position = { layer: 0, layers: 1, role: 'kernel', tensor: 'w', offset: 0, chunk: 0 };
+    fs.writeFileSync(file, JSON.stringify({ codebookSize: 3, chunks: [{ position, codes: [1, 2] }] }));
+    const d2 = await startDashboard({ runs: dir, codebook: file, log: () => {} });
+    try {
+      expect(await (await fetch(d2.url)).text()).toContain('href="/codebook"');
+      const html = await (await fetch(d2.url + 'codebook')).text();
+      expect(html).toContain('<script src="/plotly.js">');
+      expect(html).toContain('"counts":[0,1,1]');
+      fs.writeFileSync(file, '{"codebookSize": 0, "chunks": []}');
+      const bad = await fetch(d2.url + 'codebook');
+      expect(bad.status).toBe(500);
+      expect(await bad.text()).toMatch(/codebookSize must be a positive integer/);
+    } finally {
+      await d2.close();
+    }
   });
 
   it('rejects a foreign Origin and accepts its own', async () => {

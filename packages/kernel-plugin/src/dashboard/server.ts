@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createRunTailer, type RunChange } from './tail';
 import { dashboardPage } from './page';
+import { codebookView, type CodebookViewData } from '../codebookView';
 
 /** Options of the live training dashboard. */
 export interface DashboardOptions {
@@ -16,6 +17,7 @@ export interface DashboardOptions {
   maxBufferedBytes?: number;   // a client with more unsent bytes than this is dropped (default 4 MiB)
   maxRowsPerRun?: number;      // rows kept in memory per run for new clients (default 20000)
   allowedOrigins?: string[];   // extra browser origins allowed to connect (the page's own origin always is)
+  codebook?: string;           // JSON file holding CodebookViewData: served as the interactive view at /codebook
   log?: (msg: string) => void; // default: console.error with a prefix
 }
 
@@ -55,6 +57,16 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     } else if (url === '/plotly.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
       fs.createReadStream(plotlyPath).pipe(res);
+    } else if (url === '/codebook' && opts.codebook) {
+      let html: string;
+      try {
+        html = codebookView(JSON.parse(fs.readFileSync(opts.codebook, 'utf8')) as CodebookViewData);
+      } catch (e) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot show ${opts.codebook}: ${(e as Error).message}`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><html><head><meta charset="utf-8"><title>igpg codebook</title><script src="/plotly.js"></script></head><body>${html}</body></html>`);
     } else if (url === '/api/runs') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tailer.snapshot()));
     } else {
@@ -123,7 +135,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}` });
+  page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}`, codebook: Boolean(opts.codebook) });
 
   return {
     url: `http://${urlHost}:${port}/`,
