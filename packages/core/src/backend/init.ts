@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone registers no gradients
 import { loadNative } from './native';
 import { patchWasmKernels } from './wasm_kernels';
+import { registerFusedOps } from './fused_ops';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
 
 /** Backends igpg can run on, fastest first. */
@@ -77,7 +78,7 @@ async function activate(name: BackendName, threads: number, useNative: boolean, 
   // wasm
   const native = useNative ? loadNative(log) : null;
   native?.addon.setThreads(threads);
-  const patchedKernels = patchWasmKernels(native?.addon ?? null);
+  const patchedKernels = [...patchWasmKernels(native?.addon ?? null), ...registerFusedOps(native?.addon ?? null)];
   let terminate: (() => void) | undefined;
   let actual = 1;
   stockWasmFactory(); // capture it before the first swap

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients'; // training needs every op's gradient
 import { createRng } from '../rng';
+import { causalSoftmax, ensureFusedOps, gelu, layerNorm } from '../backend/fused_ops';
 
 /*
  * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):
@@ -54,25 +55,13 @@ function validateConfig(c: GPTConfig): void {
   for (const k of Object.keys(c)) if (!known.has(k)) throw new Error(`GPTConfig: unknown key '${k}' (known: ${[...known].join(', ')})`);
 }
 
-/** LayerNorm over the last axis (eps 1e-5, as GPT-2). */
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true); // (..., 1)
-  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), g), b);
-}
-
-/** GELU, tanh approximation (GPT-2): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-}
-
 /** x (..., in) · w (in, out) (+ b), through a 2-D matmul. */
 function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]); // (N, in)
   const xw = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D); // (N, out)
   const y = b ? tf.add(xw, b) : xw; // (N, out)
-  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]]);
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1] as number]);
 }
 
 /**
@@ -80,7 +69,7 @@ function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
  * (mask / count). Written as a customGrad so the backward pass is one fused
  * softmax − onehot instead of tfjs's chain through logSoftmax.
  */
-const weightedCrossEntropy = tf.customGrad((logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const weightedCrossEntropy = tf.customGrad(((logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   const logZ = tf.logSumExp(logits, -1, true); // (N, 1)
   const logp = tf.sub(logits, logZ); // (N, V)
   save([logp, oneHot, w]);
@@ -93,7 +82,7 @@ const weightedCrossEntropy = tf.customGrad((logits: tf.Tensor, oneHot: tf.Tensor
       return [g, tf.zerosLike(oh), tf.zerosLike(ww)];
     },
   };
-});
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor) => tf.Scalar;
 
 let instances = 0;
 
@@ -116,7 +105,6 @@ export class GPT {
   private readonly lnfg: tf.Variable;
   private readonly lnfb: tf.Variable;
   private readonly head: tf.Variable; // (d, V)
-  private readonly maskBias: tf.Tensor2D; // (ctx, ctx): 0 on and below the diagonal, -1e9 above
   private dropoutCalls = 0;
 
   constructor(config: GPTConfig, seed: number, scope = `gpt${instances++}`) {
@@ -153,11 +141,7 @@ export class GPT {
     this.lnfg = param('ln_f.g', ones([d]));
     this.lnfb = param('ln_f.b', zeros([d]));
     this.head = param('head', normal([d, V]));
-    this.maskBias = tf.tidy(() => {
-      const i = tf.reshape(tf.range(0, C, 1, 'int32'), [C, 1]);
-      const j = tf.reshape(tf.range(0, C, 1, 'int32'), [1, C]);
-      return tf.mul(tf.cast(tf.greater(j, i), 'float32'), -1e9) as tf.Tensor2D;
-    });
+    ensureFusedOps();
   }
 
   /** Token embeddings: ids (B, T) int32 -> (B, T, d). */
@@ -215,7 +199,6 @@ export class GPT {
   /** Free the variables. */
   dispose(): void {
     for (const v of this.variables) v.dispose();
-    this.maskBias.dispose();
   }
 
   private dropout(x: tf.Tensor, training: boolean, seed: number | undefined): tf.Tensor {
@@ -234,10 +217,9 @@ export class GPT {
     this.dropoutCalls = 0;
     const hs = d / nh;
     let h = tf.add(x, tf.slice(this.wpe, [p0, 0], [t, d])); // (B, t, d)
-    const bias = tf.slice(this.maskBias, [p0, 0], [t, p0 + t]); // (t, T) with T = p0 + t
     this.blocks.forEach((blk, i) => {
       // Causal self-attention.
-      const a = layerNorm(h, blk.ln1g, blk.ln1b); // (B, t, d)
+      const a = layerNorm(h, blk.ln1g as tf.Tensor1D, blk.ln1b as tf.Tensor1D); // (B, t, d)
       const heads = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [B, t, nh, hs]), [0, 2, 1, 3]); // (B, nh, t, hs)
       const q = heads(linear(tf.mul(a, 1 / Math.sqrt(hs)), blk.wq, tf.mul(blk.bq, 1 / Math.sqrt(hs)))); // (B, nh, t, hs), pre-scaled
       let k = heads(linear(a, blk.wk, blk.bk)) as tf.Tensor4D; // (B, nh, t, hs)
@@ -253,16 +235,16 @@ export class GPT {
         c.k = tf.keep(k);
         c.v = tf.keep(v);
       }
-      const scores = tf.add(tf.matMul(q, k, false, true), bias); // (B, nh, t, T)
-      const att = this.dropout(tf.softmax(scores), training, seed); // (B, nh, t, T)
+      const scores = tf.matMul(q, k, false, true); // (B, nh, t, T), T = p0 + t
+      const att = this.dropout(causalSoftmax(scores, p0), training, seed); // (B, nh, t, T), zero above the causal diagonal
       const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, t, d]); // (B, t, d)
       h = tf.add(h, this.dropout(linear(y, blk.wo, blk.bo), training, seed)); // (B, t, d)
       // MLP.
-      const m = layerNorm(h, blk.ln2g, blk.ln2b); // (B, t, d)
+      const m = layerNorm(h, blk.ln2g as tf.Tensor1D, blk.ln2b as tf.Tensor1D); // (B, t, d)
       const f = linear(gelu(linear(m, blk.wfc, blk.bfc)), blk.wproj, blk.bproj); // (B, t, d)
       h = tf.add(h, this.dropout(f, training, seed)); // (B, t, d)
     });
-    const out = layerNorm(h, this.lnfg, this.lnfb); // (B, t, d)
+    const out = layerNorm(h, this.lnfg as tf.Tensor1D, this.lnfb as tf.Tensor1D); // (B, t, d)
     return tf.reshape(linear(out, this.head), [B, t, V]) as tf.Tensor3D; // (B, t, V)
   }
 }

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, shutdownBackend } from './init';
+import { causalSoftmax, gelu, layerNorm, registerFusedOps } from './fused_ops';
+import { loadNative } from './native';
+
+// Fused kernels (values and gradients) against the plain tfjs composition on cpu.
+
+const rn = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+function reference(f: () => tf.Tensor | tf.Tensor[]): number[][] {
+  // The composition: run with the fused kernels hidden from the cpu backend.
+  const saved = ['IgpgGelu', 'IgpgLayerNorm', 'IgpgCausalSoftmax'].map((n) => tf.getKernel(n, 'cpu')!);
+  saved.forEach((k) => tf.unregisterKernel(k.kernelName, 'cpu'));
+  try {
+    return values(f);
+  } finally {
+    saved.forEach((k) => tf.registerKernel(k));
+  }
+}
+
+function values(f: () => tf.Tensor | tf.Tensor[]): number[][] {
+  const out = tf.tidy(f);
+  const list = Array.isArray(out) ? out : [out];
+  const v = list.map((t) => Array.from(t.dataSync()));
+  tf.dispose(list);
+  return v;
+}
+
+function expectClose(a: number[][], b: number[][], tol = 1e-5): void {
+  expect(a.length).toBe(b.length);
+  a.forEach((arr, i) => {
+    expect(arr.length).toBe(b[i].length);
+    arr.forEach((v, j) => expect(Math.abs(v - b[i][j])).toBeLessThan(tol * Math.max(1, Math.abs(b[i][j]))));
+  });
+}
+
+// Each case: values and the gradients w.r.t. every input of a weighted sum of the output.
+const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
+  ['gelu', () => tf.grads((x: tf.Tensor) => tf.sum(tf.mul(gelu(x), rn([3, 5, 8], 2))))([tf.mul(rn([3, 5, 8], 1), 2)]).concat([gelu(tf.mul(rn([3, 5, 8], 1), 2))])],
+  ['layerNorm', () => {
+    const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => layerNorm(x, g as tf.Tensor1D, b as tf.Tensor1D);
+    const args = [rn([4, 3, 16], 3), tf.add(rn([16], 4), 1), rn([16], 5)];
+    return [f(args[0], args[1], args[2]), ...tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, g, b), rn([4, 3, 16], 6))))(args)];
+  }],
+  ['causalSoftmax', () => {
+    const s = tf.mul(rn([2, 3, 6, 6], 7), 3);
+    return [causalSoftmax(s), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x), rn([2, 3, 6, 6], 8))))(s)];
+  }],
+  ['causalSoftmax with a KV-cache offset', () => {
+    const s = rn([2, 2, 7], 9); // 2 new queries at positions 5, 6 over 7 keys
+    return [causalSoftmax(s, 5), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x, 5), rn([2, 2, 7], 10))))(s)];
+  }],
+];
+
+describe('fused ops', () => {
+  beforeAll(() => registerFusedOps(loadNative()?.addon ?? null));
+  afterAll(() => shutdownBackend());
+
+  for (const [name, f] of cases) {
+    it(`${name}: cpu kernel == tfjs composition, no leaks`, async () => {
+      await tf.setBackend('cpu');
+      const before = tf.memory().numTensors;
+      expectClose(values(f), reference(f));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('wasm kernels (native where built) == cpu kernels, no leaks', async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+    for (const [, f] of cases) {
+      await tf.setBackend('cpu');
+      const c = values(f);
+      await tf.setBackend('wasm');
+      const before = tf.memory().numTensors;
+      expectClose(values(f), c);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('rejects mismatched shapes with a clear error', () => {
+    expect(() => layerNorm(tf.zeros([2, 4]), tf.ones([3]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D)).toThrow(/gamma \[3\]/);
+    expect(() => causalSoftmax(tf.zeros([3, 2]), 1)).toThrow(/exceeds/);
+  });
+});
