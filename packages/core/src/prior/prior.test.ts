@@ -5,14 +5,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Prior, type PriorConfig, type TokenLayout } from './prior';
-import { miniGPT } from './mini-gpt.fixture';
 import { logLikelihood, sampleCodes, windows } from './autoregress';
 import { trainPrior, type PriorExample } from './train';
 import type { ChunkPlace } from '../encoders/architecture';
 import { createRng } from '../rng';
 
-// Until prior/gpt.ts lands these tests run on a tiny stand-in decoder with the same API.
-const decoder = miniGPT;
+const decoder = undefined; // the real GPT of prior/gpt.ts
 
 export function toyLayout(layers: number, chunksPerLayer: number, chunkSize = 16): TokenLayout {
   const places: ChunkPlace[] = [];

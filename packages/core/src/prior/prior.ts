@@ -6,6 +6,7 @@ import { hashedInstructionEncoder, type InstructionEncoder } from '../encoders/i
 import { datasetEncoder, type DatasetEncoder, type SupportSet } from '../encoders/dataset';
 import { architectureEncoder, positionFeatures, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from '../encoders/architecture';
 import { decoderVariables, type Decoder } from './decoder';
+import { GPT } from './gpt';
 
 /**
  * The conditional autoregressive prior p(codes | instruction, dataset, architecture).
@@ -40,6 +41,8 @@ export interface PriorConfig {
   /** Fraction of a window kept as context for the next one when generating long networks. */
   windowOverlap?: number;
   seed?: number;
+  /** sha256 of the tokenizer JSON the codes came from ('' = not bound); generate() refuses another tokenizer. */
+  tokenizerHash?: string;
 }
 
 export const priorConfigSchema = {
@@ -62,6 +65,7 @@ export const priorConfigSchema = {
     condDropout: { type: 'number', minimum: 0, maximum: 1, default: 0.1 },
     windowOverlap: { type: 'number', minimum: 0, maximum: 0.9, default: 0.5 },
     seed: { type: 'integer', default: 0 },
+    tokenizerHash: { type: 'string', default: '' },
   },
 };
 
@@ -84,12 +88,15 @@ export type DecoderFactory = (config: { vocabSize: number; dModel: number; nLaye
 
 export interface PriorOptions {
   /** Makes the GPT decoder (default: prior/gpt.ts). */
-  decoder: DecoderFactory;
+  decoder?: DecoderFactory;
   /** A user's instruction encoder (e.g. a sentence-embedding model); default: hashed n-grams, trained jointly. */
   instructionEncoder?: InstructionEncoder;
   /** Prefix of variable names (tfjs names are global; checkpoints match by name). */
   scope?: string;
 }
+
+/** The GPT-2-style decoder of prior/gpt.ts. */
+export const defaultDecoder: DecoderFactory = (config, seed, scope) => new GPT(config, seed, scope);
 
 export class Prior {
   readonly config: Required<PriorConfig>;
@@ -103,14 +110,14 @@ export class Prior {
   private readonly projInstruction; private readonly projDataset; private readonly projArchitecture;
   private readonly featureCache = new WeakMap<ChunkPlace[], Float32Array>();
 
-  constructor(config: PriorConfig, options: PriorOptions) {
+  constructor(config: PriorConfig, options: PriorOptions = {}) {
     this.config = validate<Required<PriorConfig>>(priorConfigSchema, config, 'prior config');
     const c = this.config;
     if (c.dModel % c.nHeads !== 0) throw new Error(`prior config: dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
     if (c.contextLength <= PREFIX + c.codesPerChunk) throw new Error(`prior config: contextLength ${c.contextLength} must exceed the ${PREFIX} condition vectors + one chunk (${c.codesPerChunk} codes)`);
     const scope = (this.scope = options.scope ?? 'prior');
     const rng = createRng(`prior/${c.seed}`);
-    this.decoder = options.decoder({ vocabSize: c.codebookSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, contextLength: c.contextLength, dropout: c.dropout }, rng.tfSeed(), `${scope}/gpt`);
+    this.decoder = (options.decoder ?? defaultDecoder)({ vocabSize: c.codebookSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, contextLength: c.contextLength, dropout: c.dropout }, rng.tfSeed(), `${scope}/gpt`);
     this.instructionEncoder = options.instructionEncoder ?? hashedInstructionEncoder({ buckets: c.instructionBuckets, dim: c.condDim, seed: c.seed }, `${scope}/instruction`);
     this.datasetEncoder = datasetEncoder({ inputDim: c.datasetInputDim, hidden: c.condDim, dim: c.condDim, seed: c.seed }, `${scope}/dataset`);
     this.architectureEncoder = architectureEncoder({ buckets: c.architectureBuckets, dim: c.condDim, seed: c.seed }, `${scope}/architecture`);

@@ -8,6 +8,7 @@ import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
 import type { ProgressOptions } from '../util/progress';
 import { PREFIX, type Prior, type PriorCondition, type TokenLayout } from './prior';
 import { POSITION_FEATURES } from '../encoders/architecture';
+import { priorCheckpointConfig } from './checkpoint';
 
 /** One training network: its codes and what it is conditioned on. */
 export interface PriorExample {
@@ -135,7 +136,7 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
     return await runTrainingLoop({
       dir: opts.dir,
       kind: 'prior',
-      config: { prior: prior.config, train: cfg, instructionEncoder: prior.instructionEncoder.kind },
+      config: { ...priorCheckpointConfig(prior), train: cfg },
       steps: cfg.steps,
       checkpointEvery: cfg.checkpointEvery,
       configMayDiffer: ['/train/steps'],

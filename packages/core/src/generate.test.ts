@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend, shutdownBackend } from './backend/init';
+import { defineArchitecture, registerArchitecture, unregisterArchitecture } from './sdk/architecture';
+import { flattenWeights } from './sdk/weights';
+import type { Network, ParamInfo } from './sdk/types';
+import { createTokenizer } from './tokenizer';
+import { createVqvae, decodeWeights, tokenizerHash } from './vqvae/model';
+import { Prior } from './prior/prior';
+import { trainPrior } from './prior/train';
+import { priorExamples } from './prior/examples';
+import { loadPrior, savePrior } from './prior/checkpoint';
+import { generate, rank, saveGenerated } from './generate';
+import { loadNetworkSafetensors } from './io/safetensors';
+import { createRng } from './rng';
+
+// A real (tiny) architecture plugin: a 4-h-3 tanh MLP.
+interface MlpSpec { inputShape: number[]; classes: number; hidden: number }
+const describeMlp = (s: MlpSpec): ParamInfo[] => [
+  { name: 'l0.weight', role: 'kernel', shape: [s.inputShape[0], s.hidden], layer: 0 },
+  { name: 'l0.bias', role: 'bias', shape: [s.hidden], layer: 0 },
+  { name: 'l1.weight', role: 'kernel', shape: [s.hidden, s.classes], layer: 1 },
+  { name: 'l1.bias', role: 'bias', shape: [s.classes], layer: 1 },
+];
+const mlp = defineArchitecture<MlpSpec>({
+  name: 'gen-test-mlp',
+  schema: { type: 'object', additionalProperties: false, required: ['inputShape', 'classes'], properties: { inputShape: { type: 'array', items: { type: 'integer' } }, classes: { type: 'integer', minimum: 2 }, hidden: { type: 'integer', minimum: 1, default: 8 } } },
+  describe: describeMlp,
+  summary: (s) => `MLP ${s.inputShape[0]}-${s.hidden}-${s.classes}, tanh`,
+  build(spec, seed): Network {
+    const params = describeMlp(spec).map((p, i) => tf.tidy(() => tf.variable(tf.randomNormal(p.shape, 0, 0.3, 'float32', seed * 10 + i + 1))));
+    return {
+      arch: 'gen-test-mlp', spec: spec as unknown as Record<string, unknown>, params,
+      apply: (x) => tf.tidy(() => tf.add(tf.matMul(tf.tanh(tf.add(tf.matMul(x as tf.Tensor2D, params[0] as tf.Tensor2D), params[1])), params[2] as tf.Tensor2D), params[3]) as tf.Tensor2D),
+      dispose: () => tf.dispose(params),
+    };
+  },
+});
+const spec = { inputShape: [4], classes: 3, hidden: 8 };
+const architecture = { name: 'gen-test-mlp', spec };
+const randomFlat = (seed: number) => { const r = createRng(seed); return Float32Array.from({ length: 67 }, () => r.normal() * 0.5); };
+let tmp: string;
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm', threads: 1, native: false, log: () => {} });
+  registerArchitecture(mlp);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'generate-'));
+});
+afterAll(() => {
+  unregisterArchitecture('gen-test-mlp');
+  fs.rmSync(tmp, { recursive: true, force: true });
+  shutdownBackend();
+});
+
+describe('generate / rank', () => {
+  it('trains on two tasks, generates the right network per instruction, saves, ranks, round-trips the prior; no leaks', async () => {
+    const before = tf.memory().numTensors;
+    const tokenizer = createTokenizer({ chunkSize: 8 });
+    const vqvae = createVqvae({ chunkSize: 8, codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [16], tokenizerHash: tokenizerHash(tokenizer) }, 'gen-vq');
+    const [a, b] = [randomFlat(1), randomFlat(2)];
+    const examples = priorExamples([
+      { architecture, flat: a, instructions: ['classify iris flowers', 'tell iris species apart'] },
+      { architecture, flat: b, instructions: ['classify wine cultivars', 'tell wines apart'] },
+    ], tokenizer, vqvae);
+    expect(examples[0].codes.length).toBe(9 * 2); // 40 + 27 values -> 5 + 4 chunks of 8, 2 codes each
+    expect(Array.from(examples[0].codes)).not.toEqual(Array.from(examples[1].codes));
+    const prior = new Prior({ codebookSize: 32, codesPerChunk: 2, chunkSize: 8, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 12, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, condDropout: 0, seed: 2, tokenizerHash: tokenizerHash(tokenizer) }, { scope: 'gen-prior' });
+    const res = await trainPrior({ prior, examples, dir: path.join(tmp, 'run'), config: { steps: 150, batchSize: 8, lr: 1e-2, checkpointEvery: 0, seed: 1 }, progress: false });
+    expect(res.last.loss).toBeLessThan(0.1);
+
+    const g = { prior, tokenizer, vqvae, architecture, sampler: { topK: 1 }, n: 2, seed: 3 };
+    const ra = await generate({ ...g, instruction: 'tell iris species apart' });
+    const rb = await generate({ ...g, instruction: 'classify wine cultivars' });
+    expect(Array.from(ra.codes[0])).toEqual(Array.from(examples[0].codes));
+    expect(Array.from(rb.codes[1])).toEqual(Array.from(examples[1].codes));
+    // Conditioning: the two instructions give measurably different networks.
+    const dist = Math.hypot(...ra.weights[0].map((w, i) => w - rb.weights[0][i]));
+    expect(dist).toBeGreaterThan(0.5);
+    // Weights are the VQ-VAE decoding of the codes, and the built networks carry them and run.
+    expect(Array.from(ra.weights[0])).toEqual(Array.from(decodeWeights(vqvae, tokenizer, ra.architecture.infos, ra.codes[0])));
+    expect(Array.from(flattenWeights(ra.networks[0]))).toEqual(Array.from(ra.weights[0]));
+    const x = tf.ones([5, 4]);
+    const y = ra.networks[0].apply(x);
+    expect(y.shape).toEqual([5, 3]);
+    tf.dispose([x, y]);
+    // Files in the SDK's formats.
+    const files = saveGenerated(tmp, ra, { prefix: 'iris', instruction: 'tell iris species apart' });
+    expect(Array.from(loadNetworkSafetensors(files[0], ra.architecture.infos).flat)).toEqual(Array.from(ra.weights[0]));
+    expect(fs.existsSync(path.join(saveGenerated(tmp, ra, { format: 'tfjs', prefix: 'iris-tfjs' })[0], 'model.json'))).toBe(true);
+    // rank: the matching training network first.
+    const ranked = rank([{ id: 'wine', weights: b }, { id: 'iris', codes: examples[0].codes }], { prior, tokenizer, vqvae, instruction: 'classify iris flowers', architecture });
+    expect(ranked.map((r) => r.id)).toEqual(['iris', 'wine']);
+
+    // Save / load round trip gives the same codes.
+    await savePrior(path.join(tmp, 'saved'), prior);
+    prior.dispose();
+    const loaded = await loadPrior(path.join(tmp, 'saved'));
+    const rl = await generate({ ...g, prior: loaded, instruction: 'tell iris species apart', build: false });
+    expect(Array.from(rl.codes[0])).toEqual(Array.from(ra.codes[0]));
+
+    // Clear errors.
+    await expect(generate({ ...g, prior: loaded, instruction: ' ' })).rejects.toThrow(/instruction is empty/);
+    await expect(generate({ ...g, prior: loaded, instruction: 'x', architecture: { name: 'no-such-arch', spec } })).rejects.toThrow(/no-such-arch/);
+    await expect(generate({ ...g, prior: loaded, instruction: 'x', architecture: { name: 'gen-test-mlp', spec: { ...spec, hidden: 0 } } })).rejects.toThrow(/hidden/);
+    const otherVq = createVqvae({ chunkSize: 8, codesPerChunk: 2, codebookSize: 64, codeDim: 4, hidden: [16] }, 'gen-vq2');
+    await expect(generate({ ...g, prior: loaded, vqvae: otherVq, instruction: 'x' })).rejects.toThrow(/codebook size: prior 32, VQ-VAE 64/);
+    await expect(generate({ ...g, prior: loaded, tokenizer: createTokenizer({ chunkSize: 8, normalize: 'none' } as never), instruction: 'x' })).rejects.toThrow(/tokenizer/);
+    const metaFile = path.join(tmp, 'saved', 'checkpoint.json');
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
+    fs.writeFileSync(metaFile, JSON.stringify({ ...meta, config: { ...meta.config, priorFormat: 99 } }));
+    await expect(loadPrior(path.join(tmp, 'saved'))).rejects.toThrow(/prior format version 99/);
+    fs.writeFileSync(metaFile, JSON.stringify({ ...meta, version: 99 }));
+    await expect(loadPrior(path.join(tmp, 'saved'))).rejects.toThrow(/version 99/);
+    await expect(loadPrior(path.join(tmp, 'run-none'))).rejects.toThrow(/no prior checkpoint/);
+
+    for (const r of [ra, rb]) r.networks.forEach((n) => n.dispose());
+    loaded.dispose(); vqvae.dispose(); otherVq.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,171 @@
+import * as path from 'node:path';
+import { getArchitecture, validateSpec, countParams, type AnyArchitecture } from './sdk/architecture';
+import { assignWeights } from './sdk/weights';
+import type { Network, ParamInfo } from './sdk/types';
+import type { Tokenizer } from './tokenizer';
+import { decodeWeights, encodeWeights, tokenizerHash, type Vqvae } from './vqvae/model';
+import { saveNetworkSafetensors } from './io/safetensors';
+import { saveTfjsWeights } from './io/tfjs-format';
+import type { WeightLayout } from './sdk/layout';
+import type { SamplerOptions } from './sampler';
+import type { SupportSet } from './encoders/dataset';
+import type { ArchitectureCondition } from './encoders/architecture';
+import { checkInstruction } from './encoders/instruction';
+import type { Prior, PriorCondition, TokenLayout } from './prior/prior';
+import { logLikelihood, sampleCodes } from './prior/autoregress';
+
+/** An architecture as the user names it: a registered plugin name and a spec for it. */
+export interface ArchitectureRef {
+  name: string;
+  spec: Record<string, unknown>;
+}
+
+/** A resolved architecture: plugin, validated spec, parameter list, and its condition for the prior. */
+export interface ResolvedArchitecture {
+  plugin: AnyArchitecture;
+  spec: Record<string, unknown>;
+  infos: ParamInfo[];
+  condition: ArchitectureCondition;
+}
+
+/** Look up and validate an architecture; clear errors for an unregistered name or an invalid spec. */
+export function resolveArchitecture(ref: ArchitectureRef): ResolvedArchitecture {
+  if (!ref || typeof ref.name !== 'string') throw new Error('architecture must be { name, spec } with a registered architecture name');
+  const plugin = getArchitecture(ref.name); // unknown name: lists the registered ones
+  const spec = validateSpec(plugin, ref.spec) as Record<string, unknown>;
+  const infos = plugin.describe(spec);
+  return { plugin, spec, infos, condition: architectureCondition(plugin.name, plugin.summary(spec), infos) };
+}
+
+/** The architecture condition of a parameter list. */
+export function architectureCondition(name: string, description: string, infos: ParamInfo[]): ArchitectureCondition {
+  return { name, description, params: countParams(infos), layers: Math.max(...infos.map((p) => p.layer)) + 1, tensors: infos.length };
+}
+
+/** Check that a prior, a tokenizer and a VQ-VAE belong together; throws naming the mismatch. */
+export function checkCompatible(prior: Prior, tokenizer: Tokenizer, vqvae: Vqvae): void {
+  const p = prior.config, v = vqvae.config;
+  const problems: string[] = [];
+  if (p.codebookSize !== v.codebookSize) problems.push(`codebook size: prior ${p.codebookSize}, VQ-VAE ${v.codebookSize}`);
+  if (p.codesPerChunk !== v.codesPerChunk) problems.push(`codes per chunk: prior ${p.codesPerChunk}, VQ-VAE ${v.codesPerChunk}`);
+  if (p.chunkSize !== v.chunkSize) problems.push(`chunk size: prior ${p.chunkSize}, VQ-VAE ${v.chunkSize}`);
+  if (tokenizer.chunkSize !== v.chunkSize) problems.push(`chunk size: tokenizer ${tokenizer.chunkSize}, VQ-VAE ${v.chunkSize}`);
+  if (p.tokenizerHash && p.tokenizerHash !== tokenizerHash(tokenizer)) problems.push(`tokenizer: the prior was trained on codes of tokenizer ${p.tokenizerHash.slice(0, 12)}…, got ${tokenizerHash(tokenizer).slice(0, 12)}…`);
+  if (problems.length) throw new Error(`the prior does not match this tokenizer/VQ-VAE (use the files saved together):\n  - ${problems.join('\n  - ')}`);
+}
+
+export interface GenerateOptions {
+  prior: Prior;
+  tokenizer: Tokenizer;
+  vqvae: Vqvae;
+  /** What the network should do, e.g. "classify MNIST digits 0 to 4". */
+  instruction: string;
+  architecture: ArchitectureRef;
+  /** k samples per class of the target dataset (optional). */
+  dataset?: SupportSet;
+  /** Networks to generate (one batch). Default 1. */
+  n?: number;
+  seed?: number;
+  sampler?: SamplerOptions;
+  /** Classifier-free guidance scale (1 = off). */
+  guidance?: number;
+  /** KV cache (default true). */
+  useCache?: boolean;
+  /** Build tfjs networks with the weights assigned (default true). */
+  build?: boolean;
+  onToken?: (done: number, total: number) => void;
+}
+
+export interface GenerateResult {
+  /** Ready networks (weights assigned); empty when build is false. Dispose them when done. */
+  networks: Network[];
+  /** Codes per sample (chunks * codesPerChunk). */
+  codes: Int32Array[];
+  /** Flat canonical weights per sample. */
+  weights: Float32Array[];
+  architecture: { name: string; spec: Record<string, unknown>; infos: ParamInfo[] };
+}
+
+/**
+ * Generate n networks for an instruction and an architecture: prior -> codes -> VQ-VAE -> chunks -> weights.
+ * @example
+ * const { networks } = await generate({ prior, tokenizer, vqvae, instruction: 'classify MNIST digits 0 to 4',
+ *   architecture: { name: 'cnn-s', spec: { inputShape: [28, 28, 1], classes: 5 } }, n: 4, seed: 0 });
+ */
+export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
+  checkInstruction(opts.instruction);
+  const arch = resolveArchitecture(opts.architecture);
+  checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
+  const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
+  const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
+  const seed = opts.seed ?? 0;
+  const codes = sampleCodes(opts.prior, cond, layout, { n: opts.n ?? 1, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
+  const weights = codes.map((c) => decodeWeights(opts.vqvae, opts.tokenizer, arch.infos, c));
+  const networks = opts.build === false ? [] : weights.map((w, i) => {
+    const net = arch.plugin.build(arch.spec, seed + i);
+    assignWeights(net, w);
+    return net;
+  });
+  return { networks, codes, weights, architecture: { name: arch.plugin.name, spec: arch.spec, infos: arch.infos } };
+}
+
+/**
+ * Write generated networks as `<dir>/<prefix>-<i>.safetensors` (layout 'tfjs' or 'torch') or as tfjs weight folders
+ * `<dir>/<prefix>-<i>/` (model.json + weights.bin). Returns the paths written.
+ */
+export function saveGenerated(dir: string, result: GenerateResult, options: { format?: 'safetensors' | 'tfjs'; layout?: WeightLayout; prefix?: string; instruction?: string } = {}): string[] {
+  const { name, spec, infos } = result.architecture;
+  const prefix = options.prefix ?? 'generated';
+  return result.weights.map((flat, i) => {
+    const w = { arch: name, spec, infos, flat };
+    if ((options.format ?? 'safetensors') === 'tfjs') {
+      const out = path.join(dir, `${prefix}-${i}`);
+      saveTfjsWeights(out, w);
+      return out;
+    }
+    const file = path.join(dir, `${prefix}-${i}.safetensors`);
+    saveNetworkSafetensors(file, w, { layout: options.layout, metadata: options.instruction ? { instruction: options.instruction, generator: 'igpg' } : { generator: 'igpg' } });
+    return file;
+  });
+}
+
+/** A checkpoint to score: its flat weights (encoded with the VQ-VAE) or its codes. */
+export interface RankCandidate {
+  id: string;
+  weights?: Float32Array;
+  codes?: Int32Array;
+}
+
+export interface RankOptions {
+  prior: Prior;
+  tokenizer: Tokenizer;
+  vqvae: Vqvae;
+  instruction: string;
+  architecture: ArchitectureRef;
+  dataset?: SupportSet;
+}
+
+/**
+ * Rank existing checkpoints of one architecture by their log-likelihood under the prior for a condition
+ * (model selection / weight retrieval). Most likely first.
+ * @example const ranked = rank(zooCheckpoints, { prior, tokenizer, vqvae, instruction: 'classify iris', architecture });
+ */
+export function rank(candidates: RankCandidate[], opts: RankOptions): { id: string; logLikelihood: number; perToken: number }[] {
+  checkInstruction(opts.instruction);
+  if (!candidates.length) return [];
+  const arch = resolveArchitecture(opts.architecture);
+  checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
+  const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
+  const streams = candidates.map((c) => {
+    if (c.codes) return c.codes;
+    if (c.weights) return encodeWeights(opts.vqvae, opts.tokenizer, arch.infos, c.weights).codes;
+    throw new Error(`rank: candidate "${c.id}" has neither weights nor codes`);
+  });
+  const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
+  const out: { id: string; logLikelihood: number; perToken: number }[] = [];
+  for (let i = 0; i < streams.length; i += 16) { // bounded batches
+    const { total, perToken } = logLikelihood(opts.prior, cond, layout, streams.slice(i, i + 16));
+    total.forEach((t, j) => out.push({ id: candidates[i + j].id, logLikelihood: t, perToken: perToken[j] }));
+  }
+  return out.sort((a, b) => b.logLikelihood - a.logLikelihood);
+}

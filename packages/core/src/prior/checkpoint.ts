@@ -1,0 +1,58 @@
+import * as path from 'node:path';
+import { CheckpointMismatchError, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../train/checkpoint';
+import type { InstructionEncoder } from '../encoders/instruction';
+import { Prior, type DecoderFactory, type PriorConfig } from './prior';
+
+/** Version of the prior's own layout (variables, prefix, position features) inside the shared checkpoint format. */
+export const PRIOR_FORMAT_VERSION = 1;
+
+/** What a prior checkpoint's config holds (trainPrior writes the same keys, plus `train`). */
+export interface PriorCheckpointConfig {
+  prior: Required<PriorConfig>;
+  priorFormat: number;
+  instructionEncoder: string;
+  scope: string;
+  [key: string]: unknown;
+}
+
+/** The checkpoint config of a prior (shared by savePrior and trainPrior). */
+export function priorCheckpointConfig(prior: Prior): PriorCheckpointConfig {
+  return { prior: prior.config, priorFormat: PRIOR_FORMAT_VERSION, instructionEncoder: prior.instructionEncoder.kind, scope: prior.scope };
+}
+
+/**
+ * Save a prior (config + every variable) as a checkpoint directory (atomic; loadable by loadPrior).
+ * @example await savePrior('runs/prior-final', prior);
+ */
+export async function savePrior(dir: string, prior: Prior, step = 0): Promise<void> {
+  await saveCheckpoint(dir, { kind: 'prior', step, config: priorCheckpointConfig(prior), variables: prior.variables });
+}
+
+/**
+ * Load a prior saved by savePrior or trainPrior. Clear errors for: no checkpoint, another kind, another checkpoint
+ * or prior format version, or a custom instruction encoder that was not passed back in.
+ * @example const prior = await loadPrior('runs/prior');
+ */
+export async function loadPrior(dir: string, options: { instructionEncoder?: InstructionEncoder; decoder?: DecoderFactory } = {}): Promise<Prior> {
+  const meta = readCheckpointMeta(dir); // checks the checkpoint format version
+  if (!meta) throw new Error(`${dir}: no prior checkpoint here (expected ${path.join(dir, 'checkpoint.json')}); train one with trainPrior`);
+  if (meta.kind !== 'prior') throw new CheckpointMismatchError(`${dir}: holds a "${meta.kind}" checkpoint, not a prior`);
+  const cfg = meta.config as PriorCheckpointConfig;
+  if (cfg.priorFormat !== PRIOR_FORMAT_VERSION) {
+    throw new CheckpointMismatchError(`${dir}: prior format version ${cfg.priorFormat}, this code reads version ${PRIOR_FORMAT_VERSION}; retrain the prior with this version`);
+  }
+  if (cfg.instructionEncoder !== 'hashed-ngrams' && !options.instructionEncoder) {
+    throw new Error(`${dir}: the prior was trained with the "${cfg.instructionEncoder}" instruction encoder; pass it as options.instructionEncoder`);
+  }
+  if (options.instructionEncoder && options.instructionEncoder.kind !== cfg.instructionEncoder) {
+    throw new Error(`${dir}: the prior was trained with the "${cfg.instructionEncoder}" instruction encoder, got "${options.instructionEncoder.kind}"`);
+  }
+  const prior = new Prior(cfg.prior, { scope: cfg.scope, instructionEncoder: options.instructionEncoder, decoder: options.decoder });
+  try {
+    await loadCheckpoint(dir, { kind: 'prior', variables: prior.variables });
+  } catch (e) {
+    prior.dispose();
+    throw e;
+  }
+  return prior;
+}
