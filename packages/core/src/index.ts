@@ -25,3 +25,9 @@ export {
 } from './train/checkpoint';
 export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
 export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns, tensorKey, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats } from './tokenizer';
+export { initBackend, shutdownBackend, currentBackend, availableBackends, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init';
+export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
+export { loadNative, nativeAddonPath, type NativeAddon, type NativeInfo } from './backend/native';
+export { patchWasmKernels } from './backend/wasm_kernels';
+export { registerFusedOps, gelu, layerNorm, causalSoftmax } from './backend/fused_ops';
+export { GPT, type GPTConfig, type GPTCache } from './prior/gpt';
