@@ -6,7 +6,8 @@ import { PREFIX, type Prior, type PriorCondition, type TokenLayout } from './pri
 
 /**
  * Window schedule for a stream of N tokens when a window holds W tokens and keeps `tail` of the previous one:
- * window w covers tokens [start, end) and produces tokens [first, end) (first = start for the first window).
+ * window w covers tokens [start, end) and produces tokens [first, end) (first = start for the first window;
+ * first - start >= tail after it).
  * So the network's size is never capped by the context length.
  */
 export function windows(N: number, W: number, tail: number): { start: number; first: number; end: number }[] {
@@ -16,7 +17,9 @@ export function windows(N: number, W: number, tail: number): { start: number; fi
   while (first < N) {
     const end = Math.min(N, start + W);
     out.push({ start, first, end });
-    start = end - tail;
+    // Keep `tail` tokens of context, or more near the end: the last window is always full (start <= N - W), as
+    // every training window is (training draws full windows at any start in [0, N - W]).
+    start = Math.max(0, Math.min(end - tail, N - W));
     first = end;
   }
   return out;
