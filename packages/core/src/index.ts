@@ -31,3 +31,15 @@ export { loadNative, nativeAddonPath, type NativeAddon, type NativeInfo } from '
 export { patchWasmKernels } from './backend/wasm_kernels';
 export { registerFusedOps, gelu, layerNorm, causalSoftmax } from './backend/fused_ops';
 export { GPT, type GPTConfig, type GPTCache } from './prior/gpt';
+export { sample, sampleLogits, samplerOptions, samplerOptionsSchema, argmax, type SamplerOptions } from './sampler';
+export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
+export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
+export { textFeatures, textFeatureMatrix } from './encoders/text-features';
+export { Prior, defaultDecoder, priorConfigSchema, PREFIX, type PriorConfig, type PriorCondition, type PriorOptions, type TokenLayout, type DecoderFactory } from './prior/prior';
+export { type Decoder } from './prior/decoder';
+export { sampleCodes, logLikelihood, windows, type SampleCodesOptions } from './prior/autoregress';
+export { trainPrior, priorLoss, drawBatch, priorTrainConfigSchema, type PriorExample, type PriorTrainConfig, type TrainPriorOptions } from './prior/train';
+export { savePrior, loadPrior, PRIOR_FORMAT_VERSION } from './prior/checkpoint';
+export { priorExamples, priorExamplesFromZoo, type NetworkRecord } from './prior/examples';
+export { generate, rank, saveGenerated, resolveArchitecture, checkCompatible, architectureCondition, type GenerateOptions, type GenerateResult, type RankCandidate, type RankOptions, type ArchitectureRef } from './generate';
