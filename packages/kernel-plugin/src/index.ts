@@ -14,6 +14,7 @@ export { startDashboard, type Dashboard, type DashboardOptions } from './dashboa
 export { createRunTailer, discoverRuns, type RunChange } from './dashboard/tail';
 export { installKernel, uninstallKernel, kernelsDir, KERNEL_NAME, type KernelInstallOptions } from './kernel/install';
 export { launchChromium, newPlotlyPage, renderPng, CHROMIUM_ARGS } from './browser';
+export { buildReadmeFigures, README_FIGURE_DEFAULTS, type ReadmeFigureInputs } from './readmeFigures';
 export { codebookView, summarizeCodebook, type CodebookViewData, type CodebookSummary } from './codebookView';
 
 /** A tiny real training run (VQ codebook on Iris) writing metrics JSONL; loads tfjs only when called. */

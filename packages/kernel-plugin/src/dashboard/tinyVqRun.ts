@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone registers no gradients
 import { createRng, metricsLog } from '@igpg/core';
 
 /** Options of the tiny demo run. */
@@ -19,7 +18,8 @@ export interface TinyVqRunOptions {
  * A real, tiny training run for the dashboard and its tests: learn a vector-quantisation codebook on the Iris
  * measurements (150 x 4, standardised) with Adam, logging the same metrics the VQ-VAE trainer logs
  * (loss, recon, perplexity, usedFraction, deadCodes, codeCounts) with `metricsLog`.
- * Nearest codes are picked with argMin and applied as oneHot(idx)·E (tfjs cannot backprop through gather here).
+ * The codebook gradient is written out (dL/dE = 2/(B·D) · onehotᵀ·(q − x)), so no autodiff registry is needed:
+ * tfjs-core's `register_all_gradients` is ESM-only and cannot be required from CommonJS dist code.
  * @example await runTinyVq({ file: 'runs/demo/metrics.jsonl', steps: 100 })
  */
 export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number; finalLoss: number }> {
@@ -42,18 +42,19 @@ export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number
     for (let step = 0; step < steps; step++) {
       const idx = tf.tensor1d(Array.from({ length: batch }, () => rng.int(raw.length)), 'int32');
       const xb = tf.gather(data, idx) as tf.Tensor2D;               // (B, D)
-      let assign: tf.Tensor1D | undefined;
-      const loss = opt.minimize(() => {
+      const { loss, assign, grad } = tf.tidy(() => {
         const d = tf.sum(tf.square(tf.sub(tf.expandDims(xb, 1), tf.expandDims(E, 0))), 2); // (B, K) squared distances
         const a = tf.argMin(d, 1) as tf.Tensor1D;                   // (B,) nearest code
-        assign = tf.keep(a);
-        const q = tf.matMul(tf.cast(tf.oneHot(a, codes), 'float32'), E);      // (B, D) quantised
-        return tf.mean(tf.square(tf.sub(xb, q))) as tf.Scalar;
-      }, true)!;
+        const onehot = tf.cast(tf.oneHot(a, codes), 'float32');     // (B, K)
+        const diff = tf.sub(tf.matMul(onehot, E), xb);              // (B, D) quantised - input
+        const g = tf.mul(tf.matMul(onehot, diff, true, false), 2 / diff.size); // (K, D) gradient of the mean squared error
+        return { loss: tf.mean(tf.square(diff)), assign: a, grad: g };
+      });
+      opt.applyGradients([{ name: E.name, tensor: grad }]);
       finalLoss = (await loss.data())[0];
       const counts = new Array<number>(codes).fill(0);
-      for (const a of await assign!.data()) counts[a]++;
-      tf.dispose([idx, xb, loss, assign!]);
+      for (const a of await assign.data()) counts[a]++;
+      tf.dispose([idx, xb, loss, assign, grad]);
       if (step % logEvery === 0 || step === steps - 1) {
         const probs = counts.map((c) => c / batch);
         const perplexity = Math.exp(-probs.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0));

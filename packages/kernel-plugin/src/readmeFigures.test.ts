@@ -1,0 +1,42 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildReadmeFigures } from './readmeFigures';
+import { runTinyVq } from './dashboard/tinyVqRun';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-readme-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('README figures', () => {
+  it('names each missing input and what writes it', () => {
+    const { figs, missing } = buildReadmeFigures({ results: undefined }, dir);
+    expect(figs).toEqual({});
+    expect(missing).toHaveLength(3);
+    expect(missing[0]).toContain(path.join(dir, 'report/results.json'));
+    expect(missing[1]).toMatch(/metrics input .*vqvae-metrics\.jsonl: the metrics\.jsonl of a VQ-VAE training run/);
+  });
+
+  it('builds the figures from the inputs that exist (a real metrics log) and rejects malformed ones by file', async () => {
+    const metrics = path.join(dir, 'run', 'metrics.jsonl');
+    await runTinyVq({ file: metrics, steps: 10 });
+    const results = path.join(dir, 'results.json');
+    fs.writeFileSync(results, JSON.stringify({ rows: [{ task: 'mnist', pretrained: 0.9, generated: 0.8 }] }));
+    const { figs, missing } = buildReadmeFigures({ metrics, results }, dir);
+    expect(Object.keys(figs).sort()).toEqual(['accuracy', 'perplexity', 'training']);
+    expect(missing).toHaveLength(1);
+    expect(figs.accuracy.data.map((d) => d.name)).toEqual(['pretrained', 'generated']);
+    fs.writeFileSync(results, '{"rows": 3}');
+    expect(() => buildReadmeFigures({ results }, dir)).toThrow(/results\.json: expected an array of rows/);
+  });
+
+  it('turns a codes file into a token grid of its first network and a per-layer usage heatmap', () => {
+    const codes = path.join(dir, 'codes.json');
+    const pos = (layer: number, chunk: number) => ({ layer, layers: 2, role: 'kernel', tensor: `l${layer}.w`, offset: 0, chunk });
+    fs.writeFileSync(codes, JSON.stringify({ codebookSize: 4, chunks: [
+      { network: 'a', position: pos(0, 0), codes: [1] }, { network: 'a', position: pos(1, 1), codes: [2] }, { network: 'b', position: pos(0, 0), codes: [3] }] }));
+    const { figs } = buildReadmeFigures({ codes }, dir);
+    expect((figs['token-grid'].data[0] as { z: number[][] }).z).toEqual([[1], [2]]);
+    expect((figs['codebook-usage'].data[1] as { z: number[][] }).z).toEqual([[0, 1, 0, 1], [0, 0, 1, 0]]);
+  });
+});

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJsonl } from '@igpg/core';
+import { summarizeCodebook, type CodebookViewData } from './codebookView';
+import * as figures from './figures';
+import type { EvalRow, Figure, MetricsRow } from './types';
+
+/**
+ * Inputs of the README figures, as the pipeline writes them:
+ * - results: JSON, `{ rows: [{ task, pretrained, generated, ... }] }` or the rows array itself -> accuracy.png
+ * - metrics: VQ-VAE training metrics JSONL (loss, recon, perplexity, deadCodes, codeCounts?) -> training.png, perplexity.png
+ * - codes:   JSON CodebookViewData `{ codebookSize, chunks: [{ network, task, position, codes }] }` -> token-grid.png, codebook-usage.png
+ */
+export interface ReadmeFigureInputs {
+  results?: string;
+  metrics?: string;
+  codes?: string;
+}
+
+/** Default input paths, relative to the repository root. */
+export const README_FIGURE_DEFAULTS: Required<ReadmeFigureInputs> = {
+  results: 'report/results.json',
+  metrics: 'report/vqvae-metrics.jsonl',
+  codes: 'report/codes.json',
+};
+
+const HOW: Record<keyof ReadmeFigureInputs, string> = {
+  results: 'written by the evaluation step of the pipeline (rows of { task, pretrained, generated })',
+  metrics: 'the metrics.jsonl of a VQ-VAE training run (pass --metrics runs/<run>/metrics.jsonl)',
+  codes: 'the tokenized zoo: { codebookSize, chunks: [{ network, task, position, codes }] }',
+};
+
+/**
+ * Build the README figures from whichever inputs exist. Returns the figures by file name (no extension) and,
+ * for each missing input, a message naming it and what writes it. Malformed inputs throw with the file name.
+ */
+export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cwd()): { figs: Record<string, Figure>; missing: string[] } {
+  const paths = { results: inputs.results ?? README_FIGURE_DEFAULTS.results, metrics: inputs.metrics ?? README_FIGURE_DEFAULTS.metrics, codes: inputs.codes ?? README_FIGURE_DEFAULTS.codes };
+  const figs: Record<string, Figure> = {};
+  const missing: string[] = [];
+  const resolve = (k: keyof ReadmeFigureInputs) => {
+    const p = path.resolve(root, paths[k]);
+    if (fs.existsSync(p)) return p;
+    missing.push(`missing ${k} input ${p}: ${HOW[k]}`);
+    return null;
+  };
+  const wrap = <T>(file: string, fn: () => T): T => {
+    try { return fn(); } catch (e) { throw new Error(`${file}: ${(e as Error).message}`); }
+  };
+
+  const results = resolve('results');
+  if (results) {
+    wrap(results, () => {
+      const json = JSON.parse(fs.readFileSync(results, 'utf8'));
+      const rows: EvalRow[] = Array.isArray(json) ? json : json.rows;
+      if (!Array.isArray(rows)) throw new Error('expected an array of rows or { rows: [...] }');
+      const label = rows.length && 'task' in rows[0] ? 'task' : Object.keys(rows[0] ?? {})[0];
+      figs.accuracy = figures.accuracyComparison(rows, { label, series: ['pretrained', 'generated', 'random', 'finetuned'].filter((k) => rows.some((r) => typeof r[k] === 'number')) });
+    });
+  }
+
+  const metrics = resolve('metrics');
+  if (metrics) {
+    wrap(metrics, () => {
+      const rows = readJsonl<MetricsRow>(metrics);
+      const keys = ['loss', 'recon', 'perplexity', 'usedFraction'].filter((k) => rows.some((r) => typeof r[k] === 'number'));
+      figs.training = figures.trainingCurves(rows, { keys: keys.length ? keys : undefined, title: `Training: ${path.basename(path.dirname(metrics))}` });
+      if (rows.some((r) => typeof r.perplexity === 'number')) figs.perplexity = figures.perplexityAndDeadCodes(rows);
+    });
+  }
+
+  const codes = resolve('codes');
+  if (codes) {
+    wrap(codes, () => {
+      const data = JSON.parse(fs.readFileSync(codes, 'utf8')) as CodebookViewData;
+      const s = summarizeCodebook(data);
+      figs['codebook-usage'] = figures.codebookUsage({ counts: s.counts, perLayer: s.perLayer, layerNames: s.layers.map((l) => `layer ${l}`) });
+      const first = data.chunks[0]?.network;
+      const net = data.chunks.filter((c) => c.network === first);
+      figs['token-grid'] = figures.tokenGrid(net, { title: `Token grid: ${first ?? 'network'} (${net.length} chunks)` });
+    });
+  }
+  return { figs, missing };
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Render the README figures to report/figures/*.png through headless Chromium (Plotly.toImage).
+// Usage: npm run figures -- [--results report/results.json] [--metrics report/vqvae-metrics.jsonl]
+//                           [--codes report/codes.json] [--out report/figures] [--partial]
+// Inputs that are missing are named (with what writes them); the run fails unless --partial is given.
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+let plugin;
+try {
+  plugin = require('@igpg/kernel-plugin');
+} catch (e) {
+  console.error(`figures: cannot load @igpg/kernel-plugin (${e.message.split('\n')[0]}); run \`npm run build\` first`);
+  process.exit(2);
+}
+const { buildReadmeFigures, renderPng, README_FIGURE_DEFAULTS } = plugin;
+
+const { values } = parseArgs({
+  options: {
+    results: { type: 'string' }, metrics: { type: 'string' }, codes: { type: 'string' },
+    out: { type: 'string', default: 'report/figures' }, partial: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(`npm run figures -- [--results ${README_FIGURE_DEFAULTS.results}] [--metrics ${README_FIGURE_DEFAULTS.metrics}] [--codes ${README_FIGURE_DEFAULTS.codes}] [--out report/figures] [--partial]`);
+  process.exit(0);
+}
+
+const { figs, missing } = buildReadmeFigures({ results: values.results, metrics: values.metrics, codes: values.codes });
+for (const m of missing) console.error(`figures: ${m}`);
+const names = Object.keys(figs);
+if (names.length) {
+  const t0 = Date.now();
+  const files = await renderPng(figs, values.out);
+  console.log(`figures: wrote ${files.join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+if (names.length === 0) {
+  console.error('figures: nothing to render: none of the inputs exist yet (see above); run the pipeline or pass --results/--metrics/--codes');
+  process.exit(1);
+}
+if (missing.length && !values.partial) {
+  console.error(`figures: ${missing.length} input(s) missing; rendered the rest. Pass --partial to accept a partial set.`);
+  process.exit(1);
+}
