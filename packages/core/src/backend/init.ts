@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // tfjs-core alone registers no gradients
+import './gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { loadNative } from './native';
 import { patchWasmKernels } from './wasm_kernels';
 import { registerFusedOps } from './fused_ops';

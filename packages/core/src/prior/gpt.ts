@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // training needs every op's gradient
+import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
 import { causalSoftmax, ensureFusedOps, gelu, layerNorm } from '../backend/fused_ops';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { validate } from '../util/config';
 import { createRng, type Rng } from '../rng';
 import type { SupportSet } from '../encoders/dataset';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // training needs every op's gradient; tfjs-core alone registers none
+import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createProgress, type ProgressOptions } from '../util/progress';
 import { metricsLog } from '../util/jsonl';
 import { validate } from '../util/config';

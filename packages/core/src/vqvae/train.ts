@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
+import { createRng } from '../rng';
+import { validate } from '../util/config';
+import type { ParamInfo } from '../sdk/types';
+import type { Tokenizer } from '../tokenizer';
+import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
+import type { ProgressOptions } from '../util/progress';
+import { createVqvae, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
+import { usageStats } from './usage';
+
+export interface TrainVqvaeConfig {
+  model: Partial<VqvaeConfig>;
+  steps: number;
+  /** Chunks per step, drawn with replacement from the whole zoo by (seed, step). */
+  batchSize: number;
+  /** Adam learning rate, cosine-decayed to lr * minLrFraction at the last step. */
+  lr: number;
+  minLrFraction: number;
+  checkpointEvery: number;
+  seed: number;
+}
+
+export const trainVqvaeConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    model: vqvaeConfigSchema,
+    steps: { type: 'integer', minimum: 0, default: 2000 },
+    batchSize: { type: 'integer', minimum: 1, default: 512 },
+    lr: { type: 'number', exclusiveMinimum: 0, default: 2e-3 },
+    minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.05 },
+    checkpointEvery: { type: 'integer', minimum: 0, default: 200 },
+    seed: { type: 'integer', default: 1 },
+  },
+};
+
+/** All chunks of a set of networks, concatenated: values and mask (N*K each). */
+export function zooChunks(tok: Tokenizer, networks: { infos: ParamInfo[]; flat: Float32Array }[]) {
+  const parts = networks.map((n) => tok.chunk(n.infos, n.flat));
+  const total = parts.reduce((a, p) => a + p.values.length, 0);
+  const values = new Float32Array(total), mask = new Float32Array(total);
+  let o = 0;
+  for (const p of parts) {
+    values.set(p.values, o);
+    mask.set(p.mask, o);
+    o += p.values.length;
+  }
+  return { values, mask, count: total / tok.chunkSize };
+}
+
+export interface TrainVqvaeOptions {
+  /** Run directory (checkpoint, config.json, metrics.jsonl). */
+  dir: string;
+  tokenizer: Tokenizer;
+  networks: { infos: ParamInfo[]; flat: Float32Array }[];
+  config: Partial<TrainVqvaeConfig>;
+  resume?: boolean;
+  progress?: Partial<ProgressOptions> | false;
+  onCheckpoint?: (step: number) => void;
+  /** Variable name prefix (checkpoint keys; must match on resume, and be unique among live models). */
+  scope?: string;
+}
+
+/**
+ * Train a VQ-VAE on a zoo's chunks with checkpoint/resume (train/loop). Metrics per step in dir/metrics.jsonl:
+ * loss, recon (masked MSE, normalised units), perplexity and used (fraction of codes) of the batch, deadCodes.
+ * @example const { vq } = await trainVqvae({ dir: 'runs/vq', tokenizer: tok, networks, config: { steps: 500 } });
+ */
+export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; result: TrainingLoopResult }> {
+  const tok = opts.tokenizer;
+  const given = opts.config.model?.chunkSize;
+  const cfg = validate<TrainVqvaeConfig>(trainVqvaeConfigSchema, { ...opts.config, model: { chunkSize: tok.chunkSize, ...opts.config.model } }, 'VQ-VAE training config');
+  if (given !== undefined && given !== tok.chunkSize) throw new Error(`VQ-VAE chunkSize ${given} differs from the tokenizer's ${tok.chunkSize}`);
+  cfg.model = { ...cfg.model, chunkSize: tok.chunkSize, tokenizerHash: tokenizerHash(tok) };
+  if (!opts.networks.length) throw new Error('trainVqvae: no networks to train on');
+  const data = zooChunks(tok, opts.networks);
+  const K = tok.chunkSize, B = cfg.batchSize;
+  const vq = createVqvae(cfg.model, opts.scope ?? 'vqvae');
+  const optimizer = tf.train.adam(cfg.lr);
+  const batchAt = (label: string) => {
+    const rng = createRng(cfg.seed).fork(label);
+    const x = new Float32Array(B * K), m = new Float32Array(B * K);
+    for (let b = 0; b < B; b++) {
+      const c = rng.int(data.count);
+      x.set(data.values.subarray(c * K, (c + 1) * K), b * K);
+      m.set(data.mask.subarray(c * K, (c + 1) * K), b * K);
+    }
+    return { x: tf.tensor2d(x, [B, K]), m: tf.tensor2d(m, [B, K]) };
+  };
+  // EMA and residual quantizers update their codebooks outside the optimizer
+  const ema = 'update' in vq.quantizer ? (vq.quantizer as unknown as { update(z: tf.Tensor2D, i: tf.Tensor1D, step: number): { deadCodes: number }; initFrom(z: tf.Tensor2D, step: number): void }) : null;
+  if (ema) {
+    // data-dependent codebook init (overwritten by the checkpoint on resume)
+    const { x, m } = batchAt('init');
+    tf.tidy(() => ema.initFrom(vq.forward(x, m).z, 0));
+    tf.dispose([x, m]);
+  }
+  try {
+    const result = await runTrainingLoop({
+      dir: opts.dir, kind: 'vqvae', config: cfg as unknown as Record<string, unknown>, steps: cfg.steps, checkpointEvery: cfg.checkpointEvery,
+      resume: opts.resume ?? true, variables: vq.variables, optimizer, progress: opts.progress ?? { label: 'vqvae' }, onCheckpoint: opts.onCheckpoint,
+      step(i) {
+        (optimizer as unknown as { learningRate: number }).learningRate = cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos((Math.PI * i) / Math.max(1, cfg.steps))));
+        const { x, m } = batchAt(`batch/${i}`);
+        const seed = createRng(cfg.seed).fork(i).tfSeed();
+        let z: tf.Tensor2D | null = null, indices: tf.Tensor1D | null = null, recon = 0;
+        const loss = optimizer.minimize(() => {
+          const f = vq.forward(x, m, { training: true, seed, step: i });
+          z = tf.keep(f.z);
+          indices = tf.keep(f.indices);
+          recon = f.reconLoss.dataSync()[0];
+          return f.loss;
+        }, true, vq.trainable)!;
+        const dead = ema ? ema.update(z!, indices!, i).deadCodes : 0;
+        const usage = usageStats(indices!.dataSync() as Int32Array, vq.config.codebookSize);
+        const row = { loss: loss.dataSync()[0], recon, perplexity: usage.perplexity, used: usage.usedFraction, deadCodes: dead };
+        tf.dispose([loss, x, m, z!, indices!]);
+        return row;
+      },
+    });
+    return { vq, result };
+  } catch (e) {
+    vq.dispose(); // a failed or aborted run leaves no variables behind (its checkpoint stays on disk)
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+}
