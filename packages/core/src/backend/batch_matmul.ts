@@ -42,7 +42,8 @@ export function planMatMul(aShape: number[], bShape: number[], transposeA: boole
 
 /** Make the BatchMatMul kernel config; `original` is the stock wasm kernel (used for odd broadcasts). */
 export function batchMatMulConfig(original: KernelConfig, native: NativeAddon | null): KernelConfig {
-  let xnnMatMul: ((...args: unknown[]) => unknown) | null = null;
+  // The stock C entry point, one cwrap per wasm module (backends can be re-created).
+  const xnnByModule = new WeakMap<object, (...args: unknown[]) => unknown>();
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const wb = backend as unknown as WasmBackendLike;
     const a = inputs.a as TensorInfo, b = inputs.b as TensorInfo;
@@ -62,7 +63,11 @@ export function batchMatMulConfig(original: KernelConfig, native: NativeAddon | 
         batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N);
       return out;
     }
-    xnnMatMul ??= wb.wasm.cwrap(BatchMatMul, null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    let xnnMatMul = xnnByModule.get(wb.wasm);
+    if (!xnnMatMul) {
+      xnnMatMul = wb.wasm.cwrap(BatchMatMul, null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+      xnnByModule.set(wb.wasm, xnnMatMul);
+    }
     // Transpose explicitly so that every product is a plain (M,K)·(K,N).
     const transpose = getKernel(Transpose, 'wasm')!.kernelFunc;
     const swap = (t: TensorInfo, rows: number, cols: number, batchT: number) =>

@@ -1,0 +1,77 @@
+// One GPT training step (forward, backward, Adam) per backend: ms/step, tokens/s, ratio to
+// the pure-JS cpu backend, fraction of the machine's fp32 peak, and a per-kernel profile.
+
+const CONFIG = { vocabSize: 1024, dModel: 128, nLayers: 4, nHeads: 4, contextLength: 256 };
+const BATCH = 16;
+
+/** Matmul FLOPs of one training step: 3 × forward (backward = 2 × forward). */
+export function stepFlops({ vocabSize: V, dModel: d, nLayers: L, contextLength: T }, B) {
+  const N = B * T;
+  const perLayer = 2 * N * d * d * 4 /* q,k,v,o */ + 2 * N * d * 4 * d * 2 /* MLP */ + 2 * 2 * B * T * T * d /* QKᵀ and AV, full T×T */;
+  const forward = L * perLayer + 2 * N * d * V /* head */;
+  return { forward, step: 3 * forward, formula: 'forward = L·(8·N·d² + 16·N·d² + 4·B·T²·d) + 2·N·d·V with N = B·T; step = 3·forward (matmuls only; elementwise not counted)' };
+}
+
+export async function run(ctx) {
+  const { tf, core } = ctx;
+  const flops = stepFlops(CONFIG, BATCH);
+  const tokens = BATCH * CONFIG.contextLength;
+  const rows = [];
+  let cpuMs = null;
+  let profile = null;
+  for (const be of ctx.backends) {
+    const info = await ctx.use(be);
+    const gpt = new core.GPT(CONFIG, 1);
+    const opt = tf.train.adam(3e-4);
+    const ids = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 3);
+    const targets = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 4);
+    const step = () => tf.dispose(opt.minimize(() => gpt.loss(gpt.forward(gpt.embed(ids), { training: true }), targets), true, gpt.variables).dataSync());
+    // cpu is ~100× slower: one step there; elsewhere best of several (other work shares the cores).
+    const reps = be.backend === 'cpu' ? 1 : ctx.long ? 10 : 4;
+    const t = ctx.time(step, { reps, warmup: be.backend === 'cpu' ? 0 : 1 });
+    if (be.backend === 'cpu') cpuMs = t.best;
+    if (!profile && be.native) profile = await profileStep(tf, step, be.label);
+    rows.push({
+      backend: be.label, msPerStep: +t.best.toFixed(0), medianMs: +t.median.toFixed(0), tokensPerSec: Math.round(tokens / t.best * 1000),
+      speedupVsCpu: cpuMs ? +(cpuMs / t.best).toFixed(1) : null, gflops: +(flops.step / t.best / 1e6).toFixed(1),
+      peakFraction: +(flops.step / t.best / 1e6 / ctx.cpu.peakGflops).toFixed(3), steps: reps, threads: info.threads,
+    });
+    tf.dispose([ids, targets]);
+    opt.dispose();
+    gpt.dispose();
+  }
+  if (!profile) {
+    const last = ctx.backends.filter((b) => b.backend === 'wasm').pop();
+    if (last) {
+      await ctx.use(last);
+      const gpt = new core.GPT(CONFIG, 1), opt = tf.train.adam(3e-4);
+      const ids = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 3);
+      const step = () => tf.dispose(opt.minimize(() => gpt.loss(gpt.forward(gpt.embed(ids)), ids), true, gpt.variables).dataSync());
+      step();
+      profile = await profileStep(tf, step, last.label);
+      tf.dispose(ids); opt.dispose(); gpt.dispose();
+    }
+  }
+  if (profile) {
+    console.log(`  profile of one step on ${profile.backend} (kernel ms, summed over calls):`);
+    console.table(profile.kernels.slice(0, 15));
+  }
+  return {
+    config: { ...CONFIG, batch: BATCH, optimizer: 'adam', tokensPerStep: tokens },
+    flops, peak: { gflops: ctx.cpu.peakGflops, formula: ctx.cpu.peakFormula },
+    note: 'ms/step is the best of `steps` timed steps after one warm-up (the 2 cores are shared, so the median is noisier); cpu runs one step',
+    rows, profile,
+  };
+}
+
+async function profileStep(tf, step, label) {
+  const p = await tf.profile(step);
+  const agg = new Map();
+  for (const k of p.kernels) {
+    const a = agg.get(k.name) ?? { kernel: k.name, ms: 0, calls: 0 };
+    a.ms += k.kernelTimeMs; a.calls += 1;
+    agg.set(k.name, a);
+  }
+  const kernels = [...agg.values()].sort((a, b) => b.ms - a.ms).map((k) => ({ ...k, ms: +k.ms.toFixed(1) }));
+  return { backend: label, totalKernelMs: +kernels.reduce((s, k) => s + k.ms, 0).toFixed(0), kernelCalls: p.kernels.length, kernels };
+}
