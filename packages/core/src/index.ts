@@ -43,3 +43,12 @@ export { trainPrior, priorLoss, drawBatch, priorTrainConfigSchema, type PriorExa
 export { savePrior, loadPrior, PRIOR_FORMAT_VERSION } from './prior/checkpoint';
 export { priorExamples, priorExamplesFromZoo, type NetworkRecord } from './prior/examples';
 export { generate, rank, saveGenerated, resolveArchitecture, checkCompatible, architectureCondition, type GenerateOptions, type GenerateResult, type RankCandidate, type RankOptions, type ArchitectureRef } from './generate';
+export { createVqvae, encodeWeights, decodeWeights, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './vqvae/model';
+export { emaQuantizer, type EmaQuantizer, type EmaQuantizerOptions } from './vqvae/quantizer-ema';
+export { residualQuantizer, type ResidualQuantizer } from './vqvae/quantizer-residual';
+export { gumbelQuantizer, gumbelTemperature, type GumbelQuantizer, type GumbelQuantizerOptions } from './vqvae/quantizer-gumbel';
+export { stopGradient, straightThrough, type Quantizer } from './vqvae/ops';
+export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions } from './vqvae/train';
+export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
+export { codeUsage, usageStats } from './vqvae/usage';
+export { functionalCheck, type FunctionalRow } from './vqvae/functional';

@@ -1,0 +1,66 @@
+import * as path from 'node:path';
+import { getArchitecture } from '../sdk/architecture';
+import { getDataset } from '../sdk/dataset';
+import { assignWeights } from '../sdk/weights';
+import { loadNetworkSafetensors } from '../io/safetensors';
+import { readManifest, type ZooEntry } from '../zoo/manifest';
+import { evaluateNetwork } from '../zoo/evaluate';
+import type { Task } from '../zoo/task';
+import type { Tokenizer } from '../tokenizer';
+import { decodeWeights, encodeWeights, type Vqvae } from './model';
+
+/** One network of the functional check: test accuracy of its own weights and of their VQ-VAE reconstruction. */
+export interface FunctionalRow {
+  id: string;
+  arch: string;
+  dataset: string;
+  original: number;
+  reconstructed: number;
+  /** original - reconstructed, in accuracy points (x100). */
+  drop: number;
+  /** MSE of the reconstructed weights against the originals. */
+  mse: number;
+}
+
+/**
+ * THE FUNCTIONAL CHECK: rebuild every zoo network from its own codes and compare test accuracies.
+ * Architectures and datasets must be registered (loadPlugins(['@igpg/architectures', '@igpg/datasets'])).
+ * `within` (points) gives the summary fraction of networks whose drop is at most that much.
+ * @example const r = await functionalCheck('zoo', vq, tokenizer, { limit: 1000 }); r.fractionWithin // 0.97
+ */
+export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer, opts: { limit?: number; within?: number; entries?: (e: ZooEntry) => boolean } = {}) {
+  const manifest = readManifest(zooDir);
+  const entries = manifest.entries.filter(opts.entries ?? (() => true));
+  if (!entries.length) throw new Error(`functionalCheck: no zoo entries selected in ${zooDir}`);
+  const within = opts.within ?? 0.5;
+  const rows: FunctionalRow[] = [];
+  for (const e of entries) {
+    const arch = getArchitecture(e.architecture.name);
+    const infos = arch.describe(e.architecture.spec);
+    const { flat } = loadNetworkSafetensors(path.join(zooDir, e.weights.file), infos);
+    const back = decodeWeights(vq, tok, infos, encodeWeights(vq, tok, infos, flat).codes);
+    const net = arch.build(e.architecture.spec, e.seed);
+    try {
+      const source = { dataset: getDataset(e.task.dataset), task: e.task as unknown as Task, split: 'test' as const, limit: opts.limit };
+      assignWeights(net, flat);
+      const original = (await evaluateNetwork(net, source)).accuracy;
+      assignWeights(net, back);
+      const reconstructed = (await evaluateNetwork(net, source)).accuracy;
+      let mse = 0;
+      for (let i = 0; i < flat.length; i++) mse += (back[i] - flat[i]) ** 2;
+      rows.push({ id: e.id, arch: e.architecture.label ?? e.architecture.name, dataset: e.task.dataset, original, reconstructed, drop: 100 * (original - reconstructed), mse: mse / flat.length });
+    } finally {
+      net.dispose();
+    }
+  }
+  const drops = rows.map((r) => r.drop).sort((a, b) => a - b);
+  return {
+    rows,
+    /** Fraction of networks whose accuracy dropped by at most `within` points. */
+    fractionWithin: rows.filter((r) => r.drop <= within).length / rows.length,
+    within,
+    meanDrop: drops.reduce((a, b) => a + b, 0) / drops.length,
+    medianDrop: drops[Math.floor(drops.length / 2)],
+    meanMse: rows.reduce((a, r) => a + r.mse, 0) / rows.length,
+  };
+}

@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng } from '../rng';
+import { validate } from '../util/config';
+import { sha256 } from '../io/atomic';
+import type { ParamInfo } from '../sdk/types';
+import type { ChunkPosition, Tokenizer } from '../tokenizer';
+import { emaQuantizer, type EmaQuantizer } from './quantizer-ema';
+import { gumbelQuantizer } from './quantizer-gumbel';
+import { residualQuantizer } from './quantizer-residual';
+import type { Quantizer } from './ops';
+
+/**
+ * VQ-VAE over weight chunks: chunk (K values) -> MLP encoder -> l latents of D dims -> l codes from one codebook
+ * of C vectors -> MLP decoder -> chunk. Every chunk is encoded independently; positions are the prior's business.
+ */
+export interface VqvaeConfig {
+  /** K: values per chunk; must equal the tokenizer's chunkSize. */
+  chunkSize: number;
+  /** l: codes per chunk. */
+  codesPerChunk: number;
+  /** C: codebook size (shared by all l slots and all layers). */
+  codebookSize: number;
+  /** D: dimension of each code vector. */
+  codeDim: number;
+  /** Hidden widths of the encoder MLP; the decoder mirrors them. [] = linear maps. */
+  hidden: number[];
+  /** 'ema': l codes from l slices of the latent; 'residual': l residual EMA levels over one latent (default: most exact); 'gumbel': the paper's. */
+  quantizer: 'ema' | 'residual' | 'gumbel';
+  /** EMA quantizer: decay, commitment weight, dead-code threshold (see quantizer-ema.ts). */
+  decay: number;
+  commitmentWeight: number;
+  deadCodeThreshold: number;
+  /** Gumbel quantizer: start temperature, floor (paper: ~1e-4), exponential anneal rate per step. */
+  temperature: number;
+  minTemperature: number;
+  anneal: number;
+  seed: number;
+  /** sha256 of the tokenizer JSON this model was trained with ('' = not bound yet). */
+  tokenizerHash: string;
+}
+
+export const vqvaeConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    chunkSize: { type: 'integer', minimum: 1, default: 16 },
+    codesPerChunk: { type: 'integer', minimum: 1, default: 4 },
+    codebookSize: { type: 'integer', minimum: 2, default: 512 },
+    codeDim: { type: 'integer', minimum: 1, default: 8 },
+    hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128] },
+    quantizer: { enum: ['ema', 'residual', 'gumbel'], default: 'residual' },
+    decay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95 },
+    commitmentWeight: { type: 'number', minimum: 0, default: 0.25 },
+    deadCodeThreshold: { type: 'number', minimum: 0, default: 0.5 },
+    temperature: { type: 'number', exclusiveMinimum: 0, default: 1 },
+    minTemperature: { type: 'number', exclusiveMinimum: 0, default: 1e-4 },
+    anneal: { type: 'number', minimum: 0, default: 1e-3 },
+    seed: { type: 'integer', default: 1 },
+    tokenizerHash: { type: 'string', default: '' },
+  },
+};
+
+/** The fingerprint binding a VQ-VAE to its tokenizer (config + normalisation stats). */
+export const tokenizerHash = (tok: Tokenizer) => sha256(JSON.stringify(tok.toJSON()));
+
+interface Dense { W: tf.Variable; b: tf.Variable }
+function denseLayer(nIn: number, nOut: number, seed: number, name: string): Dense {
+  return tf.tidy(() => ({
+    W: tf.variable(tf.randomNormal([nIn, nOut], 0, Math.sqrt(2 / nIn), 'float32', seed), true, `${name}/W`), // He init
+    b: tf.variable(tf.zeros([nOut]), true, `${name}/b`),
+  }));
+}
+/** x (B, in) through dense layers, relu between them. */
+function mlp(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
+  let h = x;
+  layers.forEach((l, i) => {
+    h = tf.add(tf.matMul(h, l.W), l.b) as tf.Tensor2D; // (B, out_i)
+    if (i < layers.length - 1) h = tf.relu(h);
+  });
+  return h;
+}
+
+/**
+ * Build a VQ-VAE (weights initialised from config.seed).
+ * @example const vq = createVqvae({ chunkSize: 16, codesPerChunk: 4, codebookSize: 512 }); const codes = vq.encodeChunks(values);
+ */
+export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') {
+  const cfg = validate<VqvaeConfig>(vqvaeConfigSchema, config, 'VQ-VAE config');
+  const { chunkSize: K, codesPerChunk: L, codeDim: D } = cfg;
+  const rng = createRng(`${cfg.seed}/vqvae-init`);
+  const residual = cfg.quantizer === 'residual';
+  const latent = residual ? D : L * D; // residual: one D-dim latent per chunk, coded by l levels
+  const widths = [K, ...cfg.hidden, latent];
+  const encoder = widths.slice(1).map((w, i) => denseLayer(widths[i], w, rng.tfSeed(), `${scope}/enc${i}`));
+  const back = [...widths].reverse();
+  const decoder = back.slice(1).map((w, i) => denseLayer(back[i], w, rng.tfSeed(), `${scope}/dec${i}`));
+  const emaOpts = { codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed };
+  const quantizer: Quantizer = residual ? residualQuantizer({ ...emaOpts, levels: L, scope: `${scope}/rvq` }) : cfg.quantizer === 'ema'
+    ? emaQuantizer({ codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed, scope: `${scope}/ema` })
+    : gumbelQuantizer({ codebookSize: cfg.codebookSize, dim: D, temperature: cfg.temperature, minTemperature: cfg.minTemperature, anneal: cfg.anneal, seed: cfg.seed, scope: `${scope}/gumbel` });
+  const netVars = [...encoder, ...decoder].flatMap((l) => [l.W, l.b]);
+
+  /** x (B, K) -> latents (B*l, D), or (B, D) for residual (its quantizer emits l codes per row). */
+  const encodeLatents = (x: tf.Tensor2D) => tf.reshape(mlp(x, encoder), [-1, D]) as tf.Tensor2D;
+  /** quantized latents -> chunks (B, K). */
+  const decodeLatents = (q: tf.Tensor2D) => mlp(tf.reshape(q, [-1, latent]) as tf.Tensor2D, decoder);
+
+  const checkBatch = (n: number, per: number, what: string) => {
+    if (n % per !== 0) throw new Error(`VQ-VAE: ${what} has ${n} values, not a multiple of ${per}`);
+  };
+
+  const vq = {
+    config: cfg,
+    quantizer,
+    /** Every variable to checkpoint (named, stable). */
+    variables: [...netVars, ...quantizer.variables],
+    /** What the optimizer trains. */
+    trainable: [...netVars, ...quantizer.trainable],
+    /**
+     * Training/eval forward pass. x, mask: (B, K). Returns the masked reconstruction MSE, the quantizer term, their
+     * sum, the reconstruction (B, K), the latents (B*l, D) and codes (B*l,). Call inside tf.tidy / optimizer.minimize.
+     */
+    forward(x: tf.Tensor2D, mask: tf.Tensor2D, opts: { training?: boolean; seed?: number; step?: number } = {}) {
+      const z = encodeLatents(x); // (B*l, D)
+      const { quantized, indices, commitLoss } = quantizer.quantize(z, opts);
+      const recon = decodeLatents(quantized); // (B, K)
+      const reconLoss = tf.div(tf.sum(tf.mul(tf.square(tf.sub(recon, x)), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+      return { loss: tf.add(reconLoss, commitLoss) as tf.Scalar, reconLoss, commitLoss, recon, z, indices };
+    },
+    /** Normalised chunks (N*K values) -> codes (N*l), in batches. */
+    encodeChunks(values: Float32Array, batch = 4096): Int32Array {
+      checkBatch(values.length, K, 'chunk values');
+      const n = values.length / K;
+      const out = new Int32Array(n * L);
+      for (let i = 0; i < n; i += batch) {
+        const m = Math.min(batch, n - i);
+        const idx = tf.tidy(() => quantizer.quantize(encodeLatents(tf.tensor2d(values.subarray(i * K, (i + m) * K), [m, K]))).indices.dataSync());
+        out.set(idx, i * L);
+      }
+      return out;
+    },
+    /** Codes (N*l) -> chunks (N*K values, normalised): the inverse of encodeChunks up to quantisation error. */
+    decodeChunks(codes: Int32Array | number[], batch = 4096): Float32Array {
+      checkBatch(codes.length, L, 'codes');
+      for (const c of codes) if (!Number.isInteger(c) || c < 0 || c >= cfg.codebookSize) throw new Error(`VQ-VAE: code ${c} is outside the codebook [0, ${cfg.codebookSize})`);
+      const n = codes.length / L;
+      const out = new Float32Array(n * K);
+      for (let i = 0; i < n; i += batch) {
+        const m = Math.min(batch, n - i);
+        const vals = tf.tidy(() => decodeLatents(quantizer.lookup(tf.tensor1d(Array.from(codes.slice(i * L, (i + m) * L)), 'int32'))).dataSync());
+        out.set(vals, i * K);
+      }
+      return out;
+    },
+    dispose() {
+      tf.dispose(netVars);
+      quantizer.dispose();
+    },
+  };
+  return vq;
+}
+export type Vqvae = ReturnType<typeof createVqvae>;
+
+function checkPair(vq: Vqvae, tok: Tokenizer) {
+  if (tok.chunkSize !== vq.config.chunkSize) {
+    throw new Error(`tokenizer chunk size ${tok.chunkSize} does not match the VQ-VAE's ${vq.config.chunkSize}; use the tokenizer saved with this VQ-VAE`);
+  }
+  if (vq.config.tokenizerHash && vq.config.tokenizerHash !== tokenizerHash(tok)) {
+    throw new Error(`this tokenizer (stats ${tokenizerHash(tok).slice(0, 12)}…) is not the one the VQ-VAE was trained with (${vq.config.tokenizerHash.slice(0, 12)}…); load them together with loadVqvae`);
+  }
+}
+
+/**
+ * A network's flat weights -> its codes (chunks*l, in canonical chunk order) and chunk positions.
+ * @example const { codes, positions } = encodeWeights(vq, tok, describe(spec), flat);
+ */
+export function encodeWeights(vq: Vqvae, tok: Tokenizer, infos: ParamInfo[], flat: Float32Array): { codes: Int32Array; positions: ChunkPosition[] } {
+  checkPair(vq, tok);
+  const { values, positions } = tok.chunk(infos, flat);
+  return { codes: vq.encodeChunks(values), positions };
+}
+
+/**
+ * Codes -> flat weights in the architecture's canonical order (ready for assignWeights).
+ * @example assignWeights(net, decodeWeights(vq, tok, describe(spec), codes));
+ */
+export function decodeWeights(vq: Vqvae, tok: Tokenizer, infos: ParamInfo[], codes: Int32Array | number[]): Float32Array {
+  checkPair(vq, tok);
+  const chunks = tok.encodeLayout(infos).positions.length;
+  if (codes.length !== chunks * vq.config.codesPerChunk) {
+    throw new Error(`decodeWeights: ${codes.length} codes, the architecture needs ${chunks} chunks x ${vq.config.codesPerChunk} codes = ${chunks * vq.config.codesPerChunk}`);
+  }
+  return tok.unchunk(infos, vq.decodeChunks(codes));
+}
+
+export type { EmaQuantizer };

@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** x in the forward pass, zero gradient in the backward pass (tfjs has no stopGradient). */
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
+
+/** Straight-through estimator (van den Oord et al. 2017): forward q, backward the identity to z. */
+export function straightThrough<T extends tf.Tensor>(z: T, q: T): T {
+  return tf.add(z, stopGradient(tf.sub(q, z))) as T;
+}
+
+/** Squared distances between rows of z (M, D) and codebook rows e (C, D): (M, C). */
+export function squaredDistances(z: tf.Tensor2D, e: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const zz = tf.sum(tf.square(z), 1, true); // (M, 1)
+    const ee = tf.reshape(tf.sum(tf.square(e), 1), [1, -1]); // (1, C)
+    return tf.add(tf.sub(zz, tf.mul(2, tf.matMul(z, e, false, true))), ee) as tf.Tensor2D; // (M, C)
+  });
+}
+
+/** Codebook rows for indices as oneHot(idx)·E, which (unlike gather) backpropagates on every backend. */
+export function lookup(e: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => tf.matMul(tf.oneHot(tf.cast(indices, 'int32'), e.shape[0]), e) as tf.Tensor2D); // (M, D)
+}
+
+/** The common shape of every quantizer (one per file, lucidrains-style). */
+export interface Quantizer {
+  readonly kind: 'ema' | 'gumbel';
+  readonly codebookSize: number;
+  readonly dim: number;
+  /** Every variable (named) to checkpoint. */
+  readonly variables: tf.Variable[];
+  /** Those the optimizer trains. */
+  readonly trainable: tf.Variable[];
+  /** z (M, D) -> quantized (M, D) with straight-through gradients, indices (M,), and its own loss term. */
+  quantize(z: tf.Tensor2D, opts?: { training?: boolean; seed?: number; step?: number }): { quantized: tf.Tensor2D; indices: tf.Tensor1D; commitLoss: tf.Scalar };
+  /** indices (M,) -> codebook vectors (M, D): the inverse used by decode. */
+  lookup(indices: tf.Tensor1D): tf.Tensor2D;
+  /** The codebook (C, D). */
+  codebook(): tf.Tensor2D;
+  dispose(): void;
+}

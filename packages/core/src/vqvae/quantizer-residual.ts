@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { emaQuantizer, type EmaQuantizerOptions } from './quantizer-ema';
+import { straightThrough, type Quantizer } from './ops';
+
+/**
+ * Residual VQ (Zeghidour et al. 2021, SoundStream; lucidrains `ResidualVQ`): `levels` EMA codebooks, each
+ * quantizing what the previous ones left, so one latent gets `levels` codes whose vectors sum to its
+ * reconstruction. Error falls with every level, which is what weights need: a few-percent error already costs accuracy.
+ * indices are level-minor: (M * levels,), row m's codes at [m*levels, (m+1)*levels).
+ * @example const q = residualQuantizer({ levels: 4, codebookSize: 256, dim: 8 }); q.quantize(z).indices // (M*4,)
+ */
+export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }) {
+  const L = opts.levels;
+  const scope = opts.scope ?? 'rvq';
+  const stages = Array.from({ length: L }, (_, k) => emaQuantizer({ ...opts, seed: (opts.seed ?? 1) * 1000 + k, scope: `${scope}/level${k}` }));
+  const beta = opts.commitmentWeight ?? 0.25;
+
+  /** Residual inputs of every level and the codes, without gradients. z (M, D) -> { inputs[k] (M, D), idx[k] (M,) }. */
+  const descend = (z: tf.Tensor2D, given?: tf.Tensor2D) => {
+    const inputs: tf.Tensor2D[] = [], idx: tf.Tensor1D[] = [];
+    let r = z;
+    stages.forEach((s, k) => {
+      inputs.push(r);
+      const i = given ? (tf.reshape(tf.slice(given, [0, k], [-1, 1]), [-1]) as tf.Tensor1D) : (s.quantize(r).indices);
+      idx.push(i);
+      r = tf.sub(r, s.lookup(i)) as tf.Tensor2D;
+    });
+    return { inputs, idx, total: tf.sub(z, r) as tf.Tensor2D };
+  };
+
+  const quantizer: Quantizer & {
+    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number): { deadCodes: number };
+    initFrom(z: tf.Tensor2D, step: number): void;
+  } = {
+    kind: 'ema',
+    codebookSize: opts.codebookSize,
+    dim: opts.dim,
+    variables: stages.flatMap((s) => s.variables),
+    trainable: [],
+    quantize(z) {
+      return tf.tidy(() => {
+        const { idx, total } = descend(z);
+        const indices = tf.reshape(tf.stack(idx, 1), [-1]) as tf.Tensor1D; // (M*L,)
+        const commitLoss = tf.mul(beta, tf.mean(tf.square(tf.sub(z, total)))) as tf.Scalar;
+        return { quantized: straightThrough(z, total), indices, commitLoss };
+      });
+    },
+    lookup(indices) {
+      return tf.tidy(() => {
+        const byRow = tf.reshape(indices, [-1, L]) as tf.Tensor2D; // (M, L)
+        return stages.map((s, k) => s.lookup(tf.reshape(tf.slice(byRow, [0, k], [-1, 1]), [-1]) as tf.Tensor1D)).reduce((a, b) => tf.add(a, b)) as tf.Tensor2D;
+      });
+    },
+    codebook: () => stages[0].codebook(),
+    update(z, indices, step) {
+      // residuals from the codebooks as they were in the forward pass, then update every level
+      const { inputs, idx } = tf.tidy(() => {
+        const d = descend(z, tf.reshape(indices, [-1, L]) as tf.Tensor2D);
+        return { inputs: d.inputs.map((t) => tf.keep(t)), idx: d.idx.map((t) => tf.keep(t)) };
+      });
+      let dead = 0;
+      stages.forEach((s, k) => { dead += s.update(inputs[k], idx[k], step).deadCodes; });
+      tf.dispose([...inputs.slice(1), ...idx]); // inputs[0] is z, owned by the caller
+      return { deadCodes: dead };
+    },
+    initFrom(z, step) {
+      // level 0 from z; level k from the residuals left by levels < k
+      let r = tf.clone(z);
+      stages.forEach((s) => {
+        s.initFrom(r, step);
+        const next = tf.tidy(() => tf.sub(r, s.lookup(s.quantize(r).indices)) as tf.Tensor2D);
+        r.dispose();
+        r = next;
+      });
+      r.dispose();
+    },
+    dispose: () => stages.forEach((s) => s.dispose()),
+  };
+  return quantizer;
+}
+export type ResidualQuantizer = ReturnType<typeof residualQuantizer>;
