@@ -1,0 +1,68 @@
+import type { EvalResults, RowResult, AccStat } from './results';
+import type { RowGroup } from './zoo-index';
+
+const p = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : (100 * v).toFixed(1));
+const mb = (s: AccStat | null | undefined) => (s ? `${p(s.mean)} / ${p(s.best)}` : 'n/a');
+const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+
+const GROUPS: [RowGroup, string][] = [['seen', 'Seen tasks'], ['heldOutSeed', 'Held-out seeds'], ['heldOutTask', 'Held-out tasks']];
+
+function mainTable(rows: RowResult[], epochs: string[]): string {
+  const head = ['task', 'arch', 'chance', 'pretrained median (min–max)', 'VQ-VAE recon median', 'generated mean / best',
+    ...epochs.flatMap((e) => [`gen +${e} ep mean / best`, `random +${e} ep mean / best`])];
+  return table(head, rows.map((r) => [r.task, r.architecture.label, p(r.chance), `${p(r.pretrained.median)} (${p(r.pretrained.min)}–${p(r.pretrained.max)})`,
+    p(r.reconstruction?.median), mb(r.generated), ...epochs.flatMap((e) => [mb(r.generatedFinetuned?.[e]), mb(r.randomFinetuned?.[e])])]));
+}
+
+/** REPORT.md from the results (accuracies in %). */
+export function renderMarkdown(res: EvalResults): string {
+  const m = res.meta;
+  const epochs = [...new Set(res.rows.flatMap((r) => Object.keys(r.generatedFinetuned ?? {})))].sort((a, b) => +a - +b);
+  const out: string[] = [];
+  out.push('# IGPG evaluation report', '');
+  out.push(`- command: \`${m.command}\``, `- seed: ${m.seed}`, `- machine: ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGiB} GiB, ${m.machine.platform}, Node ${m.machine.node}`,
+    `- backend: ${m.backend}`, `- wall time: ${m.wallSeconds.toFixed(1)} s (started ${m.startedAt})`,
+    `- inputs: zoo \`${m.inputs.zoo}\`, VQ-VAE \`${m.inputs.vqvae}\`, prior \`${m.inputs.prior}\``,
+    `- options: \`${JSON.stringify(m.options)}\``, `- results hash: \`${m.resultsHash}\``, '');
+  out.push('All accuracies are test accuracies in %, on the same test split for every column of a row. "mean / best" are over the n generated (or random) networks.', '');
+  out.push('## Verdict on memorization', '', res.memorizationVerdict, '');
+  out.push('## Targets', '', table(['target', 'met', 'measured'], res.targets.map((t) => [t.description, t.met === null ? 'not checked' : t.met ? 'MET' : 'NOT MET', t.value])), '');
+  for (const [g, title] of GROUPS) {
+    const rows = res.rows.filter((r) => r.group === g);
+    if (!rows.length) continue;
+    out.push(`## ${title}`, '', mainTable(rows, epochs), '');
+    for (const r of rows) if (r.note) out.push(`- ${r.task} [${r.architecture.label}]: ${r.note}`);
+    if (g === 'heldOutSeed') out.push('', table(['task', 'arch', 'relative distance of independently trained networks to the nearest training checkpoint'], rows.map((r) => [r.task, r.architecture.label, f3(r.referenceRelative)])));
+    out.push('');
+  }
+  const mem = res.rows.filter((r) => r.memorization);
+  if (mem.length) {
+    out.push('## Memorization audit', '', 'Distance = L2 of flat weights to the nearest training checkpoint of the same architecture; relative = divided by the median pairwise distance of the zoo networks of that task and architecture. Noised copy = that checkpoint plus Gaussian noise of exactly the same L2 norm. Copy floor = relative distance of a checkpoint rebuilt from its own codes.', '');
+    out.push(table(['task', 'arch', 'typical distance', 'median relative nearest', 'copy floor', 'exact code copies', 'generated acc', 'noised-copy acc'],
+      mem.map((r) => { const x = r.memorization!; return [r.task, r.architecture.label, f3(x.typicalDistance), f3(x.medianRelative), f3(x.copyFloor), `${x.exactCopies}/${x.nearest.length}`, p(x.generatedMean), p(x.noisyMean)]; })), '');
+  }
+  const c = res.conditioning;
+  out.push('## Conditioning fidelity', '', 'Row: instruction the networks were generated for; column: test data they are evaluated on (mean accuracy, %). "–": different weight layout, not comparable.', '');
+  out.push(table(['instruction \\ data', ...c.labels], c.matrix.map((line, i) => [c.labels[i], ...line.map((v) => (v === null ? '–' : p(v)))])), '');
+  out.push(`Diagonal mean ${p(c.diagonalMean)}, off-diagonal mean ${p(c.offDiagonalMean)}; the matching instruction scores best on ${c.diagonalBest === null ? 'n/a' : `${(100 * c.diagonalBest).toFixed(0)}%`} of the comparable test sets.${c.note ? ` ${c.note}.` : ''}`, '');
+  const para = res.rows.filter((r) => r.paraphrases?.length);
+  if (para.length) {
+    out.push('## Paraphrase robustness', '', 'Instructions reworded by hand, none of them in the zoo manifest (mean / best accuracy of n networks).', '');
+    out.push(table(['task', 'arch', 'manifest instruction', 'paraphrase', 'paraphrase mean / best'], para.flatMap((r) => r.paraphrases!.map((q, i) => [i ? '' : r.task, i ? '' : r.architecture.label, i ? '' : `${r.instruction}: ${mb(r.generated)}`, q.instruction, `${p(q.mean)} / ${p(q.best)}`]))), '');
+  }
+  out.push('## Cross-architecture (variants held out of the zoo)', '');
+  if (!res.crossArchitecture.length) out.push('No variants evaluated.', '');
+  else out.push(table(['variant', 'task', 'supported', 'chance', 'generated mean / best', 'random init mean / best', 'reason'],
+    res.crossArchitecture.map((x) => [`${x.architecture.label} ${JSON.stringify(x.architecture.spec)}`, x.task, x.supported ? 'yes' : 'NO', p(x.chance), mb(x.generated), mb(x.randomInit), x.reason ?? ''])), '');
+  const ret = res.rows.filter((r) => r.retrieval);
+  if (ret.length) {
+    out.push('## Retrieval (ranking zoo checkpoints by prior likelihood)', '', 'Candidates: every checkpoint (all seeds and epochs) of the task and architecture; accuracy = the zoo\'s test accuracy. Task match: among same-layout final checkpoints of all tasks, the most likely one is from this task.', '');
+    out.push(table(['task', 'arch', 'candidates', 'top-1 acc', 'best', 'median', 'Spearman(loglik, acc)', 'task match'],
+      ret.map((r) => { const x = r.retrieval!; return [r.task, r.architecture.label, String(x.candidates), p(x.top1.accuracy), p(x.best), p(x.median), f3(x.spearman), x.taskMatch === null ? 'n/a' : x.taskMatch ? 'yes' : 'no']; })), '');
+  }
+  if (m.plots.length) out.push('## Plots', '', ...m.plots.map((f) => `![${f}](${f})`), '');
+  if (m.notes.length) out.push('## Notes', '', ...m.notes.map((n) => `- ${n}`), '');
+  return out.join('\n');
+}
