@@ -4,7 +4,7 @@ import { readFileVerified, readJson, sha256, writeJsonAtomic } from '../io/atomi
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors';
 import { writeFileAtomic } from '../io/atomic';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../tokenizer';
-import { createVqvae, tokenizerHash, type Vqvae, type VqvaeConfig } from './model';
+import { createVqvae, freeScope, tokenizerHash, type Vqvae, type VqvaeConfig } from './model';
 
 /**
  * A trained VQ-VAE and its tokenizer, saved together in one folder:
@@ -42,10 +42,10 @@ export function saveVqvae(dir: string, vq: Vqvae, tok: Tokenizer): void {
 
 /**
  * Load a VQ-VAE and its tokenizer saved by saveVqvae. Errors on another format version, a corrupt weight file or
- * weights that do not fit the config.
+ * weights that do not fit the config. Variables get a free scope (`vqvae`, `vqvae_2`, ...) unless one is given.
  * @example const { vq, tokenizer } = loadVqvae('models/vq'); decodeWeights(vq, tokenizer, infos, codes);
  */
-export function loadVqvae(dir: string, scope = 'vqvae'): { vq: Vqvae; tokenizer: Tokenizer } {
+export function loadVqvae(dir: string, scope = freeScope('vqvae')): { vq: Vqvae; tokenizer: Tokenizer } {
   const metaFile = path.join(dir, 'vqvae.json');
   const meta = readJson<VqvaeFile>(metaFile);
   if (meta.format !== VQVAE_FORMAT) throw new Error(`${metaFile}: not a VQ-VAE file (format "${meta.format}")`);

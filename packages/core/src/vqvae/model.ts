@@ -63,6 +63,17 @@ export const vqvaeConfigSchema = {
 /** The fingerprint binding a VQ-VAE to its tokenizer (config + normalisation stats). */
 export const tokenizerHash = (tok: Tokenizer) => sha256(JSON.stringify(tok.toJSON()));
 
+/** Whether live tfjs variables already use `scope/...` names. */
+export function scopeInUse(scope: string): boolean {
+  return Object.keys(tf.engine().registeredVariables).some((n) => n.startsWith(`${scope}/`));
+}
+/** `base`, or `base_2`, `base_3`, ... whichever is free. */
+export function freeScope(base: string): string {
+  let s = base;
+  for (let i = 2; scopeInUse(s); i++) s = `${base}_${i}`;
+  return s;
+}
+
 interface Dense { W: tf.Variable; b: tf.Variable }
 function denseLayer(nIn: number, nOut: number, seed: number, name: string): Dense {
   return tf.tidy(() => ({
@@ -86,6 +97,7 @@ function mlp(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
  */
 export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') {
   const cfg = validate<VqvaeConfig>(vqvaeConfigSchema, config, 'VQ-VAE config');
+  if (scopeInUse(scope)) throw new Error(`createVqvae: variable scope "${scope}" is used by another live model; dispose it first or pass another scope`);
   const { chunkSize: K, codesPerChunk: L, codeDim: D } = cfg;
   const rng = createRng(`${cfg.seed}/vqvae-init`);
   const residual = cfg.quantizer === 'residual';

@@ -64,7 +64,9 @@ describe('VQ-VAE on a real (Iris MLP) zoo', () => {
   it('save/load round-trips exactly; mismatched pairs and versions are clear errors', () => {
     const out = tmp();
     saveVqvae(out, vq, tok);
-    const { vq: vq2, tokenizer } = loadVqvae(out, 'vqvae2');
+    expect(() => createVqvae(model)).toThrow(/scope "vqvae" is used by another live model/);
+    const { vq: vq2, tokenizer } = loadVqvae(out); // picks a free scope next to the live 'vqvae'
+    expect(vq2.variables[0].name.startsWith('vqvae_2/')).toBe(true);
     const { codes } = encodeWeights(vq2, tokenizer, zoo[0].infos, zoo[0].flat);
     expect(Array.from(codes)).toEqual(Array.from(encodeWeights(vq, tok, zoo[0].infos, zoo[0].flat).codes));
     expect(Array.from(decodeWeights(vq2, tokenizer, zoo[0].infos, codes))).toEqual(Array.from(decodeWeights(vq, tok, zoo[0].infos, codes)));
@@ -96,5 +98,19 @@ describe('VQ-VAE on a real (Iris MLP) zoo', () => {
     b.vq.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => createVqvae({ quantizer: 'kmeans' } as never)).toThrow(/quantizer: must be equal to one of the allowed values/);
+  });
+
+  it('trains with the product EMA and the Gumbel quantizers too', async () => {
+    for (const quantizer of ['ema', 'gumbel'] as const) {
+      const d = tmp();
+      const { vq: v } = await trainVqvae({ scope: `q_${quantizer}`, dir: d, tokenizer: tok, networks: zoo, progress: false,
+        config: { steps: 60, batchSize: 128, lr: 3e-3, model: { ...model, quantizer, anneal: 0.02, minTemperature: 0.1 } } });
+      const rows = readJsonl<{ recon: number }>(path.join(d, 'metrics.jsonl'));
+      const avg = (r: typeof rows) => r.reduce((a, b) => a + b.recon, 0) / r.length;
+      expect(avg(rows.slice(-10))).toBeLessThan(avg(rows.slice(0, 10)));
+      const { codes } = encodeWeights(v, tok, zoo[0].infos, zoo[0].flat);
+      expect(decodeWeights(v, tok, zoo[0].infos, codes).length).toBe(zoo[0].flat.length);
+      v.dispose();
+    }
   });
 });
