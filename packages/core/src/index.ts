@@ -52,3 +52,12 @@ export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, t
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
+export { runEvaluation, type RunEvaluationOptions } from './eval/run';
+export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
+export { l2Distance, l2Norm, nearestCheckpoint, medianPairwiseDistance, noiseAtDistance, copyVerdict, type CopyVerdict } from './eval/memorization';
+export { heldOutParaphrases } from './eval/paraphrases';
+export { finetune } from './eval/finetune';
+export { checkTargets, TARGETS } from './eval/targets';
+export { renderMarkdown } from './eval/markdown';
+export { reportFigures, type PlotFigure } from './eval/figures';
+export { defaultVariants, type ArchitectureVariant } from './eval/sections';

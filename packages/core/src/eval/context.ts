@@ -23,7 +23,7 @@ export class EvalContext {
     readonly vq: Vqvae,
     readonly tokenizer: Tokenizer,
     readonly prior: Prior,
-    readonly opts: { seed: number; n: number; trainLimit?: number; testLimit?: number; supportShots?: number; sampler?: SamplerOptions; guidance?: number },
+    readonly opts: { seed: number; n: number; trainLimit?: number; testLimit?: number; supportShots?: number; supportSeed?: number; sampler?: SamplerOptions; guidance?: number },
   ) {}
 
   /** A numeric seed for `label`, derived from the report seed (never 0). */
@@ -46,18 +46,23 @@ export class EvalContext {
     return d;
   }
 
-  /** The dataset condition (k shots per class of the whole dataset), when the report was asked to use one. */
-  async supportSet(dataset: string): Promise<SupportSet | undefined> {
-    if (!this.opts.supportShots) return undefined;
-    if (!this.support.has(dataset)) {
-      const split = await getDataset(dataset).load({ split: 'train' });
+  /**
+   * The dataset condition of a task: k training samples per class, drawn exactly as the prior stage drew them
+   * (mirrors taskSupportSet in pipeline/zoo-networks.ts: same limit, seed and support name), or none when k is 0.
+   */
+  async supportSet(task: ZooEntry['task']): Promise<SupportSet | undefined> {
+    const k = this.opts.supportShots ?? 0;
+    if (k <= 0) return undefined;
+    if (!this.support.has(task.id)) {
+      const seed = this.opts.supportSeed ?? 1;
+      const split = await getDataset(task.dataset).load({ split: 'train', classes: task.classIndices, limit: Math.max(200, 40 * k * task.classIndices.length), seed });
       try {
-        this.support.set(dataset, supportSetFromSplit(dataset, split, this.opts.supportShots, this.opts.seed));
+        this.support.set(task.id, supportSetFromSplit(task.id, split, k, seed));
       } finally {
         tf.dispose([split.x, split.y]);
       }
     }
-    return this.support.get(dataset);
+    return this.support.get(task.id);
   }
 
   /** Test accuracy of flat weights in an architecture on a task's test split (the network is disposed). */
@@ -72,9 +77,9 @@ export class EvalContext {
   }
 
   /** n networks generated for an instruction (weights and codes only; nothing to dispose). */
-  async generate(instruction: string, arch: { name: string; spec: Record<string, unknown> }, dataset: string, label: string): Promise<{ weights: Float32Array[]; codes: Int32Array[] }> {
+  async generate(instruction: string, arch: { name: string; spec: Record<string, unknown> }, task: ZooEntry['task'], label: string): Promise<{ weights: Float32Array[]; codes: Int32Array[] }> {
     const r = await generate({
-      prior: this.prior, tokenizer: this.tokenizer, vqvae: this.vq, instruction, architecture: arch, dataset: await this.supportSet(dataset),
+      prior: this.prior, tokenizer: this.tokenizer, vqvae: this.vq, instruction, architecture: arch, dataset: await this.supportSet(task),
       n: this.opts.n, seed: this.seedFor(`generate/${label}`), sampler: this.opts.sampler, guidance: this.opts.guidance, build: false,
     });
     return { weights: r.weights, codes: r.codes };

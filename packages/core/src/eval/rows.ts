@@ -51,8 +51,7 @@ async function memorization(ctx: EvalContext, row: RowKey, weights: Float32Array
   const refs = ctx.zoo.trainingCheckpoints(row.specHash);
   if (!refs.length) return null;
   const flats = refs.map((e) => ctx.zoo.flat(e));
-  const own = row.finals.map((e) => ctx.zoo.flat(e));
-  let typical = medianPairwiseDistance(own);
+  let typical = ctx.zoo.typicalDistance(row);
   if (!Number.isFinite(typical)) typical = medianPairwiseDistance(ctx.zoo.finals().filter((e) => ZooIndex.specHash(e) === row.specHash).map((e) => ctx.zoo.flat(e)));
   if (!(typical > 0)) return null; // fewer than two zoo networks of this layout: no typical distance to compare with
   const codeKeys = new Set(refs.map((e) => ctx.zoo.codesOf(e, ctx.vq, ctx.tokenizer).join(',')));
@@ -114,14 +113,14 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
   if (row.group === 'heldOutSeed') {
     // Independently trained networks the prior never saw: how far they sit from the training checkpoints.
     const refs = ctx.zoo.trainingCheckpoints(row.specHash).map((e) => ctx.zoo.flat(e));
-    const typical = medianPairwiseDistance(row.finals.map((e) => ctx.zoo.flat(e)));
+    const typical = ctx.zoo.typicalDistance(row);
     if (refs.length && Number.isFinite(typical)) result.referenceRelative = median(row.finals.map((e) => nearestCheckpoint(ctx.zoo.flat(e), refs).distance / typical));
     result.note = 'held-out seeds: generation does not depend on the seed (see the seen-task row); pretrained and reconstruction use the held-out-seed networks only';
     return { result, generated: null };
   }
   const instruction = row.task.instructions[0];
   result.instruction = instruction;
-  const gen = await ctx.generate(instruction, arch, row.task.dataset, label);
+  const gen = await ctx.generate(instruction, arch, row.task, label);
   const accs: number[] = [];
   for (const w of gen.weights) accs.push(await ctx.accuracy(arch, w, row.task));
   result.generated = accStat(accs);
@@ -134,7 +133,7 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
   o.tick(`${label}: memorization`);
   result.paraphrases = [];
   for (const [j, p] of heldOutParaphrases(row.task, o.knownInstructions, o.paraphrases).entries()) {
-    const g = await ctx.generate(p, arch, row.task.dataset, `${label}/paraphrase/${j}`);
+    const g = await ctx.generate(p, arch, row.task, `${label}/paraphrase/${j}`);
     const a: number[] = [];
     for (const w of g.weights) a.push(await ctx.accuracy(arch, w, row.task));
     result.paraphrases.push({ instruction: p, mean: mean(a), best: max(a) });

@@ -42,7 +42,10 @@ export interface RunEvaluationOptions {
   testLimit?: number;
   /** Held-out paraphrases per task (default 3, quick 1). */
   paraphrases?: number;
-  /** Condition generation on k samples per class of the dataset (match how the prior was trained; default: none). */
+  /**
+   * Dataset condition: k samples per class of each task. Default: what the prior was trained with (supportK and
+   * train.seed in <prior>/stage.json, written by the prior stage); 0 without a stage.json.
+   */
   supportShots?: number;
   sampler?: SamplerOptions;
   guidance?: number;
@@ -103,12 +106,17 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const testLimit = options.testLimit ?? cap(zoo.config.testLimit);
   const paraphrases = options.paraphrases ?? (quick ? 1 : 3);
   const rows = pickRows(zoo, options.tasks, quick);
-  const normalized = { quick, samples: n, finetuneEpochs, tasks: options.tasks ?? null, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, paraphrases, supportShots: options.supportShots ?? null, sampler: options.sampler ?? null, guidance: options.guidance ?? null, variants: options.variants ?? null };
+  const notes: string[] = [];
+  const stageFile = path.join(options.prior, 'stage.json');
+  const stage = fs.existsSync(stageFile) ? readJson<{ supportK?: number; train?: { seed?: number } }>(stageFile) : null;
+  const supportShots = options.supportShots ?? stage?.supportK ?? 0;
+  const supportSeed = stage?.train?.seed ?? 1;
+  if (options.supportShots === undefined && !stage) notes.push(`${stageFile} not found: generating without a dataset condition (pass supportShots to match how the prior was trained)`);
+  const normalized = { quick, samples: n, finetuneEpochs, tasks: options.tasks ?? null, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, paraphrases, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, variants: options.variants ?? null };
   const digests = { zoo: digest(path.join(options.zoo, 'manifest.json')), vqvae: digest(path.join(options.vqvae, 'vqvae.json')), prior: digest(path.join(options.prior, 'checkpoint.json')) };
 
   const { vq, tokenizer } = loadVqvae(options.vqvae);
   let prior: Awaited<ReturnType<typeof loadPrior>> | undefined;
-  const notes: string[] = [];
   const ctx = { current: undefined as EvalContext | undefined };
   const genRows = rows.filter((r) => r.group !== 'heldOutSeed');
   const variantTargets = (() => {
@@ -127,7 +135,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const tick = (what: string) => progress.update(++done, { last: what });
   try {
     prior = await loadPrior(options.prior);
-    ctx.current = new EvalContext(zoo, vq, tokenizer, prior, { seed, n, trainLimit, testLimit, supportShots: options.supportShots, sampler: options.sampler, guidance: options.guidance });
+    ctx.current = new EvalContext(zoo, vq, tokenizer, prior, { seed, n, trainLimit, testLimit, supportShots, supportSeed, sampler: options.sampler, guidance: options.guidance });
     const c = ctx.current;
     const knownInstructions = [...new Set(zoo.entries.flatMap((e) => e.task.instructions))];
     const rowOut = [];

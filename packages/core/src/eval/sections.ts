@@ -89,7 +89,7 @@ export async function crossArchitecture(ctx: EvalContext, targets: { key: RowKey
       continue;
     }
     try {
-      const gen = await ctx.generate(key.task.instructions[0], { name: variant.name, spec }, key.task.dataset, `cross/${variant.label}/${key.task.id}`);
+      const gen = await ctx.generate(key.task.instructions[0], { name: variant.name, spec }, key.task, `cross/${variant.label}/${key.task.id}`);
       const g: number[] = [], r: number[] = [];
       for (const w of gen.weights) g.push(await ctx.accuracy(architecture, w, key.task));
       const plugin = getArchitecture(variant.name);

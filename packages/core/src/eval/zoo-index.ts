@@ -8,6 +8,7 @@ import { readManifest, type ZooEntry } from '../zoo/manifest';
 import { stableHash, type ZooConfig } from '../zoo/config';
 import type { Tokenizer } from '../tokenizer';
 import { decodeWeights, encodeWeights, type Vqvae } from '../vqvae/model';
+import { medianPairwiseDistance } from './memorization';
 
 /** Which report group a (task, architecture) row belongs to, from the manifest's heldOut flags. */
 export type RowGroup = 'seen' | 'heldOutSeed' | 'heldOutTask';
@@ -92,6 +93,12 @@ export class ZooIndex {
     const last = new Map<string, ZooEntry>();
     for (const e of this.entries) if ((last.get(e.job)?.epoch ?? 0) < e.epoch) last.set(e.job, e);
     return [...last.values()];
+  }
+
+  /** Median pairwise L2 distance of the final checkpoints of a task and architecture (every seed); NaN for < 2. */
+  typicalDistance(row: RowKey): number {
+    const finals = this.finals().filter((e) => e.task.id === row.task.id && e.architecture.label === row.architecture.label);
+    return medianPairwiseDistance(finals.map((e) => this.flat(e)));
   }
 
   /**

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { registerBuiltinArchitectures } from '@igpg/architectures';
+import { registerBuiltinDatasets } from '@igpg/datasets';
+import { initBackend, shutdownBackend } from '../backend/init';
+import { buildZoo } from '../zoo/build';
+import { readManifest } from '../zoo/manifest';
+import { getArchitecture } from '../sdk/architecture';
+import { loadNetworkSafetensors } from '../io/safetensors';
+import { fitTokenizer } from '../tokenizer';
+import { trainVqvae } from '../vqvae/train';
+import { saveVqvae } from '../vqvae/io';
+import { tokenizerHash } from '../vqvae/model';
+import { Prior } from '../prior/prior';
+import { trainPrior } from '../prior/train';
+import { savePrior } from '../prior/checkpoint';
+import { priorExamplesFromZoo } from '../prior/examples';
+import { validate } from '../util/config';
+import { runEvaluation } from './run';
+import { evalResultsSchema, type EvalResults } from './results';
+
+// A real tiny pipeline: a zoo of 2-D MLPs on synthetic blobs (buildZoo), a tokenizer fit on it, a VQ-VAE and a prior
+// trained for a few steps. The numbers are poor by design; the test checks the report is complete and consistent.
+const tiny = {
+  name: 'eval-tiny',
+  tasks: ['blobs-4:blob-0+blob-1', 'blobs-4:blob-2+blob-3', 'blobs-4:blob-1+blob-3'],
+  architectures: [{ name: 'mlp', spec: { hidden: [8] }, label: 'mlp8' }],
+  seeds: 3,
+  epochs: [2, 4],
+  optimizer: { learningRate: 0.1, batchSize: 16 },
+  trainLimit: 160,
+  testLimit: 80,
+  heldOut: { tasks: ['blobs-4:blob-1+blob-3'], seeds: [2] },
+};
+let root: string;
+const dirs = () => ({ zoo: path.join(root, 'zoo'), vqvae: path.join(root, 'vqvae'), prior: path.join(root, 'prior') });
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm', threads: 1, native: false, log: () => {} });
+  registerBuiltinArchitectures();
+  registerBuiltinDatasets();
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-eval-'));
+  const d = dirs();
+  await buildZoo(tiny, { out: d.zoo, plugins: ['@igpg/architectures', '@igpg/datasets'], workers: 1, progress: false });
+  const entries = readManifest(d.zoo).entries;
+  const networks = entries.map((e) => {
+    const infos = getArchitecture(e.architecture.name).describe(e.architecture.spec);
+    return { infos, flat: loadNetworkSafetensors(path.join(d.zoo, e.weights.file), infos).flat };
+  });
+  const tok = fitTokenizer(networks, { chunkSize: 8 });
+  const { vq } = await trainVqvae({ dir: path.join(root, 'vq-run'), tokenizer: tok, networks, progress: false, scope: 'eval-vq',
+    config: { steps: 80, batchSize: 64, checkpointEvery: 0, model: { codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [32] } } });
+  saveVqvae(d.vqvae, vq, tok);
+  const prior = new Prior({ codebookSize: 32, codesPerChunk: 2, chunkSize: 8, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 48, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, seed: 1, tokenizerHash: tokenizerHash(tok) }, { scope: 'eval-prior' });
+  const examples = priorExamplesFromZoo(d.zoo, tok, vq, { filter: (e) => !e.heldOut.task && !e.heldOut.seed });
+  await trainPrior({ prior, examples, dir: path.join(root, 'prior-run'), config: { steps: 40, batchSize: 8, lr: 1e-2, checkpointEvery: 0, seed: 1 }, progress: false });
+  await savePrior(d.prior, prior);
+  prior.dispose();
+  vq.dispose();
+}, 240_000);
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+  shutdownBackend();
+});
+
+const inUnit = (x: number | null | undefined) => x === null || x === undefined || (x >= 0 && x <= 1);
+
+describe('runEvaluation (quick) on a real tiny zoo', () => {
+  it('writes a complete, valid, consistent report; reruns reproduce it; no tensor leaks', async () => {
+    const out = path.join(root, 'report');
+    const before = tf.memory().numTensors;
+    const opts = { ...dirs(), out, seed: 3, quick: true, progress: false, command: 'vitest eval quick' };
+    const res = await runEvaluation(opts);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fs.existsSync(path.join(out, 'results.json'))).toBe(true);
+    const md = fs.readFileSync(path.join(out, 'REPORT.md'), 'utf8');
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResults;
+    validate(evalResultsSchema, json, 'results.json');
+
+    // rows: both seen tasks, the held-out seed row, the held-out task
+    expect(json.rows.map((r) => `${r.group}:${r.task}`)).toEqual([
+      'seen:blobs-4:blob-0+blob-1', 'seen:blobs-4:blob-2+blob-3', 'heldOutSeed:blobs-4:blob-0+blob-1', 'heldOutTask:blobs-4:blob-1+blob-3']);
+    for (const r of json.rows) {
+      expect(r.pretrained.min).toBeLessThanOrEqual(r.pretrained.median);
+      expect(r.pretrained.median).toBeLessThanOrEqual(r.pretrained.max);
+      expect(r.pretrained.median).toBeGreaterThan(0.6); // blobs are easy: the zoo learned them
+      expect(r.chance).toBe(0.5);
+      if (r.group === 'heldOutSeed') {
+        expect(r.generated).toBeNull();
+        expect(r.referenceRelative).toBeGreaterThan(0);
+        continue;
+      }
+      expect(r.generated!.samples).toHaveLength(2);
+      expect(r.generated!.best).toBeGreaterThanOrEqual(r.generated!.mean);
+      for (const s of [r.generated!, r.generatedFinetuned!['1'], r.randomFinetuned!['1']]) {
+        expect(s.samples.every(inUnit)).toBe(true);
+        expect(s.best).toBe(Math.max(...s.samples));
+      }
+      const m = r.memorization!;
+      expect(m.nearest).toHaveLength(2);
+      expect(m.typicalDistance).toBeGreaterThan(0);
+      for (const q of m.nearest) {
+        expect(q.relative).toBeCloseTo(q.distance / m.typicalDistance, 6);
+        expect(inUnit(q.noisyAccuracy) && inUnit(q.generatedAccuracy)).toBe(true);
+      }
+      expect(m.generatedMean).toBeCloseTo(r.generated!.mean, 6); // the same networks, the same test data
+      expect(r.paraphrases).toHaveLength(1);
+      expect(readManifest(dirs().zoo).entries.some((e) => e.task.instructions.includes(r.paraphrases![0].instruction))).toBe(false);
+      const ret = r.retrieval!;
+      expect(ret.candidates).toBe(6); // 3 seeds x 2 epochs
+      expect(ret.top1.accuracy).toBeLessThanOrEqual(ret.best);
+      expect(ret.taskMatch).not.toBeNull();
+    }
+    // conditioning: 3 generating rows with the same layout -> full 3x3 matrix in [0, 1]
+    expect(json.conditioning.matrix).toHaveLength(3);
+    expect(json.conditioning.matrix.flat().every((x) => x !== null && inUnit(x))).toBe(true);
+    json.rows.filter((r) => r.generated).forEach((r, i) => expect(json.conditioning.matrix[i][i]).toBeCloseTo(r.generated!.mean, 6));
+    // cross-architecture: one held-out variant, generated for (the tokenizer falls back on role/fan-in stats)
+    expect(json.crossArchitecture).toHaveLength(1);
+    expect(json.crossArchitecture[0].architecture.label).toBe('mlp-wider');
+    expect((json.crossArchitecture[0].architecture.spec as { hidden: number[] }).hidden).toEqual([12]);
+    // targets: every one present; reproducibility not checked on the first run
+    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'held-out-no-training', 'held-out-one-epoch', 'memorization-distance', 'memorization-beats-noise', 'reproducible']);
+    expect(json.targets.find((t) => t.name === 'reproducible')!.met).toBeNull();
+    expect(json.meta.machine.cores).toBeGreaterThan(0);
+    expect(json.meta.backend).toMatch(/wasm/);
+    expect(json.meta.command).toBe('vitest eval quick');
+    expect(md).toMatch(/# IGPG evaluation report/);
+    expect(md).toContain(json.memorizationVerdict);
+    expect(md).toMatch(/## Held-out tasks/);
+    expect(md).toMatch(/PNG plots skipped: no renderer given/);
+    expect(res.meta.resultsHash).toBe(json.meta.resultsHash);
+
+    // same command + seed -> same results, and the report says so
+    const again = await runEvaluation(opts);
+    expect(again.meta.resultsHash).toBe(res.meta.resultsHash);
+    expect(again.meta.reproduced).toEqual({ previousHash: res.meta.resultsHash, same: true });
+    expect(again.targets.find((t) => t.name === 'reproducible')!.met).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // a dataset condition (k shots per class) and a task filter
+    const cond = await runEvaluation({ ...opts, out: path.join(root, 'report-cond'), supportShots: 2, tasks: ['blobs-4:blob-0+blob-1'] });
+    expect(cond.meta.options).toMatchObject({ supportShots: 2, tasks: ['blobs-4:blob-0+blob-1'] });
+    expect(cond.rows.map((r) => r.group)).toEqual(['seen', 'heldOutSeed']);
+    expect(cond.meta.resultsHash).not.toBe(res.meta.resultsHash);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 240_000);
+
+  it('fails clearly on missing inputs, unknown tasks and bad options', async () => {
+    const d = dirs();
+    await expect(runEvaluation({ ...d, prior: path.join(root, 'nope'), out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/prior checkpoint not found: .*nope.*checkpoint\.json.*npm run demo/);
+    await expect(runEvaluation({ ...d, zoo: path.join(root, 'nozoo'), out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/zoo not found.*igpg zoo build/);
+    await expect(runEvaluation({ ...d, tasks: ['mnist:all'], out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/unknown task "mnist:all"; the zoo has: blobs-4:blob-0\+blob-1/);
+    await expect(runEvaluation({ ...d, samples: 0, progress: false })).rejects.toThrow(/samples must be a positive integer/);
+    expect(fs.existsSync(path.join(root, 'r2'))).toBe(false);
+  });
+});
