@@ -52,6 +52,9 @@ export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, t
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
+export { loadZooNetworks, isTrainingEntry, taskSupportSet, type ZooNetwork } from './pipeline/zoo-networks';
+export { trainTokenizerStage, trainPriorStage, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
+export { loadGenerator, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, medianPairwiseDistance, noiseAtDistance, copyVerdict, type CopyVerdict } from './eval/memorization';

@@ -1,0 +1,51 @@
+import * as fs from 'node:fs';
+import type { Command } from 'commander';
+import { startDashboard, type Dashboard } from '@igpg/kernel-plugin';
+import { UsageError } from '../errors';
+import { parseIntArg } from '../options';
+import { action } from '../runtime';
+
+interface DashboardFlags { runs: string[]; port: number; host: string; codebook?: string }
+
+/** Resolve when the process gets SIGINT or SIGTERM (the handlers are removed again). */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (sig: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** `igpg dashboard --runs <dir>`: serve the live training dashboard until Ctrl-C. */
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description('serve a live dashboard of training runs (metrics JSONL under --runs) until Ctrl-C')
+    .requiredOption('--runs <dir...>', 'runs folder(s) or metrics .jsonl file(s) to watch')
+    .option('--port <n>', 'port to listen on (0 = any free port)', parseIntArg('--port', 0, 65535), 8765)
+    .option('--host <host>', 'interface to listen on (127.0.0.1 = this machine only)', '127.0.0.1')
+    .option('--codebook <file>', 'codebook view data (JSON) to serve at /codebook')
+    .action(action(async (flags: DashboardFlags) => {
+      for (const r of flags.runs) if (!fs.existsSync(r)) throw new UsageError(`--runs ${r}: no such file or folder.`);
+      if (flags.codebook !== undefined && !fs.existsSync(flags.codebook)) throw new UsageError(`--codebook ${flags.codebook}: file not found.`);
+      const signal = untilSignal(); // listen before the server starts, so an early Ctrl-C is not lost
+      let dashboard: Dashboard;
+      try {
+        dashboard = await startDashboard({ runs: flags.runs, port: flags.port, host: flags.host, codebook: flags.codebook });
+      } catch (e) {
+        // startDashboard says "cannot listen on host:port (EADDRINUSE)": a usage problem with --port/--host
+        const m = /cannot listen on .*\((\w+)\)/.exec((e as Error).message);
+        if (m?.[1] === 'EADDRINUSE') throw new UsageError(`--port ${flags.port}: already in use on ${flags.host}; pick another port (--port 0 = any free one).`);
+        if (m) throw new UsageError(`--host ${flags.host} --port ${flags.port}: cannot listen there (${m[1]}).`);
+        throw e;
+      }
+      process.stdout.write(`igpg dashboard: ${dashboard.url}  (watching ${flags.runs.join(', ')}; Ctrl-C to stop)\n`);
+      const sig = await signal;
+      process.stderr.write(`igpg dashboard: ${sig}, closing\n`);
+      await dashboard.close();
+    }));
+}

@@ -1,0 +1,79 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { generateForTask, loadGenerator, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
+import { UsageError } from '../errors';
+import { parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
+import { action, emit, startBackend } from '../runtime';
+import { pct, table } from '../summaries';
+
+/** `--arch` takes a JSON file or inline JSON `{ "name": "cnn-s", "spec": {...} }`, or a bare architecture name. */
+export function parseArchArg(value: string): ArchitectureRef {
+  const v = value.trim();
+  if (/^[a-z][a-z0-9-]*$/i.test(v) && !fs.existsSync(v)) return { name: v, spec: {} };
+  const ref = readJsonOrInline<ArchitectureRef>('--arch', v);
+  if (!ref || typeof ref !== 'object' || typeof ref.name !== 'string') {
+    throw new UsageError(`--arch ${value}: expected {"name": "<architecture>", "spec": {...}} (e.g. {"name":"cnn-s","spec":{}}).`);
+  }
+  const unknown = Object.keys(ref).filter((k) => k !== 'name' && k !== 'spec');
+  if (unknown.length) throw new UsageError(`--arch ${value}: unknown key "${unknown[0]}" (allowed: name, spec).`);
+  return { name: ref.name, spec: ref.spec ?? {} };
+}
+
+const FORMATS = ['safetensors', 'tfjs'] as const;
+
+export function registerGenerate(program: Command): void {
+  program
+    .command('generate')
+    .description('generate ready-to-run network weights from an instruction')
+    .requiredOption('--instruction <text>', 'what the network should do, e.g. "classify handwritten digits 0 to 4"')
+    .requiredOption('--arch <spec>', 'architecture: JSON file or inline JSON {"name","spec"}, or a name such as cnn-s')
+    .option('--dataset <name|task>', 'dataset name or task id (e.g. fashion-mnist:sandal+sneaker): dataset condition, spec defaults, and test accuracy')
+    .option('--n <n>', 'networks to generate', parseIntArg('--n', 1, 1024), 1)
+    .option('--seed <n>', 'sampling seed', parseIntArg('--seed', 0), 1)
+    .option('--vqvae <dir>', 'tokenizer checkpoint folder', 'runs/default/vqvae')
+    .option('--prior <dir>', 'prior checkpoint folder', 'runs/default/prior')
+    .option('--out <dir>', 'write the weights here')
+    .option('--format <list>', `comma-separated output formats: ${FORMATS.join(', ')}`, 'safetensors,tfjs')
+    .option('--layout <layout>', 'safetensors tensor layout: tfjs (Keras) or torch (PyTorch state_dict)', 'tfjs')
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseFloatArg('--temperature', 0, 100))
+    .option('--top-k <k>', 'keep the k most likely codes (0 = off)', parseIntArg('--top-k', 0))
+    .option('--top-p <p>', 'nucleus sampling mass (1 = off)', parseFloatArg('--top-p', 0, 1))
+    .option('--guidance <scale>', 'classifier-free guidance scale (1 = off)', parseFloatArg('--guidance', 0, 100))
+    .option('--json', 'print the result as JSON')
+    .action(action(async (opts: {
+      instruction: string; arch: string; dataset?: string; n: number; seed: number; vqvae: string; prior: string; out?: string;
+      format: string; layout: string; temperature?: number; topK?: number; topP?: number; guidance?: number; json?: boolean;
+    }, cmd: Command) => {
+      if (!opts.instruction.trim()) throw new UsageError('--instruction is empty: describe the task, e.g. --instruction "classify MNIST digits".');
+      const formats = opts.format.split(',').map((f) => f.trim());
+      const bad = formats.find((f) => !(FORMATS as readonly string[]).includes(f));
+      if (bad) throw new UsageError(`--format ${bad}: unknown format; choose from ${FORMATS.join(', ')}.`);
+      if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
+      const architecture = parseArchArg(opts.arch);
+      for (const [flag, dir] of [['--vqvae', opts.vqvae], ['--prior', opts.prior]]) {
+        if (!fs.existsSync(dir)) throw new UsageError(`${flag} ${dir}: folder not found (train one with \`igpg ${flag === '--vqvae' ? 'tokenizer' : 'prior'} train\`, or run \`igpg demo\`).`);
+      }
+      await startBackend(cmd);
+      const g = await loadGenerator(opts.vqvae, opts.prior);
+      try {
+        const t0 = Date.now();
+        const r = await generateForTask(g, {
+          instruction: opts.instruction, architecture, task: opts.dataset, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
+          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP }, guidance: opts.guidance,
+        });
+        const seconds = (Date.now() - t0) / 1000;
+        const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
+        r.networks.forEach((n) => n.dispose());
+        const params = r.weights[0]?.length ?? 0;
+        emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, accuracies: r.accuracies, seconds, files },
+          () => [
+            `generated ${r.weights.length} × ${r.architecture.name} (${params.toLocaleString('en-US')} parameters) in ${seconds.toFixed(1)} s`,
+            ...(r.accuracies ? [table(['sample', `test accuracy % on ${r.task!.id}`], r.accuracies.map((a, i) => [i, pct(a)]))] : []),
+            ...(files.length ? [`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`] : ['(no --out: nothing written)']),
+          ].join('\n'));
+      } finally {
+        g.dispose();
+      }
+    }));
+}

@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+import { registerDashboard } from './dashboard';
+import { registerDemo } from './demo';
+import { registerGenerate } from './generate';
+import { registerInspect } from './inspect';
+import { registerKernel } from './kernel';
+import { registerTrain } from './train';
+import { registerZoo } from './zoo';
+
+/** Every subcommand's registration, in `igpg --help` order. */
+export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerInspect, registerKernel, registerDashboard];

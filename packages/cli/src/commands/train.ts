@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import { trainPriorStage, trainTokenizerStage } from '@igpg/core';
+import { UsageError } from '../errors';
+import { parseIntArg, readJsonArg } from '../options';
+import { action, emit, startBackend } from '../runtime';
+
+interface StageConfigFile {
+  tokenizer?: Record<string, unknown>;
+  vqvae?: Record<string, unknown>;
+  prior?: Record<string, unknown>;
+  priorTrain?: Record<string, unknown>;
+  supportK?: number;
+}
+
+const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK'];
+
+/** Read a pipeline config file ({ tokenizer, vqvae, prior, priorTrain, supportK }); each section is validated by its stage. */
+export function readStageConfig(file?: string): StageConfigFile {
+  if (!file) return {};
+  const cfg = readJsonArg<StageConfigFile>('--config', file);
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new UsageError(`--config ${file}: must be a JSON object with sections ${CONFIG_KEYS.join(', ')}.`);
+  const unknown = Object.keys(cfg).filter((k) => !CONFIG_KEYS.includes(k));
+  if (unknown.length) throw new UsageError(`--config ${file}: unknown section "${unknown[0]}" (allowed: ${CONFIG_KEYS.join(', ')}).`);
+  return cfg;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('tokenizer')
+    .description('the weight tokenizer (VQ-VAE)')
+    .command('train')
+    .description('fit the tokenizer on a zoo and train the VQ-VAE; a killed run resumes from its last checkpoint')
+    .requiredOption('--zoo <dir>', 'zoo folder (from `igpg zoo build`)')
+    .requiredOption('--out <dir>', 'checkpoint folder')
+    .option('--config <file>', 'pipeline config JSON with "tokenizer" and "vqvae" sections')
+    .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
+    .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
+    .option('--no-resume', 'start over instead of resuming from <out>/run')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; json?: boolean }, cmd: Command) => {
+      await startBackend(cmd);
+      const cfg = readStageConfig(opts.config);
+      const vqvae = { ...cfg.vqvae, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
+      const r = await trainTokenizerStage({ zoo: opts.zoo, out: opts.out, tokenizer: cfg.tokenizer, vqvae, resume: opts.resume });
+      r.vq.dispose();
+      emit(opts.json, { out: opts.out, networks: r.networks, ...r.result }, () =>
+        `VQ-VAE trained on ${r.networks} networks: step ${r.result.steps}${r.result.resumed ? ` (resumed from ${r.result.startStep})` : ''}, ` +
+        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}`);
+    }));
+
+  program
+    .command('prior')
+    .description('the conditional autoregressive prior (GPT over codes)')
+    .command('train')
+    .description('encode a zoo with a VQ-VAE and train the prior; a killed run resumes from its last checkpoint')
+    .requiredOption('--zoo <dir>', 'zoo folder (from `igpg zoo build`)')
+    .requiredOption('--vqvae <dir>', 'tokenizer checkpoint folder (from `igpg tokenizer train`)')
+    .requiredOption('--out <dir>', 'checkpoint folder')
+    .option('--config <file>', 'pipeline config JSON with "prior", "priorTrain" and "supportK" sections')
+    .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
+    .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
+    .option('--no-resume', 'start over instead of resuming from <out>/run')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (opts: { zoo: string; vqvae: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; json?: boolean }, cmd: Command) => {
+      await startBackend(cmd);
+      const cfg = readStageConfig(opts.config);
+      const train = { ...cfg.priorTrain, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
+      const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, resume: opts.resume });
+      r.prior.dispose();
+      r.vq.dispose();
+      emit(opts.json, { out: opts.out, examples: r.examples, ...r.result }, () =>
+        `prior trained on ${r.examples} networks: step ${r.result.steps}${r.result.resumed ? ` (resumed from ${r.result.startStep})` : ''}, ` +
+        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}`);
+    }));
+}

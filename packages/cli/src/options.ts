@@ -1,0 +1,45 @@
+import * as fs from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from './errors';
+
+/** commander argument parsers that reject bad values with a message naming the fix. */
+export function parseIntArg(name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be an integer, got "${value}".`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${n}.`);
+    return n;
+  };
+}
+
+export function parseFloatArg(name: string, min = -Infinity, max = Infinity) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}".`);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max}, got ${n}.`);
+    return n;
+  };
+}
+
+/** Read a JSON file given on the command line; a missing or malformed file is a usage error naming the flag. */
+export function readJsonArg<T = unknown>(flag: string, file: string): T {
+  if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: file not found.`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: not valid JSON (${(e as Error).message}).`);
+  }
+}
+
+/** Accept either inline JSON (`'{"hidden":[32]}'`) or a path to a JSON file. */
+export function readJsonOrInline<T = unknown>(flag: string, value: string): T {
+  const v = value.trim();
+  if (v.startsWith('{') || v.startsWith('[')) {
+    try {
+      return JSON.parse(v) as T;
+    } catch (e) {
+      throw new UsageError(`${flag}: not valid JSON (${(e as Error).message}).`);
+    }
+  }
+  return readJsonArg<T>(flag, value);
+}
