@@ -45,5 +45,13 @@ describe('resolveZooConfig', () => {
     expect(bad({ heldOut: { seeds: [7] } })).toThrow(/seed 7 is not one of the config's seeds/);
     expect(bad({ architectures: [{ name: 'mlp', label: 'a' }, { name: 'cnn-s', label: 'a' }] })).toThrow(/label "a" is used twice/);
     expect(bad({ seeds: 0 })).toThrow(/seeds/);
+    expect(bad({ architectures: [{ name: 'mlp', tasks: ['mnist:0+1'] }] })).toThrow(/architectures\/0\/tasks: "mnist:0\+1" is not one of/);
+  });
+
+  it('per-architecture task lists and seeds', () => {
+    const { jobs } = resolveZooConfig({ ...ok, architectures: [{ name: 'cnn-s', tasks: ['mnist:all'], seeds: [7] }, { name: 'mlp' }], heldOut: { seeds: [7] } });
+    expect(jobs.filter((j) => j.arch.name === 'cnn-s').map((j) => j.key)).toEqual([expect.stringMatching(/^mnist:all\/cnn-s-[0-9a-f]{8}\/s7$/)]);
+    expect(jobs.filter((j) => j.arch.name === 'mlp')).toHaveLength(6);
+    expect(jobs.find((j) => j.arch.name === 'cnn-s')!.heldOut.seed).toBe(true);
   });
 });

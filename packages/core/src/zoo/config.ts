@@ -17,6 +17,10 @@ export interface ZooArchitectureRef {
   spec?: Record<string, unknown>;
   /** Short name used in entry ids and paths; default `<name>-<8 hex of the spec hash>`. */
   label?: string;
+  /** Train this architecture only on these task ids (default: every task). */
+  tasks?: string[];
+  /** Seeds for this architecture (count or list; default: the config's). Slow architectures get fewer. */
+  seeds?: number | number[];
 }
 
 export interface ZooConfig {
@@ -65,7 +69,11 @@ export const zooConfigSchema = {
       type: 'array', minItems: 1,
       items: {
         type: 'object', additionalProperties: false, required: ['name'],
-        properties: { name: { type: 'string' }, spec: { type: 'object' }, label: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' } },
+        properties: {
+          name: { type: 'string' }, spec: { type: 'object' }, label: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' },
+          tasks: { type: 'array', minItems: 1, items: { type: 'string' } },
+          seeds: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } }] },
+        },
       },
     },
     seeds: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } }] },
@@ -148,7 +156,8 @@ export function resolveZooConfig(raw: unknown): { config: ZooConfig; jobs: ZooJo
   config.epochs.forEach((e, i) => {
     if (i > 0 && e <= config.epochs[i - 1]) problems.push(`/epochs: must be strictly increasing, got [${config.epochs.join(', ')}]`);
   });
-  const seeds = typeof config.seeds === 'number' ? Array.from({ length: config.seeds }, (_, i) => i) : config.seeds;
+  const seedList = (s: number | number[]) => (typeof s === 'number' ? Array.from({ length: s }, (_, i) => i) : s);
+  const seeds = seedList(config.seeds);
   const tasks: Task[] = [];
   config.tasks.forEach((ref, i) => {
     const t = tryDo(`/tasks/${i}`, () => resolveTask(ref));
@@ -161,7 +170,11 @@ export function resolveZooConfig(raw: unknown): { config: ZooConfig; jobs: ZooJo
     if (t) t.heldOut = true;
     else problems.push(`/heldOut/tasks: "${id}" is not one of the config's tasks (${tasks.map((o) => o.id).join(', ')})`);
   }
-  for (const s of config.heldOut.seeds) if (!seeds.includes(s)) problems.push(`/heldOut/seeds: seed ${s} is not one of the config's seeds`);
+  const allSeeds = new Set([...seeds, ...config.architectures.flatMap((a) => (a.seeds === undefined ? [] : seedList(a.seeds)))]);
+  for (const s of config.heldOut.seeds) if (!allSeeds.has(s)) problems.push(`/heldOut/seeds: seed ${s} is not one of the config's seeds`);
+  config.architectures.forEach((a, i) => a.tasks?.forEach((id) => {
+    if (!tasks.some((t) => t.id === id)) problems.push(`/architectures/${i}/tasks: "${id}" is not one of the config's tasks`);
+  }));
   const archs = config.architectures.map((ref, i) => {
     const label = ref.label ?? `${ref.name}-${stableHash(ref.spec ?? {}).slice(0, 8)}`;
     if (config.architectures.slice(0, i).some((o) => (o.label ?? `${o.name}-${stableHash(o.spec ?? {}).slice(0, 8)}`) === label)) {
@@ -173,12 +186,12 @@ export function resolveZooConfig(raw: unknown): { config: ZooConfig; jobs: ZooJo
   for (const task of tasks) {
     const ds = getDataset(task.dataset);
     archs.forEach(({ ref, label, plugin }, i) => {
-      if (!plugin) return;
+      if (!plugin || (ref.tasks && !ref.tasks.includes(task.id))) return;
       const where = `/architectures/${i} (${ref.name}) on task "${task.id}"`;
       const spec = tryDo(where, () => validateSpec(plugin, { ...ref.spec, inputShape: ds.inputShape, classes: task.classes.length }));
       const params = spec && tryDo(where, () => countParams(plugin.describe(spec)));
       if (!spec || params === undefined) return;
-      for (const seed of seeds) {
+      for (const seed of ref.seeds === undefined ? seeds : seedList(ref.seeds)) {
         const key = `${task.id}/${label}/s${seed}`;
         jobs.push({
           key, task, arch: { name: ref.name, label, spec: spec as unknown as Record<string, unknown>, params }, seed,
