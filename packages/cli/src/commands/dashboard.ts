@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import type { Command } from 'commander';
 import { startDashboard, type Dashboard } from '@igpg/kernel-plugin';
 import { UsageError } from '../errors';
@@ -6,6 +7,20 @@ import { parseIntArg } from '../options';
 import { action } from '../runtime';
 
 interface DashboardFlags { runs: string[]; port: number; host: string; codebook?: string }
+
+/**
+ * Check that host:port can be listened on, as a usage error naming the flag. (startDashboard's own listen error
+ * also reaches its WebSocketServer, which has no error handler, and would crash the process instead.)
+ */
+function checkListen(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE'
+      ? new UsageError(`--port ${port}: already in use on ${host}; pick another port (--port 0 = any free one).`)
+      : new UsageError(`--host ${host} --port ${port}: cannot listen there (${e.code ?? e.message}).`)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
 
 /** Resolve when the process gets SIGINT or SIGTERM (the handlers are removed again). */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -32,6 +47,7 @@ export function registerDashboard(program: Command): void {
     .action(action(async (flags: DashboardFlags) => {
       for (const r of flags.runs) if (!fs.existsSync(r)) throw new UsageError(`--runs ${r}: no such file or folder.`);
       if (flags.codebook !== undefined && !fs.existsSync(flags.codebook)) throw new UsageError(`--codebook ${flags.codebook}: file not found.`);
+      await checkListen(flags.host, flags.port);
       const signal = untilSignal(); // listen before the server starts, so an early Ctrl-C is not lost
       let dashboard: Dashboard;
       try {
