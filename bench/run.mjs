@@ -3,7 +3,7 @@
 // Runs each bench/suites/<name>.mjs (export async function run(ctx)), prints its table and
 // writes bench/results/<name>.json atomically. See bench/README.md.
 import { createRequire } from 'node:module';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
@@ -16,7 +16,9 @@ const tf = require('@tensorflow/tfjs-core');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const option = (name) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : undefined; };
-const available = readdirSync(join(here, 'suites')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4)).sort();
+// A suite exports `run`; standalone scripts kept in suites/ (e.g. dashboard.mjs) are not imported.
+const isSuite = (f) => f.endsWith('.mjs') && /export\s+(async\s+)?function\s+run\s*\(/.test(readFileSync(join(here, 'suites', f), 'utf8'));
+const available = readdirSync(join(here, 'suites')).filter(isSuite).map((f) => f.slice(0, -4)).sort();
 if (flag('list')) { console.log(available.join('\n')); process.exit(0); }
 const wanted = option('suite') ? option('suite').split(',') : available;
 for (const s of wanted) if (!available.includes(s)) { console.error(`bench: unknown suite '${s}'; available: ${available.join(', ')}`); process.exit(2); }
