@@ -17,7 +17,7 @@ export function reportFigures(res: EvalResults): Record<string, PlotFigure> {
   }
   const c = res.conditioning;
   if (c.labels.length > 1) {
-    figs.conditioning = { data: [{ type: 'heatmap', z: c.matrix, x: c.labels, y: c.labels, zmin: 0, zmax: 1, colorscale: 'Viridis' }], layout: { title: { text: 'Instruction (rows) x test data (columns)' }, height: 520, margin: { l: 220, b: 160 } } };
+    figs.conditioning = { data: [{ type: 'heatmap', z: c.matrix, x: c.labels, y: c.labels, zmin: 0, zmax: 1, colorscale: 'Viridis' }], layout: { title: { text: 'Instruction (rows) x test data (columns)' }, yaxis: { autorange: 'reversed' }, height: 520, margin: { l: 220, b: 160 } } };
   }
   const mem = res.rows.filter((r) => r.memorization);
   if (mem.length) {

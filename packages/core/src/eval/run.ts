@@ -130,7 +130,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
     }
     return quick ? picks.slice(0, 1) : picks;
   })();
-  const progress = createProgress({ label: 'eval', total: genRows.length * 6 + (rows.length - genRows.length) + 2, silent: options.progress === false });
+  const progress = createProgress({ label: 'eval', total: genRows.length * 6 + (rows.length - genRows.length) * 2 + 2, silent: options.progress === false });
   let done = 0;
   const tick = (what: string) => progress.update(++done, { last: what });
   try {
