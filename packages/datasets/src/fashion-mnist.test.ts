@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_DIR, fashionMnistDataset } from './fashion-mnist';
+
+// @igpg/core brings in the wasm backend (highest priority); these tests run on cpu.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 const present = fs.existsSync(`${FASHION_MNIST_DIR}/t10k-images-idx3-ubyte.gz`);
 

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { irisDataset } from './iris';
+
+// @igpg/core brings in the wasm backend (highest priority); these tests run on cpu.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 describe('iris', () => {
   it('loads a 120/30 stratified split of 4 features in [0,1]', async () => {

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mnistDataset } from './mnist';
+
+// @igpg/core brings in the wasm backend (highest priority); these tests run on cpu.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 describe('mnist', () => {
   const ds = mnistDataset();

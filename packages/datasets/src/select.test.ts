@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { materialize, stratifiedSplit, type ArraySource } from './select';
+
+// @igpg/core brings in the wasm backend (highest priority); these tests run on cpu.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 // 12 samples, 3 classes, 2 features: sample i is [i, i/10] and has label i % 3.
 const src: ArraySource = {

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getDataset } from '@igpg/core';
 import { fashionMnistDataset } from './fashion-mnist';
 import { mnistDataset } from './mnist';
 import { getTask, registerBuiltinDatasets } from './register';
 import { deriveTasks } from './tasks';
+
+// @igpg/core brings in the wasm backend (highest priority); these tests run on cpu.
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
 
 describe('deriveTasks', () => {
   it('derives the full task, halves, curated groups and all pairs, with stable ids and instructions', () => {
