@@ -26,3 +26,6 @@ fi
 
 echo "setup: npm ci"
 npm ci --no-audit --no-fund
+
+echo "setup: optional native OpenBLAS addon for the wasm backend"
+npm run build:native

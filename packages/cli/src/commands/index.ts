@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDashboard } from './dashboard';
 import { registerDemo } from './demo';
+import { registerEval } from './eval';
 import { registerGenerate } from './generate';
 import { registerInspect } from './inspect';
 import { registerKernel } from './kernel';
@@ -8,4 +9,4 @@ import { registerTrain } from './train';
 import { registerZoo } from './zoo';
 
 /** Every subcommand's registration, in `igpg --help` order. */
-export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerInspect, registerKernel, registerDashboard];
+export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerEval, registerInspect, registerKernel, registerDashboard];

@@ -68,6 +68,6 @@ export function registerInspect(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(action(async (target: string, opts: { json?: boolean }) => {
       const r = inspectPath(target);
-      emit(opts.json, { kind: r.kind, ...(r.summary as object) }, () => r.text);
+      emit(opts.json, { kind: r.kind, summary: r.summary }, () => r.text);
     }));
 }

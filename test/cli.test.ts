@@ -1,0 +1,123 @@
+// End to end through the real `igpg` binary (built dist): zoo -> tokenizer -> prior -> generate -> inspect,
+// plus the command-line conventions: exit codes, one-line errors, resume after a kill.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(__dirname, '..');
+const bin = path.join(root, 'packages/cli/dist/main.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-cli-'));
+
+function igpg(args: string[], timeout = 300_000) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout, env: { ...process.env, IGPG_BACKEND: 'wasm' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const zooConfig = {
+  name: 'cli-e2e',
+  tasks: ['blobs-4:all', 'spirals-3:all'],
+  architectures: [{ name: 'mlp', spec: { hidden: [8] }, label: 'mlp8' }],
+  seeds: 6,
+  epochs: [4],
+  optimizer: { learningRate: 0.05, batchSize: 32 },
+  trainLimit: 600,
+  testLimit: 300,
+  heldOut: { seeds: [5] },
+};
+const pipelineConfig = {
+  tokenizer: { chunkSize: 16 },
+  vqvae: { steps: 150, batchSize: 64, checkpointEvery: 50, model: { codebookSize: 64, codesPerChunk: 2, hidden: [32] } },
+  prior: { dModel: 32, nLayers: 1, nHeads: 2, contextLength: 32 },
+  priorTrain: { steps: 120, batchSize: 8, checkpointEvery: 20, lr: 0.003 },
+  supportK: 3,
+};
+
+describe('igpg command line', () => {
+  beforeAll(() => {
+    expect(fs.existsSync(bin), `${bin} is missing: run \`npm run build\` first`).toBe(true);
+    fs.writeFileSync(path.join(dir, 'zoo.json'), JSON.stringify(zooConfig));
+    fs.writeFileSync(path.join(dir, 'pipeline.json'), JSON.stringify(pipelineConfig));
+  });
+
+  it('rejects bad usage with exit 2 and a one-line error, no stack trace', () => {
+    for (const args of [['bogus'], ['generate', '--instruction', 'x', '--arch', 'mlp', '--n', 'abc'], ['zoo', 'build', '--config', path.join(dir, 'nope.json'), '--out', dir],
+      ['generate', '--instruction', '  ', '--arch', 'mlp'], ['--backend', 'tpu', 'inspect', dir]]) {
+      const r = igpg(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^igpg: error: /);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(igpg(['--help']).code).toBe(0);
+    for (const sub of ['zoo build', 'tokenizer train', 'prior train', 'generate', 'inspect', 'demo']) {
+      const r = igpg([...sub.split(' '), '--help']);
+      expect(r.code, sub).toBe(0);
+      expect(r.stdout).toMatch(/Usage: igpg/);
+    }
+  });
+
+  it('reports a corrupt weight file as an error (exit 1), with the stack only under --verbose', () => {
+    const bad = path.join(dir, 'bad.safetensors');
+    fs.writeFileSync(bad, Buffer.from([1, 2, 3]));
+    const r = igpg(['inspect', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/truncated/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(igpg(['--verbose', 'inspect', bad]).stderr).toMatch(/\n\s+at /);
+  });
+
+  it('runs zoo -> tokenizer -> prior -> generate on a synthetic task, and generated networks beat random init', () => {
+    const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'vqvae'), prior = path.join(dir, 'prior'), out = path.join(dir, 'gen');
+    let r = igpg(['zoo', 'build', '--config', path.join(dir, 'zoo.json'), '--out', zoo, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).networks).toBe(12);
+    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(vq, 'vqvae.json'))).toBe(true);
+    r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).steps).toBe(120);
+
+    const arch = JSON.stringify({ name: 'mlp', spec: { hidden: [8] } });
+    r = igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3',
+      '--vqvae', vq, '--prior', prior, '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const gen = JSON.parse(r.stdout);
+    expect(gen.files).toHaveLength(8); // 4 safetensors + 4 tfjs folders
+    for (const f of gen.files) expect(fs.existsSync(f)).toBe(true);
+    // Generated weights load back, through inspect, in both formats.
+    expect(igpg(['inspect', gen.files[0], '--json']).code).toBe(0);
+    expect(JSON.parse(igpg(['inspect', gen.files[4], '--json']).stdout).kind).toBe('tfjs');
+    // Random init on 4 classes is near 25%; the generated networks must do clearly better without any training.
+    const best = Math.max(...gen.accuracies);
+    expect(best).toBeGreaterThan(0.5);
+    // Same seed, same networks.
+    const again = JSON.parse(igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3', '--vqvae', vq, '--prior', prior, '--json']).stdout);
+    expect(again.accuracies).toEqual(gen.accuracies);
+    // inspect reads checkpoints and zoos too.
+    const ckpt = JSON.parse(igpg(['inspect', prior, '--json']).stdout);
+    expect(ckpt.kind).toBe('checkpoint');
+    expect(ckpt.summary.kind).toBe('prior');
+    expect(JSON.parse(igpg(['inspect', zoo, '--json']).stdout).summary.networks).toBe(12);
+  });
+
+  it('resumes an interrupted `prior train` from its last checkpoint', async () => {
+    const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'vqvae'), prior = path.join(dir, 'prior-killed');
+    expect(fs.existsSync(path.join(vq, 'vqvae.json')), 'needs the previous test').toBe(true);
+    const child = spawn(process.execPath, [bin, 'prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json')], { cwd: root, stdio: 'ignore' });
+    const ckpt = path.join(prior, 'run', 'checkpoint.json');
+    const deadline = Date.now() + 120_000;
+    while (!fs.existsSync(ckpt) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(fs.existsSync(ckpt)).toBe(true);
+    expect(fs.existsSync(path.join(prior, 'checkpoint.json'))).toBe(false); // killed before the end
+    const r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.resumed).toBe(true);
+    expect(res.startStep).toBeGreaterThan(0);
+    expect(res.steps).toBe(120);
+  });
+});
