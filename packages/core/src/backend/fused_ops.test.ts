@@ -47,6 +47,16 @@ const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
     const s = tf.mul(rn([2, 3, 6, 6], 7), 3);
     return [causalSoftmax(s), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x), rn([2, 3, 6, 6], 8))))(s)];
   }],
+  ['causalSoftmax, long rows (vector loops)', () => {
+    const s = tf.mul(rn([2, 2, 37, 37], 11), 4);
+    return [causalSoftmax(s), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x), rn([2, 2, 37, 37], 12))))(s)];
+  }],
+  ['gelu and layerNorm, wide rows', () => {
+    const x = tf.mul(rn([5, 131], 13), 3);
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => gelu(layerNorm(a, g as tf.Tensor1D, b as tf.Tensor1D));
+    const args = [x, tf.add(rn([131], 14), 1), rn([131], 15)];
+    return [f(args[0], args[1], args[2]), ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), rn([5, 131], 16))))(args)];
+  }],
   ['causalSoftmax with a KV-cache offset', () => {
     const s = rn([2, 2, 7], 9); // 2 new queries at positions 5, 6 over 7 keys
     return [causalSoftmax(s, 5), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x, 5), rn([2, 2, 7], 10))))(s)];

@@ -146,21 +146,25 @@ const KERNELS: FusedKernel[] = [
     name: LAYER_NORM, inputs: ['x', 'gamma', 'beta'],
     outShapes: ([x]) => [x, [sizeOf(x) / last(x)], [sizeOf(x) / last(x)]],
     run: ([x, g, b], [y, mean, rstd], _s, attrs) => layerNormJs(x, g, b, attrs.epsilon as number, y, mean, rstd),
+    native: (a, heap, [x, g, b, y, mean, rstd], [s], attrs) => a.layerNorm(heap, x, g, b, y, mean, rstd, sizeOf(s) / last(s), last(s), attrs.epsilon as number),
   },
   {
     name: LAYER_NORM_GRAD, inputs: ['x', 'gamma', 'mean', 'rstd', 'dy'],
     outShapes: ([x, g]) => [x, g, g],
     run: ([x, g, mean, rstd, dy], [dx, dg, db]) => layerNormGradJs(x, g, mean, rstd, dy, dx, dg, db),
+    native: (a, heap, [x, g, mean, rstd, dy, dx, dg, db], [s]) => a.layerNormGrad(heap, x, g, mean, rstd, dy, dx, dg, db, sizeOf(s) / last(s), last(s)),
   },
   {
     name: CAUSAL_SOFTMAX, inputs: ['x'],
     outShapes: ([x]) => [x],
     run: ([x], [y], [s], attrs) => causalSoftmaxJs(x, s[s.length - 2], last(s), attrs.offset as number, y),
+    native: (a, heap, [x, y], [s], attrs) => a.causalSoftmax(heap, x, y, sizeOf(s) / (s[s.length - 2] * last(s)), s[s.length - 2], last(s), attrs.offset as number),
   },
   {
     name: CAUSAL_SOFTMAX_GRAD, inputs: ['y', 'dy'],
     outShapes: ([y]) => [y],
     run: ([y, dy], [dx], [s], attrs) => causalSoftmaxGradJs(y, dy, s[s.length - 2], last(s), attrs.offset as number, dx),
+    native: (a, heap, [y, dy, dx], [s], attrs) => a.causalSoftmaxGrad(heap, y, dy, dx, sizeOf(s) / (s[s.length - 2] * last(s)), s[s.length - 2], last(s), attrs.offset as number),
   },
 ];
 

@@ -12,6 +12,20 @@ export interface NativeAddon {
   getThreads(): number;
   gelu(heap: Float32Array, xOff: number, yOff: number, n: number): void;
   geluGrad(heap: Float32Array, xOff: number, dyOff: number, dxOff: number, n: number): void;
+  layerNorm(heap: Float32Array, x: number, g: number, b: number, y: number, mean: number, rstd: number, rows: number, d: number, eps: number): void;
+  layerNormGrad(heap: Float32Array, x: number, g: number, mean: number, rstd: number, dy: number,
+    dx: number, dg: number, db: number, rows: number, d: number): void;
+  causalSoftmax(heap: Float32Array, x: number, y: number, mats: number, t: number, T: number, offset: number): void;
+  causalSoftmaxGrad(heap: Float32Array, y: number, dy: number, dx: number, mats: number, t: number, T: number, offset: number): void;
+  /** y[j] = Σ_r x[r, j] for x (rows, cols). */
+  colSum(heap: Float32Array, x: number, y: number, rows: number, cols: number): void;
+  /** logp = logits − logsumexp per row; loss[0] = −Σ_r w[r]·logp[r, targets[r]]. targets is an int32 offset. */
+  softmaxXent(heap: Float32Array, logits: number, targets: number, w: number, logp: number, loss: number, N: number, V: number): void;
+  /** dlogits = (exp(logp) − onehot)·w[r]·dy, dy a scalar at offset `dy`. */
+  softmaxXentGrad(heap: Float32Array, logp: number, targets: number, w: number, dy: number, dlogits: number, N: number, V: number): void;
+  /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
+  adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,
+    lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
 }
 
 export interface NativeInfo {

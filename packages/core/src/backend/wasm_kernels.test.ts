@@ -60,6 +60,15 @@ describe('wasm kernels vs cpu', () => {
     });
   }
 
+  it('Sum over leading axes (native column sums), other axes and the bias-add gradient', async () => {
+    await expectSame(() => tf.sum(rn([37, 19], 30), 0));
+    await expectSame(() => tf.sum(rn([3, 5, 19], 31), [1, 0], true));
+    await expectSame(() => [tf.sum(rn([3, 5, 4], 32), 1), tf.sum(rn([3, 5, 4], 33), -1), tf.sum(rn([3, 5], 34))]); // stock kernel
+    await expectSame(() => tf.sum(tf.ones([4, 3], 'int32'), 0)); // int32: stock kernel
+    await expectSame(() => tf.sum(rn([0, 3], 35), 0));
+    await expectSame(() => tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.add(rn([64, 33], 36), b), rn([64, 33], 37))))(rn([33], 38)));
+  });
+
   it('UnsortedSegmentSum and the gradient of gather (embeddings)', async () => {
     await expectSame(() => tf.unsortedSegmentSum(rn([6, 3, 2], 9), tf.tensor1d([0, 2, 2, 4, 0, 1], 'int32'), 5));
     await expectSame(() => tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, 1, 0, 3], 'int32'), 4));

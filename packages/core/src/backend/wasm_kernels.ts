@@ -1,15 +1,17 @@
-import { BatchMatMul, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Sum, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_matmul';
 import { CPU_BRIDGED_KERNELS, cpuBridgeConfig } from './cpu_bridge';
 import type { NativeAddon } from './native';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
+import { sumConfig } from './sum';
 
 // The stock BatchMatMul, kept on the global object so that two copies of this module
 // (src and dist in one process) agree on it, as tfjs keeps its registries.
 const ORIGINAL = Symbol.for('igpg.wasm.originalBatchMatMul');
+const ORIGINAL_SUM = Symbol.for('igpg.wasm.originalSum');
 const PATCHED = Symbol.for('igpg.wasm.patchedWith');
-type Global = { [ORIGINAL]?: KernelConfig; [PATCHED]?: string };
+type Global = { [ORIGINAL]?: KernelConfig; [ORIGINAL_SUM]?: KernelConfig; [PATCHED]?: string };
 
 function replaceKernel(config: KernelConfig): void {
   if (getKernel(config.kernelName, config.backendName) !== undefined) unregisterKernel(config.kernelName, config.backendName);
@@ -18,7 +20,8 @@ function replaceKernel(config: KernelConfig): void {
 
 /**
  * Register the wasm kernels training needs: a fast BatchMatMul (native sgemm when the
- * addon is loaded, else XNNPACK per batch), UnsortedSegmentSum, and cpu-bridged backprop
+ * addon is loaded, else XNNPACK per batch), Sum over leading axes (native column sums),
+ * UnsortedSegmentSum, and cpu-bridged backprop
  * kernels. Idempotent; calling it again with another `native` swaps the matmul.
  * Returns the names of the kernels it registered.
  */
@@ -26,8 +29,9 @@ export function patchWasmKernels(native: NativeAddon | null): string[] {
   const g = globalThis as Global;
   const mode = native ? 'native' : 'xnnpack';
   g[ORIGINAL] ??= getKernel(BatchMatMul, 'wasm');
-  if (g[ORIGINAL] === undefined) throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul kernel)');
-  const configs = [batchMatMulConfig(g[ORIGINAL], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.map(cpuBridgeConfig)];
+  g[ORIGINAL_SUM] ??= getKernel(Sum, 'wasm');
+  if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined) throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum kernel)');
+  const configs = [batchMatMulConfig(g[ORIGINAL], native), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.map(cpuBridgeConfig)];
   if (g[PATCHED] !== mode) {
     for (const c of configs) replaceKernel(c);
     g[PATCHED] = mode;
