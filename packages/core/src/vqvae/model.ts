@@ -43,9 +43,9 @@ export const vqvaeConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    chunkSize: { type: 'integer', minimum: 1, default: 16 },
+    chunkSize: { type: 'integer', minimum: 1, default: 8 },
     codesPerChunk: { type: 'integer', minimum: 1, default: 4 },
-    codebookSize: { type: 'integer', minimum: 2, default: 512 },
+    codebookSize: { type: 'integer', minimum: 2, default: 256 },
     codeDim: { type: 'integer', minimum: 1, default: 8 },
     hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128] },
     quantizer: { enum: ['ema', 'residual', 'gumbel'], default: 'residual' },
