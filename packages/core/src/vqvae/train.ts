@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
@@ -8,6 +9,7 @@ import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
 import type { ProgressOptions } from '../util/progress';
 import { createVqvae, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
 import { usageStats } from './usage';
+import { saveVqvae } from './io';
 
 export interface TrainVqvaeConfig {
   model: Partial<VqvaeConfig>;
@@ -63,7 +65,8 @@ export interface TrainVqvaeOptions {
 }
 
 /**
- * Train a VQ-VAE on a zoo's chunks with checkpoint/resume (train/loop). Metrics per step in dir/metrics.jsonl:
+ * Train a VQ-VAE on a zoo's chunks with checkpoint/resume (train/loop); the result is also saved to dir/model
+ * (loadVqvae). Metrics per step in dir/metrics.jsonl:
  * loss, recon (masked MSE, normalised units), perplexity and used (fraction of codes) of the batch, deadCodes.
  * @example const { vq } = await trainVqvae({ dir: 'runs/vq', tokenizer: tok, networks, config: { steps: 500 } });
  */
@@ -99,7 +102,9 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
   try {
     const result = await runTrainingLoop({
       dir: opts.dir, kind: 'vqvae', config: cfg as unknown as Record<string, unknown>, steps: cfg.steps, checkpointEvery: cfg.checkpointEvery,
-      resume: opts.resume ?? true, variables: vq.variables, optimizer, progress: opts.progress ?? { label: 'vqvae' }, onCheckpoint: opts.onCheckpoint,
+      resume: opts.resume ?? true, variables: vq.variables, optimizer,
+      // the tokenizer (config + stats) travels with every checkpoint; resuming with another one is refused via /model/tokenizerHash
+      getState: () => ({ tokenizer: tok.toJSON() }), progress: opts.progress ?? { label: 'vqvae' }, onCheckpoint: opts.onCheckpoint,
       step(i) {
         (optimizer as unknown as { learningRate: number }).learningRate = cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos((Math.PI * i) / Math.max(1, cfg.steps))));
         const { x, m } = batchAt(`batch/${i}`);
@@ -119,6 +124,7 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
         return row;
       },
     });
+    saveVqvae(path.join(opts.dir, 'model'), vq, tok); // the run's loadable result: loadVqvae(dir + '/model')
     return { vq, result };
   } catch (e) {
     vq.dispose(); // a failed or aborted run leaves no variables behind (its checkpoint stays on disk)

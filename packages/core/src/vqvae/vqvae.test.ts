@@ -38,6 +38,9 @@ describe('VQ-VAE on a real (Iris MLP) zoo', () => {
     const avg = (r: typeof rows) => r.reduce((a, b) => a + b.recon, 0) / r.length;
     expect(avg(rows.slice(-20))).toBeLessThan(avg(rows.slice(0, 20)) / 3);
     expect(rows.at(-1)!.perplexity).toBeGreaterThan(10);
+    const ckpt = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));
+    expect(ckpt.extra.tokenizer).toEqual(tok.toJSON());
+    expect(fs.existsSync(path.join(dir, 'model', 'vqvae.json'))).toBe(true);
   });
 
   it('decode(encode(w)) has the architecture\'s shape and stays close to w; usage is reported', () => {
