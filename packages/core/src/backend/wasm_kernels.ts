@@ -2,6 +2,7 @@ import { BatchMatMul, Sum, getKernel, registerKernel, unregisterKernel } from '@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_matmul';
 import { CPU_BRIDGED_KERNELS, cpuBridgeConfig } from './cpu_bridge';
+import { conv2dBackpropFilterConfig } from './conv2d_grad';
 import type { NativeAddon } from './native';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { sumConfig } from './sum';
@@ -31,7 +32,7 @@ export function patchWasmKernels(native: NativeAddon | null): string[] {
   g[ORIGINAL] ??= getKernel(BatchMatMul, 'wasm');
   g[ORIGINAL_SUM] ??= getKernel(Sum, 'wasm');
   if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined) throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum kernel)');
-  const configs = [batchMatMulConfig(g[ORIGINAL], native), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.map(cpuBridgeConfig)];
+  const configs = [batchMatMulConfig(g[ORIGINAL], native), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.filter((k) => k !== 'Conv2DBackpropFilter').map(cpuBridgeConfig), conv2dBackpropFilterConfig(native)];
   if (g[PATCHED] !== mode) {
     for (const c of configs) replaceKernel(c);
     g[PATCHED] = mode;
