@@ -10,6 +10,17 @@ describe('mlp', () => {
     conformance(mlp, { inputShape: [8, 8, 1], classes: 10, hidden: [12], activation: 'gelu' });
   });
 
+  describe('on average-pooled images', () => {
+    conformance(mlp, { inputShape: [8, 8, 1], classes: 10, hidden: [6], activation: 'relu', inputPool: 2 });
+  });
+
+  it('pools an image input before the first layer: 28x28 by 4 gives 49 inputs', () => {
+    const spec = { inputShape: [28, 28, 1], classes: 10, hidden: [16], activation: 'relu' as const, inputPool: 4 };
+    expect(countParams(mlp.describe(spec))).toBe(49 * 16 + 16 + 16 * 10 + 10);
+    expect(mlp.summary(spec)).toMatch(/average-pooled by 4/);
+    expect(() => mlp.describe({ inputShape: [4], classes: 3, inputPool: 2 } as never)).toThrow(/inputPool needs an image input/);
+  });
+
   it('counts any depth: 4 -> 16 -> 8 -> 3 has 80 + 136 + 27 = 243 parameters', () => {
     expect(countParams(mlp.describe({ inputShape: [4], classes: 3, hidden: [16, 8], activation: 'relu' }))).toBe(243);
     expect(countParams(mlp.describe({ inputShape: [4], classes: 3, hidden: [], activation: 'relu' }))).toBe(15);

@@ -11,6 +11,8 @@ export interface MlpSpec {
   classes: number;
   hidden: number[]; // widths of the hidden layers, input side first; [] = logistic regression
   activation: Activation;
+  /** Average-pool an image input by this factor before flattening (PyTorch: nn.AvgPool2d(k)); 1 = off. */
+  inputPool: number;
 }
 
 const schema = {
@@ -22,13 +24,24 @@ const schema = {
     classes: { type: 'integer', minimum: 2 },
     hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [32] },
     activation: { enum: [...ACTIVATIONS], default: 'relu' },
+    inputPool: { type: 'integer', minimum: 1, default: 1 },
   },
 };
 
+/** The input shape the first Linear sees: an image shrinks by `inputPool` (floor, like PyTorch's AvgPool2d). */
+function pooledShape(spec: MlpSpec): number[] {
+  if (spec.inputPool === 1) return spec.inputShape;
+  if (spec.inputShape.length !== 3) throw new Error(`mlp: inputPool needs an image input [h, w, c], got inputShape [${spec.inputShape.join(', ')}]`);
+  const [h, w, c] = spec.inputShape;
+  if (h < spec.inputPool || w < spec.inputPool) throw new Error(`mlp: inputPool ${spec.inputPool} is larger than the ${h}x${w} input`);
+  return [Math.floor(h / spec.inputPool), Math.floor(w / spec.inputPool), c];
+}
+
 function plan(spec: MlpSpec): Planned[] {
-  const widths = [spec.inputShape.reduce((a, b) => a * b, 1), ...spec.hidden, spec.classes];
+  const input = pooledShape(spec);
+  const widths = [input.reduce((a, b) => a * b, 1), ...spec.hidden, spec.classes];
   // an image input is flattened; PyTorch flattens (c, h, w), we flatten (h, w, c)
-  const flattenedFrom = spec.inputShape.length === 3 ? { flattenedFrom: spec.inputShape } : {};
+  const flattenedFrom = input.length === 3 ? { flattenedFrom: input } : {};
   return widths.slice(1).flatMap((out, i) => weightAndBias(`layers.${i}`, [widths[i], out], i, i === 0 ? flattenedFrom : {}));
 }
 
@@ -44,12 +57,14 @@ export const mlp = defineArchitecture<MlpSpec>({
     const n = countParams(describePlan(plan(spec)));
     const layers = spec.hidden.length + 1;
     const hidden = spec.hidden.length ? ` with ${spec.hidden.length === 1 ? 'a ' : ''}${listWords(spec.hidden)}-unit hidden layer${spec.hidden.length > 1 ? 's' : ''} (${spec.activation})` : '';
-    return `a ${layers}-layer MLP${hidden}, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)} with ${spec.classes} classes`;
+    const pool = spec.inputPool > 1 ? ` average-pooled by ${spec.inputPool}` : '';
+    return `a ${layers}-layer MLP${hidden}, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)}${pool} with ${spec.classes} classes`;
   },
   build(spec, seed) {
     const depth = spec.hidden.length + 1;
     return buildNetwork('mlp', spec, plan(spec), seed, (p, x) => {
-      let h = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D; // (N, prod(inputShape))
+      if (spec.inputPool > 1) x = tf.avgPool(x as tf.Tensor4D, spec.inputPool, spec.inputPool, 'valid'); // (N, H/p, W/p, C)
+      let h = tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D; // (N, prod(pooled inputShape))
       for (let i = 0; i < depth; i++) {
         h = dense(h, p[`layers.${i}.weight`], p[`layers.${i}.bias`], i < depth - 1 ? spec.activation : 'linear'); // (N, width_i)
       }

@@ -52,7 +52,7 @@ export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, t
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
-export { loadZooNetworks, isTrainingEntry, taskSupportSet, type ZooNetwork } from './pipeline/zoo-networks';
+export { loadZooNetworks, isTrainingEntry, lastEpochs, taskSupportSet, type ZooNetwork } from './pipeline/zoo-networks';
 export { trainTokenizerStage, trainPriorStage, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
 export { loadGenerator, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';

@@ -56,6 +56,8 @@ export interface PriorStageOptions {
   /** Samples per class in each task's dataset condition (paper: 5); 0 = no dataset condition. */
   supportK?: number;
   filter?: (e: ZooEntry) => boolean;
+  /** Learn from each network's final checkpoint only (default true: generated networks should be trained ones). */
+  lastEpochOnly?: boolean;
   resume?: boolean;
   progress?: Partial<ProgressOptions> | false;
 }
@@ -67,7 +69,7 @@ export interface PriorStageOptions {
 export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior: Prior; vq: Vqvae; tokenizer: Tokenizer; result: TrainingLoopResult; examples: number }> {
   const { vq, tokenizer } = loadVqvae(opts.vqvae);
   try {
-    const networks = loadZooNetworks(opts.zoo, opts.filter ?? isTrainingEntry);
+    const networks = loadZooNetworks(opts.zoo, opts.filter ?? isTrainingEntry, { lastEpochOnly: opts.lastEpochOnly ?? true });
     const k = opts.supportK ?? 5;
     const train = { steps: 1000, ...opts.train } as PriorTrainConfig;
     const supports = new Map<string, SupportSet>();

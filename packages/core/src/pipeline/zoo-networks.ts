@@ -18,13 +18,22 @@ export interface ZooNetwork {
 /** Entries IGPG may learn from: every checkpoint except those of held-out tasks and held-out seeds. */
 export const isTrainingEntry = (e: ZooEntry) => !e.heldOut.task && !e.heldOut.seed;
 
+/** Keep each network's last checkpoint only (the zoo may also record earlier epochs of the same run). */
+export function lastEpochs(entries: ZooEntry[]): ZooEntry[] {
+  const last = new Map<string, number>();
+  for (const e of entries) last.set(e.job, Math.max(e.epoch, last.get(e.job) ?? 0));
+  return entries.filter((e) => e.epoch === last.get(e.job));
+}
+
 /**
  * Load zoo checkpoints (weights verified against the manifest's size and sha256).
- * Architectures must be registered. `filter` picks entries (default: training entries).
+ * Architectures must be registered. `filter` picks entries (default: training entries);
+ * `lastEpochOnly` keeps each network's final checkpoint.
  * @example const nets = loadZooNetworks('zoo/default'); nets[0].flat.length // 2464
  */
-export function loadZooNetworks(zooDir: string, filter: (e: ZooEntry) => boolean = isTrainingEntry): ZooNetwork[] {
-  const entries = readManifest(zooDir).entries.filter(filter);
+export function loadZooNetworks(zooDir: string, filter: (e: ZooEntry) => boolean = isTrainingEntry, options: { lastEpochOnly?: boolean } = {}): ZooNetwork[] {
+  const all = readManifest(zooDir).entries.filter(filter);
+  const entries = options.lastEpochOnly ? lastEpochs(all) : all;
   if (!entries.length) throw new Error(`${zooDir}: the zoo has no checkpoints to learn from (build it with \`igpg zoo build\`)`);
   return entries.map((entry) => {
     const file = path.join(zooDir, entry.weights.file);
