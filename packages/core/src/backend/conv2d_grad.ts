@@ -23,9 +23,14 @@ export type Conv2DFilterGradMethod = 'auto' | 'loop' | 'sgemm' | 'xnnpack';
 /** Largest im2col scratch buffer, in floats (64 MiB); bigger batches are done in chunks. */
 const MAX_SCRATCH = 1 << 24;
 /** Below this many multiply-adds the direct loop beats im2col + matmul. */
-const LOOP_MAX_MACS = 1 << 21;
-/** Rows (pixels) per float32 block sum; blocks are summed in float64. */
-const BLOCK_ROWS = 16;
+const LOOP_MAX_MACS = 1 << 15;
+/**
+ * Rows (pixels) per float32 block sum; blocks are summed in float64. Short blocks keep
+ * the result within 1e-5 of a float64 sum; on big layers (over BIG_MACS multiply-adds)
+ * longer blocks keep the float64 pass (MACs / R adds in JS) and tiny matmuls from
+ * dominating, at the accuracy of a float32 matmul over 256 rows.
+ */
+const BLOCK_ROWS = 16, BIG_BLOCK_ROWS = 256, BIG_MACS = 1 << 25;
 
 interface Geometry {
   N: number; H: number; W: number; C: number;
@@ -153,7 +158,7 @@ export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: C
     // Blocked sums: float32 products over R rows per block, blocks summed in float64, so
     // the result stays within ~1e-6 of the exact sum (one float32 sum over P rows drifts
     // by 1e-4 for P in the thousands).
-    const R = BLOCK_ROWS;
+    const R = g.N * pixels * K * OC > BIG_MACS ? BIG_BLOCK_ROWS : BLOCK_ROWS;
     const perRow = K + OC + (K * OC) / R;
     const nb = Math.max(1, Math.min(g.N, Math.floor(MAX_SCRATCH / (pixels * perRow))));
     const maxBlocks = Math.ceil((nb * pixels) / R);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from './init';
-import { causalSoftmax, gelu, layerNorm, registerFusedOps } from './fused_ops';
+import { causalSoftmax, gelu, layerNorm, registerFusedOps, softmaxCrossEntropy } from './fused_ops';
 import { loadNative } from './native';
 
 // Fused kernels (values and gradients) against the plain tfjs composition on cpu.
@@ -10,7 +10,7 @@ const rn = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'floa
 
 function reference(f: () => tf.Tensor | tf.Tensor[]): number[][] {
   // The composition: run with the fused kernels hidden from the cpu backend.
-  const saved = ['IgpgGelu', 'IgpgLayerNorm', 'IgpgCausalSoftmax'].map((n) => tf.getKernel(n, 'cpu')!);
+  const saved = ['IgpgGelu', 'IgpgLayerNorm', 'IgpgCausalSoftmax', 'IgpgSoftmaxXent'].map((n) => tf.getKernel(n, 'cpu')!);
   saved.forEach((k) => tf.unregisterKernel(k.kernelName, 'cpu'));
   try {
     return values(f);
@@ -57,6 +57,13 @@ const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
     const args = [x, tf.add(rn([131], 14), 1), rn([131], 15)];
     return [f(args[0], args[1], args[2]), ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), rn([5, 131], 16))))(args)];
   }],
+  ['softmaxCrossEntropy (value and logits gradient; a target out of range counts zero)', () => {
+    const logits = tf.mul(rn([9, 37], 17), 3);
+    const targets = tf.tensor1d([0, 36, 5, 5, 12, -1, 37, 20, 1], 'int32');
+    const w = tf.div(tf.abs(rn([9], 18)), 9) as tf.Tensor1D;
+    const f = (l: tf.Tensor) => softmaxCrossEntropy(l as tf.Tensor2D, targets as tf.Tensor1D, w);
+    return [f(logits), tf.grad((l: tf.Tensor) => tf.mul(f(l), 1.7))(logits)];
+  }],
   ['causalSoftmax with a KV-cache offset', () => {
     const s = rn([2, 2, 7], 9); // 2 new queries at positions 5, 6 over 7 keys
     return [causalSoftmax(s, 5), tf.grad((x: tf.Tensor) => tf.sum(tf.mul(causalSoftmax(x, 5), rn([2, 2, 7], 10))))(s)];
@@ -91,5 +98,7 @@ describe('fused ops', () => {
   it('rejects mismatched shapes with a clear error', () => {
     expect(() => layerNorm(tf.zeros([2, 4]), tf.ones([3]) as tf.Tensor1D, tf.zeros([4]) as tf.Tensor1D)).toThrow(/gamma \[3\]/);
     expect(() => causalSoftmax(tf.zeros([3, 2]), 1)).toThrow(/exceeds/);
+    expect(() => softmaxCrossEntropy(tf.zeros([3, 2]), tf.zeros([3]) as tf.Tensor1D, tf.ones([3]))).toThrow(/int32/);
+    expect(() => softmaxCrossEntropy(tf.zeros([3, 2]), tf.zeros([2], 'int32') as tf.Tensor1D, tf.ones([3]))).toThrow(/must be \[3\]/);
   });
 });

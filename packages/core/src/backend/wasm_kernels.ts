@@ -39,3 +39,8 @@ export function patchWasmKernels(native: NativeAddon | null): string[] {
   }
   return configs.map((c) => c.kernelName);
 }
+
+/** How the wasm kernels are patched in this process ('native', 'xnnpack'), or null if not yet. */
+export function wasmKernelsMode(): 'native' | 'xnnpack' | null {
+  return ((globalThis as Global)[PATCHED] as 'native' | 'xnnpack' | undefined) ?? null;
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
-import { causalSoftmax, ensureFusedOps, gelu, layerNorm } from '../backend/fused_ops';
+import { causalSoftmax, ensureFusedOps, gelu, layerNorm, softmaxCrossEntropy } from '../backend/fused_ops';
 
 /*
  * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):
@@ -63,26 +63,6 @@ function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const y = b ? tf.add(xw, b) : xw; // (N, out)
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1] as number]);
 }
-
-/**
- * Mean cross-entropy of logits (N, V) against integer targets (N,), weighted by w (N,)
- * (mask / count). Written as a customGrad so the backward pass is one fused
- * softmax − onehot instead of tfjs's chain through logSoftmax.
- */
-const weightedCrossEntropy = tf.customGrad(((logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-  const logZ = tf.logSumExp(logits, -1, true); // (N, 1)
-  const logp = tf.sub(logits, logZ); // (N, V)
-  save([logp, oneHot, w]);
-  const nll = tf.neg(tf.sum(tf.mul(logp, oneHot), -1)); // (N,)
-  return {
-    value: tf.sum(tf.mul(nll, w)), // scalar
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [lp, oh, ww] = saved;
-      const g = tf.mul(tf.sub(tf.exp(lp), oh), tf.mul(tf.expandDims(ww, -1), dy)); // (N, V)
-      return [g, tf.zerosLike(oh), tf.zerosLike(ww)];
-    },
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor) => tf.Scalar;
 
 let instances = 0;
 
@@ -165,10 +145,10 @@ export class GPT {
     if (mask && (mask.shape[0] !== B || mask.shape[1] !== T)) throw new Error(`GPT.loss: mask shape [${mask.shape}] must be [${B}, ${T}]`);
     return tf.tidy(() => {
       const flat = tf.reshape(logits, [B * T, V]); // (N, V)
-      const oneHot = tf.oneHot(tf.reshape(tf.cast(targets, 'int32'), [B * T]), V); // (N, V)
+      const ids = tf.reshape(tf.cast(targets, 'int32'), [B * T]) as tf.Tensor1D; // (N,)
       const m = mask ? tf.reshape(tf.cast(mask, 'float32'), [B * T]) : tf.ones([B * T]); // (N,)
-      const w = tf.div(m, tf.maximum(tf.sum(m), 1)); // (N,) weights summing to 1
-      return weightedCrossEntropy(flat, oneHot, w) as tf.Scalar;
+      const w = tf.div(m, tf.maximum(tf.sum(m), 1)) as tf.Tensor1D; // (N,) weights summing to 1
+      return softmaxCrossEntropy(flat as tf.Tensor2D, ids, w); // mean NLL, one fused kernel where registered
     });
   }
 
