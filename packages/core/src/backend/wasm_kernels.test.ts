@@ -69,6 +69,21 @@ describe('wasm kernels vs cpu', () => {
     await expectSame(() => tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.add(rn([64, 33], 36), b), rn([64, 33], 37))))(rn([33], 38)));
   });
 
+  it('Identity (tf.clone) shares data without copying; each copy outlives the other', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    const wb = tf.backend() as unknown as { dataIdMap: { get(d: object): { memoryOffset: number; refCount: number } } };
+    expect(wb.dataIdMap.get(y.dataId)!.memoryOffset).toBe(wb.dataIdMap.get(x.dataId)!.memoryOffset);
+    expect(wb.dataIdMap.get(x.dataId)!.refCount).toBe(2);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    await expectSame(() => tf.clone(rn([4, 5], 40)));
+  });
+
   it('UnsortedSegmentSum and the gradient of gather (embeddings)', async () => {
     await expectSame(() => tf.unsortedSegmentSum(rn([6, 3, 2], 9), tf.tensor1d([0, 2, 2, 4, 0, 1], 'int32'), 5));
     await expectSame(() => tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, 1, 0, 3], 'int32'), 4));

@@ -1,8 +1,8 @@
-import { BatchMatMul, Sum, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { BatchMatMul, Identity, Sum, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_matmul';
 import { CPU_BRIDGED_KERNELS, cpuBridgeConfig } from './cpu_bridge';
-import { conv2dBackpropFilterConfig } from './conv2d_grad';
+import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig } from './conv2d_grad';
 import type { NativeAddon } from './native';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { sumConfig } from './sum';
@@ -11,8 +11,28 @@ import { sumConfig } from './sum';
 // (src and dist in one process) agree on it, as tfjs keeps its registries.
 const ORIGINAL = Symbol.for('igpg.wasm.originalBatchMatMul');
 const ORIGINAL_SUM = Symbol.for('igpg.wasm.originalSum');
+const ORIGINAL_IDENTITY = Symbol.for('igpg.wasm.originalIdentity');
 const PATCHED = Symbol.for('igpg.wasm.patchedWith');
-type Global = { [ORIGINAL]?: KernelConfig; [ORIGINAL_SUM]?: KernelConfig; [PATCHED]?: string };
+type Global = { [ORIGINAL]?: KernelConfig; [ORIGINAL_SUM]?: KernelConfig; [ORIGINAL_IDENTITY]?: KernelConfig; [PATCHED]?: string };
+
+/**
+ * Identity that shares the input's data (a reference count) instead of copying it, as the
+ * cpu backend does. tfjs runs Identity (tf.clone) on every tensor it saves for the backward
+ * pass, and the stock wasm kernel copies each one into fresh memory: ~30% of a GPT training
+ * step's CPU time went to those copies and their page faults. Tensors are immutable, so
+ * sharing is safe (the fused Adam writes in place only to data with a reference count of 1).
+ */
+function identityConfig(original: KernelConfig): KernelConfig {
+  return {
+    kernelName: Identity, backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as TensorInfo;
+      if (x.dtype === 'string') return original.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  };
+}
 
 function replaceKernel(config: KernelConfig): void {
   if (getKernel(config.kernelName, config.backendName) !== undefined) unregisterKernel(config.kernelName, config.backendName);
@@ -22,7 +42,7 @@ function replaceKernel(config: KernelConfig): void {
 /**
  * Register the wasm kernels training needs: a fast BatchMatMul (native sgemm when the
  * addon is loaded, else XNNPACK per batch), Sum over leading axes (native column sums),
- * UnsortedSegmentSum, and cpu-bridged backprop
+ * a sharing (non-copying) Identity, UnsortedSegmentSum, and cpu-bridged backprop
  * kernels. Idempotent; calling it again with another `native` swaps the matmul.
  * Returns the names of the kernels it registered.
  */
@@ -31,8 +51,11 @@ export function patchWasmKernels(native: NativeAddon | null): string[] {
   const mode = native ? 'native' : 'xnnpack';
   g[ORIGINAL] ??= getKernel(BatchMatMul, 'wasm');
   g[ORIGINAL_SUM] ??= getKernel(Sum, 'wasm');
-  if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined) throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum kernel)');
-  const configs = [batchMatMulConfig(g[ORIGINAL], native), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.filter((k) => k !== 'Conv2DBackpropFilter').map(cpuBridgeConfig), conv2dBackpropFilterConfig(native)];
+  g[ORIGINAL_IDENTITY] ??= getKernel(Identity, 'wasm');
+  if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined || g[ORIGINAL_IDENTITY] === undefined) {
+    throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum/Identity kernel)');
+  }
+  const configs = [batchMatMulConfig(g[ORIGINAL], native), identityConfig(g[ORIGINAL_IDENTITY]), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.filter((k) => k !== 'Conv2DBackpropFilter').map(cpuBridgeConfig), conv2dBackpropFilterConfig(native), conv2dBackpropInputConfig(native)];
   if (g[PATCHED] !== mode) {
     for (const c of configs) replaceKernel(c);
     g[PATCHED] = mode;
