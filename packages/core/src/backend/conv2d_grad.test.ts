@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Conv2DBackpropFilter, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilterConfig, type Conv2DFilterGradMethod } from './conv2d_grad';
+import { Conv2DBackpropFilter, Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { conv2dBackpropFilterConfig, conv2dBackpropInputConfig, type Conv2DFilterGradMethod } from './conv2d_grad';
 import { initBackend, shutdownBackend } from './init';
 import { loadNative } from './native';
 
-// The wasm Conv2DBackpropFilter against the cpu backend's kernel: every method, several
+// The wasm Conv2DBackpropFilter and Conv2DBackpropInput against the cpu backend's kernel: every method, several
 // geometries (CNN-s's three layers, strides, 'same'/explicit pads), within 1e-5, no leaks.
 
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
@@ -39,6 +39,22 @@ async function filterGrad(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Arra
   return v;
 }
 
+/** dx through the kernel on `backend`, from seeded inputs made there. */
+async function inputGrad(backend: 'cpu' | 'wasm', c: Case): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(() => {
+    const filter = rn(c.f, 3);
+    const dyShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.pad).shape;
+    const dy = rn(dyShape, 4);
+    return tf.engine().runKernel(Conv2DBackpropInput, { dy, filter },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  });
+  expect(out.shape).toEqual(c.x);
+  const v = out.dataSync() as Float32Array;
+  out.dispose();
+  return v;
+}
+
 function maxRelErr(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -60,6 +76,7 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
   });
   afterAll(() => {
     use(conv2dBackpropFilterConfig(native));
+    use(conv2dBackpropInputConfig(native));
     shutdownBackend();
   });
 
@@ -77,11 +94,40 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
     });
   }
 
-  it('the registered kernel is used by tf.grad of conv2d (also with the addon off)', async () => {
+  for (const addon of native ? [null, native] : [null]) {
+    it(`Conv2DBackpropInput (${addon ? 'sgemm' : 'xnnpack'}): all shapes within 1e-5, no leaked tensors`, async () => {
+      use(conv2dBackpropInputConfig(addon));
+      for (const c of CASES) {
+        const want = await inputGrad('cpu', c);
+        await tf.setBackend('wasm');
+        const before = tf.memory().numTensors;
+        const got = await inputGrad('wasm', c);
+        expect(tf.memory().numTensors, c.name).toBe(before);
+        expect(maxRelErr(got, want), c.name).toBeLessThan(1e-5);
+      }
+    });
+  }
+
+  it('batches bigger than the scratch buffer are done in chunks (both kernels, every method)', async () => {
+    const c = CASES[1]; // CNN-s conv2, 8 images of 8x8 output pixels: 1,000 floats of scratch = 1 image a chunk
+    const wantF = await filterGrad('cpu', c), wantI = await inputGrad('cpu', c);
+    for (const method of methods.filter((m) => m !== 'loop' && m !== 'auto')) {
+      use(conv2dBackpropFilterConfig(native, method, 1000));
+      expect(maxRelErr(await filterGrad('wasm', c), wantF), method).toBeLessThan(1e-5);
+    }
+    for (const addon of native ? [null, native] : [null]) {
+      use(conv2dBackpropInputConfig(addon, 1000));
+      expect(maxRelErr(await inputGrad('wasm', c), wantI)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('the registered kernels are used by tf.grad of conv2d (also with the addon off)', async () => {
     use(conv2dBackpropFilterConfig(null));
+    use(conv2dBackpropInputConfig(null));
     const f = (backend: 'cpu' | 'wasm') => tf.setBackend(backend).then(() => tf.tidy(() => {
       const x = rn([4, 10, 10, 3], 3) as tf.Tensor4D, w = rn([3, 3, 3, 5], 4) as tf.Tensor4D, y = rn([4, 5, 5, 5], 5);
-      return tf.grad((wt: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, wt, 2, 'same'), y)))(w).dataSync() as Float32Array;
+      const [dx, dw] = tf.grads((xt: tf.Tensor4D, wt: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(xt, wt, 2, 'same'), y)))([x, w]);
+      return Float32Array.from([...dx.dataSync(), ...dw.dataSync()]);
     }));
     expect(maxRelErr(await f('wasm'), await f('cpu'))).toBeLessThan(1e-5);
   });
