@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark runner: `npm run bench [-- --suite matmul,gpt-step] [--long] [--list]`.
+// Benchmark runner: `npm run bench [-- --suite matmul,gpt-step] [--backends native,cpu] [--long] [--list]`.
 // Runs each bench/suites/<name>.mjs (export async function run(ctx)), prints its table and
 // writes bench/results/<name>.json atomically. See bench/README.md.
 import { createRequire } from 'node:module';
@@ -42,13 +42,21 @@ function backendConfigs() {
   ];
   if (core.loadNative()) list.push({ label: `wasm ${threads} threads + native BLAS`, backend: 'wasm', threads, native: true });
   for (const b of core.availableBackends()) if (b.available && b.name.startsWith('tfjs-node')) list.push({ label: b.name, backend: b.name, threads, native: false });
-  return list;
+  // --backends a,b keeps the configurations whose label contains one of the words.
+  const only = option('backends')?.split(',').map((w) => w.trim()).filter(Boolean);
+  if (!only) return list;
+  const kept = list.filter((b) => only.some((w) => b.label.includes(w)));
+  if (kept.length === 0) { console.error(`bench: --backends ${only} matches none of: ${list.map((b) => b.label).join('; ')}`); process.exit(2); }
+  return kept;
 }
 
 const ctx = {
   core, tf, time,
   long: flag('long'),
-  cpu: core.cpuFeatures(),
+  // The fp32 peak uses the clock measured by the native addon (turbo included) when built.
+  cpu: core.cpuFeatures({ measuredGhz: core.loadNative()?.addon.clockGhz?.() }),
+  /** 1-minute load average now (other processes share the cores): record it next to each timing. */
+  load: () => +os.loadavg()[0].toFixed(2),
   backends: backendConfigs(),
   /** Start a backend configuration from `backends`; returns core.initBackend's info. */
   use: (b) => core.initBackend({ backend: b.backend, threads: b.threads, native: b.native }),
@@ -60,13 +68,14 @@ for (const name of wanted) {
   console.log(`\n== ${name}${ctx.long ? ' (long)' : ''}`);
   const mod = await import(pathToFileURL(join(here, 'suites', `${name}.mjs`)).href);
   const started = Date.now();
+  const loadStart = os.loadavg();
   const result = await mod.run(ctx);
   core.shutdownBackend();
   if (result?.rows) console.table(result.rows);
   const file = join(here, 'results', `${name}.json`);
   core.writeJsonAtomic(file, {
     suite: name, date: new Date().toISOString(), seconds: (Date.now() - started) / 1000, long: ctx.long,
-    machine: { ...ctx.cpu, node: process.version, loadavg: os.loadavg() }, ...result,
+    machine: { ...ctx.cpu, node: process.version, loadavg: os.loadavg(), loadavgAtStart: loadStart }, ...result,
   });
   console.log(`  wrote ${file}`);
 }

@@ -22,7 +22,7 @@ export async function run(ctx) {
   for (const be of ctx.backends) {
     const info = await ctx.use(be);
     const gpt = new core.GPT(CONFIG, 1);
-    const opt = tf.train.adam(3e-4);
+    const opt = core.createAdam(3e-4); // tf.train.adam, with a fused native update on wasm + addon
     // The pure-JS cpu backend is ~100× slower: in quick mode it runs one step at batch 2 and
     // its per-token time is taken as representative (step cost is linear in batch).
     const batch = be.backend === 'cpu' && !ctx.long ? 2 : BATCH;
@@ -31,7 +31,10 @@ export async function run(ctx) {
     const step = () => tf.dispose(opt.minimize(() => gpt.loss(gpt.forward(gpt.embed(ids), { training: true }), targets), true, gpt.variables).dataSync());
     // cpu is ~100× slower: one step there; elsewhere best of several (other work shares the cores).
     const reps = be.backend === 'cpu' ? 1 : ctx.long ? 10 : 4;
+    const load1 = ctx.load();
+    const cpu0 = process.cpuUsage();
     const t = ctx.time(step, { reps, warmup: be.backend === 'cpu' ? 0 : 1 });
+    const cpuUsed = process.cpuUsage(cpu0);
     const scale = BATCH / batch; // per full-size step
     const best = t.best * scale, median = t.median * scale;
     if (be.backend === 'cpu') cpuMs = best;
@@ -40,6 +43,9 @@ export async function run(ctx) {
       backend: be.label, msPerStep: +best.toFixed(0), medianMs: +median.toFixed(0), tokensPerSec: Math.round(tokens / best * 1000),
       speedupVsCpu: null, gflops: +(flops.step / best / 1e6).toFixed(1),
       peakFraction: +(flops.step / best / 1e6 / ctx.cpu.peakGflops).toFixed(3), steps: reps, batchMeasured: batch, threads: info.threads,
+      // CPU seconds of this process per step (all threads, warm-up included), and the load around it.
+      cpuMsPerStep: Math.round((cpuUsed.user + cpuUsed.system) / 1000 / (reps + (be.backend === 'cpu' ? 0 : 1)) * scale),
+      fusedAdam: Boolean(opt.lastUpdateNative), load1, load1After: ctx.load(),
     });
     tf.dispose([ids, targets]);
     opt.dispose();
@@ -50,7 +56,7 @@ export async function run(ctx) {
     const last = ctx.backends.filter((b) => b.backend === 'wasm').pop();
     if (last) {
       await ctx.use(last);
-      const gpt = new core.GPT(CONFIG, 1), opt = tf.train.adam(3e-4);
+      const gpt = new core.GPT(CONFIG, 1), opt = core.createAdam(3e-4);
       const ids = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 3);
       const step = () => tf.dispose(opt.minimize(() => gpt.loss(gpt.forward(gpt.embed(ids)), ids), true, gpt.variables).dataSync());
       step();
@@ -65,7 +71,7 @@ export async function run(ctx) {
   return {
     config: { ...CONFIG, batch: BATCH, optimizer: 'adam', tokensPerStep: tokens },
     flops, peak: { gflops: ctx.cpu.peakGflops, formula: ctx.cpu.peakFormula },
-    note: 'ms/step is the best of `steps` timed steps after one warm-up (the cores are shared, so the median is noisier); cpu runs one step, at batch 2 scaled to 16 unless --long',
+    note: 'ms/step is the best of `steps` timed steps after one warm-up (the cores are shared, so the median is noisier; load1 is the 1-minute load average before the timing, load1After after it); cpu runs one step, at batch 2 scaled to 16 unless --long; peakFraction = matmul GFLOP/s / peak.gflops',
     rows, profile,
   };
 }

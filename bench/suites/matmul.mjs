@@ -34,10 +34,15 @@ export async function run(ctx) {
       const [, aShape, bShape, ta, tb] = s;
       const a = tf.randomNormal(aShape, 0, 1, 'float32', 1), b = tf.randomNormal(bShape, 0, 1, 'float32', 2);
       const reps = ctx.long ? 10 : f > 1e9 ? 3 : 5;
+      const load1 = ctx.load();
       const t = ctx.time(() => tf.matMul(a, b, ta, tb).dispose(), { reps: be.backend === 'cpu' ? 1 : reps });
       tf.dispose([a, b]);
-      rows.push({ backend: be.label, shape: s[0], gflops: +(f / t.best / 1e6).toFixed(1), bestMs: +t.best.toFixed(2), medianMs: +t.median.toFixed(2), threads: info.threads, native: info.native ?? '' });
+      const gflops = f / t.best / 1e6;
+      rows.push({ backend: be.label, shape: s[0], gflops: +gflops.toFixed(1), peakFraction: +(gflops / ctx.cpu.peakGflops).toFixed(3), bestMs: +t.best.toFixed(2), medianMs: +t.median.toFixed(2), threads: info.threads, native: info.native ?? '', load1 });
     }
   }
-  return { note: 'best of N timed calls after one warm-up; wasm ops are synchronous so the wall time of the op is its run time', rows };
+  return {
+    note: 'best of N timed calls after one warm-up; wasm ops are synchronous so the wall time of the op is its run time; load1 = 1-minute load average before the shape',
+    peak: { gflops: ctx.cpu.peakGflops, formula: ctx.cpu.peakFormula }, rows,
+  };
 }

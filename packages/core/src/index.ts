@@ -64,3 +64,5 @@ export { checkTargets, TARGETS } from './eval/targets';
 export { renderMarkdown } from './eval/markdown';
 export { reportFigures, type PlotFigure } from './eval/figures';
 export { defaultVariants, type ArchitectureVariant } from './eval/sections';
+export { createAdam, FusedAdamOptimizer } from './backend/adam';
+export { softmaxCrossEntropy } from './backend/fused_ops';

@@ -67,6 +67,8 @@ function use(config: tf.KernelConfig): void {
   registerKernel(config);
 }
 
+// Forced XNNPACK sums 256-row blocks in float32 (auto uses the exact loop for small layers).
+const XNNPACK_TOL = 5e-5;
 const native = loadNative()?.addon ?? null;
 const methods: Conv2DFilterGradMethod[] = ['auto', 'loop', 'xnnpack', ...(native ? ['sgemm' as const] : [])];
 
@@ -81,7 +83,7 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
   });
 
   for (const method of methods) {
-    it(`method ${method}: all shapes within 1e-5, no leaked tensors`, async () => {
+    it(`method ${method}: all shapes within ${method === 'xnnpack' ? XNNPACK_TOL : 1e-5}, no leaked tensors`, async () => {
       use(conv2dBackpropFilterConfig(native, method));
       for (const c of CASES) {
         const want = await filterGrad('cpu', c);
@@ -89,7 +91,7 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
         const before = tf.memory().numTensors;
         const got = await filterGrad('wasm', c);
         expect(tf.memory().numTensors, c.name).toBe(before);
-        expect(maxRelErr(got, want), c.name).toBeLessThan(1e-5);
+        expect(maxRelErr(got, want), c.name).toBeLessThan(method === 'xnnpack' ? XNNPACK_TOL : 1e-5);
       }
     });
   }
@@ -113,7 +115,7 @@ describe('wasm Conv2DBackpropFilter vs cpu', () => {
     const wantF = await filterGrad('cpu', c), wantI = await inputGrad('cpu', c);
     for (const method of methods.filter((m) => m !== 'loop' && m !== 'auto')) {
       use(conv2dBackpropFilterConfig(native, method, 1000));
-      expect(maxRelErr(await filterGrad('wasm', c), wantF), method).toBeLessThan(1e-5);
+      expect(maxRelErr(await filterGrad('wasm', c), wantF), method).toBeLessThan(method === 'xnnpack' ? XNNPACK_TOL : 1e-5);
     }
     for (const addon of native ? [null, native] : [null]) {
       use(conv2dBackpropInputConfig(addon, 1000));

@@ -22,13 +22,17 @@ export type Conv2DFilterGradMethod = 'auto' | 'loop' | 'sgemm' | 'xnnpack';
 
 /** Largest im2col scratch buffer, in floats (64 MiB); bigger batches are done in chunks. */
 const MAX_SCRATCH = 1 << 24;
-/** Below this many multiply-adds the direct loop beats im2col + matmul. */
-const LOOP_MAX_MACS = 1 << 15;
+/**
+ * Below this many multiply-adds the direct loop is used: with the addon it beats im2col +
+ * sgemm; without it, it is exact (float64) and within ~1.5x of XNNPACK up to ~50 ms.
+ */
+const LOOP_MAX_MACS = 1 << 15, LOOP_MAX_MACS_NO_ADDON = 1 << 26;
 /**
  * Rows (pixels) per float32 block sum; blocks are summed in float64. Short blocks keep
  * the result within 1e-5 of a float64 sum; on big layers (over BIG_MACS multiply-adds)
  * longer blocks keep the float64 pass (MACs / R adds in JS) and tiny matmuls from
- * dominating, at the accuracy of a float32 matmul over 256 rows.
+ * dominating, at the accuracy of a float32 matmul over 256 rows. XNNPACK always gets
+ * 256-row blocks: it runs (and packs) one operator per block, ~0.5 ms each.
  */
 const BLOCK_ROWS = 16, BIG_BLOCK_ROWS = 256, BIG_MACS = 1 << 25;
 
@@ -126,7 +130,7 @@ function im2col(f32: Float32Array, xo: number, dst: number, n0: number, nb: numb
 /** Pick a method: the loop for tiny layers, else sgemm when the addon is there, else XNNPACK. */
 export function chooseFilterGradMethod(g: Geometry, native: NativeAddon | null): Exclude<Conv2DFilterGradMethod, 'auto'> {
   const macs = g.N * g.OH * g.OW * g.FH * g.FW * g.C * g.OC;
-  if (macs <= LOOP_MAX_MACS) return 'loop';
+  if (macs <= (native !== null ? LOOP_MAX_MACS : LOOP_MAX_MACS_NO_ADDON)) return 'loop';
   return native !== null ? 'sgemm' : 'xnnpack';
 }
 
@@ -160,7 +164,7 @@ export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: C
     // Blocked sums: float32 products over R rows per block, blocks summed in float64, so
     // the result stays within ~1e-6 of the exact sum (one float32 sum over P rows drifts
     // by 1e-4 for P in the thousands).
-    const R = g.N * pixels * K * OC > BIG_MACS ? BIG_BLOCK_ROWS : BLOCK_ROWS;
+    const R = how === 'xnnpack' || g.N * pixels * K * OC > BIG_MACS ? BIG_BLOCK_ROWS : BLOCK_ROWS;
     const perRow = K + OC + (K * OC) / R;
     const nb = Math.max(1, Math.min(g.N, Math.floor(maxScratch / (pixels * perRow))));
     const maxBlocks = Math.ceil((nb * pixels) / R);

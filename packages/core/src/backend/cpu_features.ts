@@ -6,8 +6,12 @@ export interface CpuFeatures {
   model: string;
   /** Logical cores the OS reports (os.cpus().length). */
   cores: number;
-  /** Clock used for the peak, GHz: /proc/cpuinfo "cpu MHz" (or os.cpus() speed). */
+  /** Clock used for the peak, GHz: the measured clock when given, else /proc/cpuinfo "cpu MHz" (or os.cpus() speed). */
   ghz: number;
+  /** Nominal clock from /proc/cpuinfo "cpu MHz" (or os.cpus() speed), GHz. */
+  nominalGhz: number;
+  /** Where `ghz` came from. */
+  clockSource: 'measured' | 'cpuinfo';
   /** Widest vector ISA found in the flags. */
   isa: 'avx512' | 'avx2' | 'avx' | 'sse' | 'unknown';
   fma: boolean;
@@ -23,11 +27,13 @@ export interface CpuFeatures {
 
 /**
  * Read /proc/cpuinfo (Linux; falls back to os.cpus()) and compute the machine's fp32 peak.
- * Assumes 2 FMA units per core, true for Intel Skylake-SP and later and for AMD Zen 2-4;
- * a single-FMA part (some Xeon Silver/Bronze) would have half this peak.
- * @example const { peakGflops, peakFormula } = cpuFeatures();
+ * Assumes 2 FMA units per core, each as wide as the widest ISA (Intel Skylake-SP and later,
+ * AMD Zen 5; Zen 4 runs AVX-512 at half that width). The clock in /proc/cpuinfo is the
+ * nominal one; pass `measuredGhz` (native addon's clockGhz(): turbo included) when known,
+ * since one core here sustains more sgemm GFLOP/s than the nominal clock allows.
+ * @example const { peakGflops, peakFormula } = cpuFeatures({ measuredGhz: loadNative()?.addon.clockGhz() });
  */
-export function cpuFeatures(): CpuFeatures {
+export function cpuFeatures(options: { measuredGhz?: number } = {}): CpuFeatures {
   let text = '';
   try {
     text = fs.readFileSync('/proc/cpuinfo', 'utf8');
@@ -38,7 +44,9 @@ export function cpuFeatures(): CpuFeatures {
   const flags = new Set((field('flags') ?? '').split(/\s+/));
   const cpus = os.cpus();
   const mhz = Number(field('cpu MHz')) || cpus[0]?.speed || 0;
-  const ghz = Math.round(mhz / 10) / 100;
+  const nominalGhz = Math.round(mhz / 10) / 100;
+  const measured = options.measuredGhz !== undefined && Number.isFinite(options.measuredGhz) && options.measuredGhz > 0;
+  const ghz = measured ? Math.round(options.measuredGhz! * 100) / 100 : nominalGhz;
   const isa = flags.has('avx512f') ? 'avx512' : flags.has('avx2') ? 'avx2' : flags.has('avx') ? 'avx' : flags.has('sse2') ? 'sse' : 'unknown';
   const lanes = { avx512: 16, avx2: 8, avx: 8, sse: 4, unknown: 4 }[isa];
   const fma = flags.has('fma');
@@ -48,6 +56,11 @@ export function cpuFeatures(): CpuFeatures {
   const peakGflops = Math.round(cores * ghz * fmaUnits * lanes * opsPerFma * 10) / 10;
   const peakFormula =
     `${cores} cores × ${ghz} GHz × ${fmaUnits} FMA units × ${lanes} fp32 lanes (${isa}) × ${opsPerFma} flops/${fma ? 'FMA' : 'op'}` +
-    ` = ${peakGflops} GFLOP/s (clock from /proc/cpuinfo "cpu MHz"; turbo not counted)`;
-  return { model: field('model name') ?? cpus[0]?.model ?? 'unknown', cores, ghz, isa, fma, lanes, fmaUnits, peakGflops, peakFormula };
+    ` = ${peakGflops} GFLOP/s (` + (measured
+      ? `clock measured with a dependent-add chain, turbo included; /proc/cpuinfo says ${nominalGhz} GHz)`
+      : 'clock from /proc/cpuinfo "cpu MHz"; turbo not counted)');
+  return {
+    model: field('model name') ?? cpus[0]?.model ?? 'unknown', cores, ghz, nominalGhz, clockSource: measured ? 'measured' : 'cpuinfo',
+    isa, fma, lanes, fmaUnits, peakGflops, peakFormula,
+  };
 }

@@ -17,6 +17,8 @@ export interface NativeAddon {
     dx: number, dg: number, db: number, rows: number, d: number): void;
   causalSoftmax(heap: Float32Array, x: number, y: number, mats: number, t: number, T: number, offset: number): void;
   causalSoftmaxGrad(heap: Float32Array, y: number, dy: number, dx: number, mats: number, t: number, T: number, offset: number): void;
+  /** The core's effective clock in GHz (turbo included), from a dependent-add chain. */
+  clockGhz(): number;
   /** y[j] = Σ_r x[r, j] for x (rows, cols). */
   colSum(heap: Float32Array, x: number, y: number, rows: number, cols: number): void;
   /** logp = logits − logsumexp per row; loss[0] = −Σ_r w[r]·logp[r, targets[r]]. targets is an int32 offset. */
