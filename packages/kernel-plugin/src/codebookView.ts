@@ -42,7 +42,7 @@ export function summarizeCodebook(data: CodebookViewData, opts: { maxOccurrences
       perLayer[li.get(c.position.layer)!][code]++;
       perTask[ti.get(c.task ?? 'unknown')!][code]++;
       if (occurrences[code].length < maxOcc) {
-        occurrences[code].push({ network: c.network ?? 'network', layer: c.position.layer, tensor: c.position.tensor, chunk: c.position.chunk, offset: c.position.offset });
+        occurrences[code].push({ network: c.network ?? 'network', layer: c.position.layer, tensor: String(c.position.tensorName ?? c.position.tensor), chunk: c.position.chunk, offset: c.position.offset });
       }
     }
   });

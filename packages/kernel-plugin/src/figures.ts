@@ -131,14 +131,16 @@ export function tokenGrid(chunks: TokenChunk[], opts: { title?: string } = {}): 
     for (const c of rows.get(l)!.sort((a, b) => a.position.chunk - b.position.chunk)) {
       c.codes.forEach((code, j) => {
         zr.push(code);
-        tr.push(`code ${code}<br>layer ${l}/${c.position.layers}<br>${c.position.tensor} (${c.position.role})<br>offset ${c.position.offset}, chunk ${c.position.chunk}, token ${j}`);
+        tr.push(`code ${code}<br>layer ${l}/${c.position.layers}<br>${c.position.tensorName ?? c.position.tensor} (${c.position.role})<br>offset ${c.position.offset}, chunk ${c.position.chunk}, token ${j}`);
       });
     }
     while (zr.length < width) { zr.push(null); tr.push(''); }
     z.push(zr); text.push(tr);
   }
   return {
-    data: [{ type: 'heatmap', z, text, hoverinfo: 'text', y: layers.map((l) => `layer ${l}`), colorscale: 'Turbo', colorbar: { title: { text: 'code' } }, xgap: 1, ygap: 1 }],
+    data: [{ type: 'heatmap', z, text, hoverinfo: 'text', y: layers.map((l) => `layer ${l}`), colorscale: 'Viridis', colorbar: { title: { text: 'code' } },
+      // 1-pixel gaps would hide every cell once a row holds hundreds of tokens
+      ...(width <= 200 ? { xgap: 1, ygap: 1 } : {}) }],
     layout: { ...BASE_LAYOUT, title: { text: opts.title ?? `Token grid: ${chunks.length} chunks over ${layers.length} layers` },
       xaxis: { title: { text: 'token within layer' } }, yaxis: { autorange: 'reversed' }, height: Math.max(250, 40 * layers.length + 120) },
   };

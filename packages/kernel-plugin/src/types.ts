@@ -18,7 +18,8 @@ export interface ChunkPosition {
   layer: number;   // 0 = input side
   layers: number;  // total layers of the network
   role: string;    // ParamRole of the tensor the chunk starts in
-  tensor: string;  // parameter name, e.g. "features.0.weight"
+  tensor: string | number; // parameter name ("features.0.weight"), or its index as core's ChunkPosition gives it
+  tensorName?: string;     // parameter name when `tensor` is an index (core's ChunkPosition)
   offset: number;  // offset of the chunk's first value inside that tensor
   chunk: number;   // chunk index in the whole flattened network
 }

@@ -35,6 +35,11 @@ afterEach(async () => {
 });
 
 describe('dashboard server', () => {
+  it('refuses a busy port with a clear error instead of crashing the process', async () => {
+    await expect(startDashboard({ runs: dir, port: dash.port, log: () => {} })).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\); pick another --port/);
+    expect((await fetch(dash.url)).status).toBe(200); // the first server is unaffected
+  });
+
   it('serves the page and plotly.js itself, on loopback, and streams appended rows', async () => {
     expect(dash.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const page = await (await fetch(dash.url)).text();

@@ -126,13 +126,19 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     for (const ws of wss.clients) send(ws, msg);
   };
   const poll = () => { try { broadcast(tailer.poll()); } catch (e) { log(`poll failed: ${(e as Error).message}`); } };
+  // ws re-emits the http server's errors (a busy port included); without a handler that would crash the process
+  wss.on('error', (e) => log(`server error: ${e.message}`));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`startDashboard: cannot listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message}); pick another --port`)));
+      server.listen(opts.port ?? 0, host, () => resolve());
+    });
+  } catch (e) {
+    wss.close();
+    throw e;
+  }
   poll();
   const timer = setInterval(poll, pollMs);
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`startDashboard: cannot listen on ${host}:${opts.port ?? 0} (${e.code ?? e.message}); pick another --port`)));
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}`, codebook: Boolean(opts.codebook) });
