@@ -20,7 +20,7 @@ done
 if [ -z "$cblas_inc" ]; then echo "build:native: skipped (no cblas.h: install libopenblas-dev)"; exit 0; fi
 mkdir -p build
 if cc -O3 -march=native -fopenmp-simd -fno-math-errno -fPIC -shared -DNODE_GYP_MODULE_NAME=igpg_native -I"$inc" -I"$cblas_inc" \
-     igpg_native.c -o build/igpg_native.node.tmp -lopenblas -lm; then
+     igpg_native.c -o build/igpg_native.node.tmp -lopenblas -lm -lpthread; then
   mv build/igpg_native.node.tmp build/igpg_native.node
   echo "build:native: built native/build/igpg_native.node"
 else

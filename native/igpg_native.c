@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
+#include <pthread.h>
 
 extern void openblas_set_num_threads(int);
 extern int openblas_get_num_threads(void);
@@ -30,24 +31,52 @@ static float* heap_ptr(napi_env env, napi_value v, size_t* len) {
 static int64_t get_i64(napi_env env, napi_value v) { int64_t x = 0; napi_get_value_int64(env, v, &x); return x; }
 static double get_f64(napi_env env, napi_value v) { double x = 0; napi_get_value_double(env, v, &x); return x; }
 
+// One contiguous range of batches of a strided batched sgemm.
+typedef struct {
+  float* heap; bool ta, tb; int M, N, K; int64_t aOff, bOff, cOff, sA, sB, sC, b0, b1; float beta;
+} gemm_job;
+
+static void gemm_range(const gemm_job* j) {
+  int lda = j->ta ? j->M : j->K, ldb = j->tb ? j->K : j->N;
+  for (int64_t b = j->b0; b < j->b1; b++) {
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                j->M, j->N, j->K, 1.0f, j->heap + j->aOff + b * j->sA, lda, j->heap + j->bOff + b * j->sB, ldb,
+                j->beta, j->heap + j->cOff + b * j->sC, j->N);
+  }
+}
+
+static void* gemm_worker(void* p) { gemm_range((const gemm_job*)p); return NULL; }
+
+#define MAX_SPLIT 16
+
 // sgemm(heap, transA, transB, M, N, K, aOff, bOff, cOff, batch, strideA, strideB, strideC, beta)
 // C[b] = op(A[b]) · op(B[b]) (+ beta·C[b]), row-major, A (M,K) or (K,M) if transA, B (K,N) or (N,K) if transB.
+// Many small products (attention: 64 × 256×256×32) gain nothing from OpenBLAS's threads inside
+// one product, so with T > 1 BLAS threads and at least T products of < 2^23 multiply-adds each,
+// the batches are split over T threads that each run single-threaded sgemm.
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 14; napi_value a[14];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   if (argc < 13) { napi_throw_error(env, NULL, "igpg_native.sgemm: expected 13-14 arguments"); return NULL; }
   size_t len; float* heap = heap_ptr(env, a[0], &len); if (!heap) return NULL;
   bool ta, tb; napi_get_value_bool(env, a[1], &ta); napi_get_value_bool(env, a[2], &tb);
-  int64_t M = get_i64(env, a[3]), N = get_i64(env, a[4]), K = get_i64(env, a[5]);
-  int64_t aOff = get_i64(env, a[6]), bOff = get_i64(env, a[7]), cOff = get_i64(env, a[8]);
-  int64_t batch = get_i64(env, a[9]), sA = get_i64(env, a[10]), sB = get_i64(env, a[11]), sC = get_i64(env, a[12]);
-  float beta = argc > 13 ? (float)get_f64(env, a[13]) : 0.0f;
-  int lda = ta ? (int)M : (int)K, ldb = tb ? (int)K : (int)N;
-  for (int64_t b = 0; b < batch; b++) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (int)M, (int)N, (int)K, 1.0f, heap + aOff + b * sA, lda, heap + bOff + b * sB, ldb,
-                beta, heap + cOff + b * sC, (int)N);
+  gemm_job job = { heap, ta, tb, (int)get_i64(env, a[3]), (int)get_i64(env, a[4]), (int)get_i64(env, a[5]),
+                   get_i64(env, a[6]), get_i64(env, a[7]), get_i64(env, a[8]),
+                   get_i64(env, a[10]), get_i64(env, a[11]), get_i64(env, a[12]), 0, get_i64(env, a[9]),
+                   argc > 13 ? (float)get_f64(env, a[13]) : 0.0f };
+  int64_t batch = job.b1;
+  int threads = openblas_get_num_threads();
+  if (threads > MAX_SPLIT) threads = MAX_SPLIT;
+  if (threads < 2 || batch < threads || (int64_t)job.M * job.N * job.K >= (1 << 23)) { gemm_range(&job); return NULL; }
+  gemm_job jobs[MAX_SPLIT]; pthread_t tids[MAX_SPLIT]; bool started[MAX_SPLIT] = { false };
+  openblas_set_num_threads(1);
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = job; jobs[t].b0 = batch * t / threads; jobs[t].b1 = batch * (t + 1) / threads;
   }
+  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, gemm_worker, &jobs[t]) == 0;
+  gemm_range(&jobs[0]);
+  for (int t = 1; t < threads; t++) { if (started[t]) pthread_join(tids[t], NULL); else gemm_range(&jobs[t]); }
+  openblas_set_num_threads(threads);
   return NULL;
 }
 

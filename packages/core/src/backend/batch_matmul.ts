@@ -2,6 +2,7 @@ import { BatchMatMul, broadcast_util, getKernel, Transpose } from '@tensorflow/t
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
 import type { NativeAddon } from './native';
+import { tuneBlasThreads } from './blas_threads';
 
 /*
  * BatchMatMul for the wasm backend. tfjs-backend-wasm 4.22 sends only batch-1,
@@ -58,6 +59,7 @@ export function batchMatMulConfig(original: KernelConfig, native: NativeAddon | 
       return out;
     }
     if (native !== null) {
+      tuneBlasThreads();
       native.sgemm(heapViews(wb).f32, transposeA, transposeB, M, N, K,
         elementOffset(wb, a), elementOffset(wb, b), elementOffset(wb, out),
         batch, batchA === 1 ? 0 : M * K, batchB === 1 ? 0 : K * N, M * N);

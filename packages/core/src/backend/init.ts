@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import './gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { loadNative } from './native';
+import { configureBlasThreads, parseBlasThreads } from './blas_threads';
 import { patchWasmKernels } from './wasm_kernels';
 import { registerFusedOps } from './fused_ops';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
@@ -20,6 +21,11 @@ export interface InitBackendOptions {
   threads?: number;
   /** Use the native addon with wasm when built (default true; $IGPG_NATIVE=off disables). */
   native?: boolean;
+  /**
+   * Threads of the native BLAS: 'auto' (default, or $IGPG_BLAS_THREADS) uses up to `threads`
+   * while the machine has a free core and 1 when other processes keep the cores busy.
+   */
+  blasThreads?: 'auto' | number;
   log?: (s: string) => void;
 }
 
@@ -32,6 +38,8 @@ export interface BackendInfo {
   simd: boolean;
   /** Native helper in use, e.g. "openblas (SkylakeX kernels)" or libtensorflow. */
   native?: string;
+  /** Native BLAS threading ('auto' or a fixed count), when the addon is in use. */
+  blasThreads?: 'auto' | number;
   /** Kernels igpg registered on top of the stock backend. */
   patchedKernels: string[];
 }
@@ -64,7 +72,7 @@ export function availableBackends(): { name: BackendName; available: boolean; re
   });
 }
 
-async function activate(name: BackendName, threads: number, useNative: boolean, log: (s: string) => void): Promise<{ info: BackendInfo; terminate?: () => void }> {
+async function activate(name: BackendName, threads: number, useNative: boolean, blas: 'auto' | number, log: (s: string) => void): Promise<{ info: BackendInfo; terminate?: () => void }> {
   if (name === 'tfjs-node-gpu' || name === 'tfjs-node') {
     const loaded = tryRequire(`@tensorflow/${name}`); // registers the 'tensorflow' backend
     if (!loaded.ok) throw new Error(`cannot load @tensorflow/${name}: ${loaded.reason}`);
@@ -77,7 +85,7 @@ async function activate(name: BackendName, threads: number, useNative: boolean, 
   }
   // wasm
   const native = useNative ? loadNative(log) : null;
-  native?.addon.setThreads(threads);
+  if (native) configureBlasThreads(native.addon, blas, threads);
   const patchedKernels = [...patchWasmKernels(native?.addon ?? null), ...registerFusedOps(native?.addon ?? null)];
   let terminate: (() => void) | undefined;
   let actual = 1;
@@ -94,7 +102,7 @@ async function activate(name: BackendName, threads: number, useNative: boolean, 
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
   if (threads === 1 || !terminate) actual = 1;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  return { info: { name, tfName: 'wasm', threads: actual, simd, native: native?.description, patchedKernels }, terminate };
+  return { info: { name, tfName: 'wasm', threads: actual, simd, native: native?.description, blasThreads: native ? blas : undefined, patchedKernels }, terminate };
 }
 
 // The wasm package's own factory (single-threaded SIMD build), captured before any swap and
@@ -126,7 +134,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const threads = options.threads ?? os.cpus().length;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`initBackend: threads must be a positive integer, got ${threads}`);
   const useNative = options.native ?? true;
-  const key = JSON.stringify([requested ?? 'auto', threads, useNative]);
+  const blas = options.blasThreads !== undefined ? parseBlasThreads(options.blasThreads, 'initBackend({ blasThreads })')
+    : process.env.IGPG_BLAS_THREADS ? parseBlasThreads(process.env.IGPG_BLAS_THREADS, 'IGPG_BLAS_THREADS') : 'auto';
+  const key = JSON.stringify([requested ?? 'auto', threads, useNative, blas]);
   if (current?.key === key && tf.getBackend() === current.info.tfName) return current.info;
   shutdownBackend();
 
@@ -140,7 +150,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       continue;
     }
     try {
-      const { info, terminate } = await activate(name, threads, useNative, log);
+      const { info, terminate } = await activate(name, threads, useNative, blas, log);
       current = { key, info, terminate };
       log(`igpg: backend ${info.name} (${info.threads} thread${info.threads > 1 ? 's' : ''}${info.native ? `, ${info.native}` : ''})`);
       return info;
