@@ -57,7 +57,7 @@ export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
   return {
     rows,
     /** Fraction of networks whose accuracy dropped by at most `within` points. */
-    fractionWithin: rows.filter((r) => r.drop <= within).length / rows.length,
+    fractionWithin: rows.filter((r) => r.drop <= within + 1e-9).length / rows.length, // 1e-9: 100*(a-b) of exact 0.5-point drops is 0.5000000000000004
     within,
     meanDrop: drops.reduce((a, b) => a + b, 0) / drops.length,
     medianDrop: drops[Math.floor(drops.length / 2)],
