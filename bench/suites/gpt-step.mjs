@@ -45,7 +45,7 @@ export async function run(ctx) {
       peakFraction: +(flops.step / best / 1e6 / ctx.cpu.peakGflops).toFixed(3), steps: reps, batchMeasured: batch, threads: info.threads,
       // CPU seconds of this process per step (all threads, warm-up included), and the load around it.
       cpuMsPerStep: Math.round((cpuUsed.user + cpuUsed.system) / 1000 / (reps + (be.backend === 'cpu' ? 0 : 1)) * scale),
-      fusedAdam: Boolean(opt.lastUpdateNative), load1, load1After: ctx.load(),
+      fusedAdam: Boolean(opt.lastUpdateNative), blasThreads: be.native ? core.blasThreads?.().current : null, load1, load1After: ctx.load(),
     });
     tf.dispose([ids, targets]);
     opt.dispose();

@@ -23,7 +23,7 @@ function flops([, a, b, ta]) {
 }
 
 export async function run(ctx) {
-  const { tf } = ctx;
+  const { tf, core } = ctx;
   const rows = [];
   for (const be of ctx.backends) {
     const info = await ctx.use(be);
@@ -38,7 +38,7 @@ export async function run(ctx) {
       const t = ctx.time(() => tf.matMul(a, b, ta, tb).dispose(), { reps: be.backend === 'cpu' ? 1 : reps });
       tf.dispose([a, b]);
       const gflops = f / t.best / 1e6;
-      rows.push({ backend: be.label, shape: s[0], gflops: +gflops.toFixed(1), peakFraction: +(gflops / ctx.cpu.peakGflops).toFixed(3), bestMs: +t.best.toFixed(2), medianMs: +t.median.toFixed(2), threads: info.threads, native: info.native ?? '', load1 });
+      rows.push({ backend: be.label, shape: s[0], gflops: +gflops.toFixed(1), peakFraction: +(gflops / ctx.cpu.peakGflops).toFixed(3), bestMs: +t.best.toFixed(2), medianMs: +t.median.toFixed(2), threads: info.threads, native: info.native ?? '', blasThreads: info.native ? core.blasThreads?.().current : null, load1 });
     }
   }
   return {

@@ -66,3 +66,4 @@ export { reportFigures, type PlotFigure } from './eval/figures';
 export { defaultVariants, type ArchitectureVariant } from './eval/sections';
 export { createAdam, FusedAdamOptimizer } from './backend/adam';
 export { softmaxCrossEntropy } from './backend/fused_ops';
+export { blasThreads } from './backend/blas_threads';

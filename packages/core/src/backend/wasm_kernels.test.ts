@@ -40,7 +40,7 @@ if (native) modes.push({ name: 'native sgemm', native: true });
 
 describe('wasm kernels vs cpu', () => {
   beforeAll(async () => {
-    await initBackend({ backend: 'wasm', threads: 2 });
+    await initBackend({ backend: 'wasm', threads: 2, blasThreads: 2 }); // 2 BLAS threads: batched products split over threads
   });
   afterAll(() => shutdownBackend());
 
