@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from './init';
-import { causalSoftmax, gelu, layerNorm, registerFusedOps, softmaxCrossEntropy } from './fused_ops';
+import { causalSoftmax, gelu, layerNorm, linearBias, registerFusedOps, softmaxCrossEntropy } from './fused_ops';
 import { loadNative } from './native';
 
 // Fused kernels (values and gradients) against the plain tfjs composition on cpu.
@@ -63,6 +63,11 @@ const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
     const w = tf.div(tf.abs(rn([9], 18)), 9) as tf.Tensor1D;
     const f = (l: tf.Tensor) => softmaxCrossEntropy(l as tf.Tensor2D, targets as tf.Tensor1D, w);
     return [f(logits), tf.grad((l: tf.Tensor) => tf.mul(f(l), 1.7))(logits)];
+  }],
+  ['linearBias (x·w + b; fused on wasm with the native addon), values and gradients', () => {
+    const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => linearBias(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D);
+    const args = [rn([37, 19], 19), tf.mul(rn([19, 23], 20), 0.3), rn([23], 21)];
+    return [f(args[0], args[1], args[2]), ...tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(x, w, b), rn([37, 23], 22))))(args)];
   }],
   ['causalSoftmax with a KV-cache offset', () => {
     const s = rn([2, 2, 7], 9); // 2 new queries at positions 5, 6 over 7 keys

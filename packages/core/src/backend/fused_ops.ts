@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
 import type { NativeAddon } from './native';
+import { tuneBlasThreads } from './blas_threads';
 
 /*
  * Fused kernels for the transformer's elementwise work. In tfjs each of LayerNorm, GELU
@@ -18,6 +19,7 @@ export const LAYER_NORM = 'IgpgLayerNorm';
 export const LAYER_NORM_GRAD = 'IgpgLayerNormGrad';
 export const CAUSAL_SOFTMAX = 'IgpgCausalSoftmax';
 export const CAUSAL_SOFTMAX_GRAD = 'IgpgCausalSoftmaxGrad';
+export const LINEAR = 'IgpgLinear';
 export const SOFTMAX_XENT = 'IgpgSoftmaxXent';
 export const SOFTMAX_XENT_GRAD = 'IgpgSoftmaxXentGrad';
 
@@ -301,6 +303,44 @@ const GRADIENTS: tf.GradConfig[] = [
   },
 ];
 
+/**
+ * y = x·w + b for x (N, in), w (in, out), b (out,): on the wasm heap, the rows of y are
+ * filled with b and one sgemm adds x·w (beta = 1): no separate bias add. Registered for wasm
+ * with the native addon only; elsewhere linear() is matMul + add.
+ */
+function linearConfig(native: NativeAddon): KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend }) => {
+    const wb = backend as unknown as WasmBackendLike;
+    const x = inputs.x as TensorInfo, w = inputs.w as TensorInfo, b = inputs.b as TensorInfo;
+    const [N, K] = x.shape, [K2, M] = w.shape;
+    if (x.shape.length !== 2 || w.shape.length !== 2 || K !== K2 || b.shape.length !== 1 || b.shape[0] !== M) {
+      throw new Error(`${LINEAR}: shapes x [${x.shape}], w [${w.shape}], b [${b.shape}] do not fit (N, in)·(in, out) + (out,)`);
+    }
+    checkFloat({ name: LINEAR, inputs: ['x', 'w', 'b'] } as FusedKernel, [x, w, b]);
+    const out = wb.makeOutput([N, M], 'float32');
+    if (N * M === 0) return out;
+    const heap = heapViews(wb).f32;
+    const o = elementOffset(wb, out), bo = elementOffset(wb, b);
+    heap.copyWithin(o, bo, bo + M); // row 0 = b, then double the filled rows
+    for (let filled = 1; filled < N; filled *= 2) heap.copyWithin(o + filled * M, o, o + Math.min(filled, N - filled) * M);
+    if (K > 0) {
+      tuneBlasThreads();
+      native.sgemm(heap, false, false, N, M, K, elementOffset(wb, x), elementOffset(wb, w), o, 1, 0, 0, 0, 1);
+    }
+    return out;
+  };
+  return { kernelName: LINEAR, backendName: 'wasm', kernelFunc };
+}
+
+const LINEAR_GRADIENT: tf.GradConfig = {
+  kernelName: LINEAR, inputsToSave: ['x', 'w'],
+  gradFunc: (dy, [x, w]) => ({
+    x: () => tf.matMul(dy as tf.Tensor, w, false, true), // (N, in)
+    w: () => tf.matMul(x, dy as tf.Tensor, true, false), // (in, out)
+    b: () => tf.sum(dy as tf.Tensor, 0), // (out,)
+  }),
+};
+
 const REGISTERED = Symbol.for('igpg.fusedOps.registered');
 
 /**
@@ -317,10 +357,12 @@ export function registerFusedOps(native: NativeAddon | null): string[] {
         tf.registerKernel(config);
       }
     }
-    if (g[REGISTERED] === undefined) for (const gc of GRADIENTS) if (!tf.getGradient(gc.kernelName)) tf.registerGradient(gc);
+    if (tf.getKernel(LINEAR, 'wasm')) tf.unregisterKernel(LINEAR, 'wasm');
+    if (native) tf.registerKernel(linearConfig(native));
+    if (g[REGISTERED] === undefined) for (const gc of [...GRADIENTS, LINEAR_GRADIENT]) if (!tf.getGradient(gc.kernelName)) tf.registerGradient(gc);
     g[REGISTERED] = mode;
   }
-  return KERNELS.map((k) => k.name);
+  return native ? [...KERNELS.map((k) => k.name), LINEAR] : KERNELS.map((k) => k.name);
 }
 
 /** Register the plain-JS fused kernels unless initBackend() already registered them. */
@@ -406,3 +448,9 @@ const weightedCrossEntropy = tf.customGrad(((logits: tf.Tensor, oneHot: tf.Tenso
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (logits: tf.Tensor, oneHot: tf.Tensor, w: tf.Tensor) => tf.Scalar;
+
+/** x (N, in)·w (in, out) + b (out,): one fused kernel (bias folded into sgemm) where registered. */
+export function linearBias(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  if (fused(LINEAR)) return run(LINEAR, { x, w, b }) as tf.Tensor2D;
+  return tf.add(tf.matMul(x, w), b);
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
-import { causalSoftmax, ensureFusedOps, gelu, layerNorm, softmaxCrossEntropy } from '../backend/fused_ops';
+import { causalSoftmax, ensureFusedOps, gelu, layerNorm, linearBias, softmaxCrossEntropy } from '../backend/fused_ops';
 
 /*
  * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):
@@ -59,8 +59,8 @@ function validateConfig(c: GPTConfig): void {
 function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]); // (N, in)
-  const xw = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D); // (N, out)
-  const y = b ? tf.add(xw, b) : xw; // (N, out)
+  // (N, out); with a bias, one fused kernel where registered (bias folded into the sgemm)
+  const y = b ? linearBias(x2 as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D) : tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D);
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1] as number]);
 }
 
