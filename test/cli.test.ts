@@ -72,9 +72,13 @@ describe('igpg command line', () => {
     let r = igpg(['zoo', 'build', '--config', path.join(dir, 'zoo.json'), '--out', zoo, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).networks).toBe(12);
-    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--json']);
+    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(vq, 'vqvae.json'))).toBe(true);
+    const check = JSON.parse(r.stdout).functionalCheck;
+    expect(check.networks).toBe(12); // every checkpoint of the zoo, held-out seed included
+    expect(check.fractionWithin).toBeGreaterThanOrEqual(0);
+    expect(check.fractionWithin).toBeLessThanOrEqual(1);
     r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).steps).toBe(120);

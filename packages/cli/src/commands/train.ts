@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { trainPriorStage, trainTokenizerStage } from '@igpg/core';
+import { functionalCheck, trainPriorStage, trainTokenizerStage } from '@igpg/core';
 import { UsageError } from '../errors';
 import { parseIntArg, readJsonArg } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -36,16 +36,27 @@ export function registerTrain(program: Command): void {
     .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
     .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
     .option('--no-resume', 'start over instead of resuming from <out>/run')
+    .option('--check', 'then rebuild every zoo network from its own codes and compare test accuracies (the functional check)')
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; check?: boolean; json?: boolean }, cmd: Command) => {
       await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
       const vqvae = { ...cfg.vqvae, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
       const r = await trainTokenizerStage({ zoo: opts.zoo, out: opts.out, tokenizer: cfg.tokenizer, vqvae, resume: opts.resume });
-      r.vq.dispose();
-      emit(opts.json, { out: opts.out, networks: r.networks, ...r.result }, () =>
+      let check: Omit<Awaited<ReturnType<typeof functionalCheck>>, 'rows'> | undefined;
+      try {
+        if (opts.check) {
+          process.stderr.write('igpg: functional check: rebuilding every zoo network from its codes\n');
+          const { rows, ...summary } = await functionalCheck(opts.zoo, r.vq, r.tokenizer);
+          check = { ...summary, networks: rows.length } as typeof check;
+        }
+      } finally {
+        r.vq.dispose();
+      }
+      emit(opts.json, { out: opts.out, networks: r.networks, ...r.result, functionalCheck: check }, () =>
         `VQ-VAE trained on ${r.networks} networks: step ${r.result.steps}${r.result.resumed ? ` (resumed from ${r.result.startStep})` : ''}, ` +
-        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}`);
+        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}` +
+        (check ? `\nfunctional check: ${(100 * check.fractionWithin).toFixed(1)}% of networks within ${check.within} points of their original accuracy (mean drop ${check.meanDrop.toFixed(2)}, median ${check.medianDrop.toFixed(2)} points)` : ''));
     }));
 
   program
