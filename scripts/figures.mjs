@@ -28,6 +28,7 @@ if (values.help) {
   process.exit(0);
 }
 
+await prepareDefaults();
 const { figs, missing } = buildReadmeFigures({ results: values.results, metrics: values.metrics, codes: values.codes });
 for (const m of missing) console.error(`figures: ${m}`);
 const names = Object.keys(figs);
@@ -43,4 +44,37 @@ if (names.length === 0) {
 if (missing.length && !values.partial) {
   console.error(`figures: ${missing.length} input(s) missing; rendered the rest. Pass --partial to accept a partial set.`);
   process.exit(1);
+}
+
+// The default inputs, derived from the shipped pipeline when they are not there yet:
+// report/vqvae-metrics.jsonl from the default VQ-VAE run, report/codes.json by encoding a few default-zoo networks.
+async function prepareDefaults() {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const vqDir = 'runs/default/vqvae', zoo = 'zoo/default';
+  if (!values.metrics && !fs.existsSync(README_FIGURE_DEFAULTS.metrics) && fs.existsSync(path.join(vqDir, 'run', 'metrics.jsonl'))) {
+    fs.mkdirSync(path.dirname(README_FIGURE_DEFAULTS.metrics), { recursive: true });
+    fs.copyFileSync(path.join(vqDir, 'run', 'metrics.jsonl'), README_FIGURE_DEFAULTS.metrics);
+  }
+  if (values.codes || fs.existsSync(README_FIGURE_DEFAULTS.codes) || !fs.existsSync(path.join(vqDir, 'vqvae.json')) || !fs.existsSync(path.join(zoo, 'manifest.json'))) return;
+  const core = require('@igpg/core');
+  require('@igpg/architectures').registerBuiltinArchitectures();
+  await core.initBackend({ log: () => {} });
+  try {
+    const { vq, tokenizer } = core.loadVqvae(vqDir);
+    // one final checkpoint per architecture, from the first task
+    const picked = new Map();
+    for (const n of core.loadZooNetworks(zoo, core.isTrainingEntry, { lastEpochOnly: true })) if (!picked.has(n.entry.architecture.label)) picked.set(n.entry.architecture.label, n);
+    const chunks = [];
+    for (const n of picked.values()) {
+      const { codes, positions } = core.encodeWeights(vq, tokenizer, n.infos, n.flat);
+      const l = vq.config.codesPerChunk;
+      positions.forEach((position, i) => chunks.push({ network: n.entry.id, task: n.entry.task.id, position, codes: Array.from(codes.subarray(i * l, (i + 1) * l)) }));
+    }
+    vq.dispose();
+    core.writeJsonAtomic(README_FIGURE_DEFAULTS.codes, { codebookSize: vq.config.codebookSize, chunks });
+    console.log(`figures: wrote ${README_FIGURE_DEFAULTS.codes} (${picked.size} default-zoo networks encoded)`);
+  } finally {
+    core.shutdownBackend();
+  }
 }

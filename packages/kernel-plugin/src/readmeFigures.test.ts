@@ -26,6 +26,15 @@ describe('README figures', () => {
     expect(Object.keys(figs).sort()).toEqual(['accuracy', 'perplexity', 'training']);
     expect(missing).toHaveLength(1);
     expect(figs.accuracy.data.map((d) => d.name)).toEqual(['pretrained', 'generated']);
+    // igpg eval's nested rows: medians and means are plotted, rows without generation are dropped
+    fs.writeFileSync(results, JSON.stringify({ rows: [
+      { task: 'mnist:all', architecture: { name: 'mlp', label: 'mlp-16' }, pretrained: { median: 0.8, min: 0.7, max: 0.9, n: 3 }, generated: { mean: 0.5, best: 0.6, samples: [0.4, 0.6] },
+        randomFinetuned: { 1: { mean: 0.3, best: 0.3, samples: [0.3] } }, generatedFinetuned: { 1: { mean: 0.7, best: 0.7, samples: [0.7] } } },
+      { task: 'mnist:all', architecture: { name: 'mlp', label: 'mlp-16' }, pretrained: { median: 0.8, min: 0.7, max: 0.9, n: 3 }, generated: null },
+    ] }));
+    const nested = buildReadmeFigures({ results }, dir).figs.accuracy;
+    expect(nested.data.map((d) => d.name)).toEqual(['pretrained', 'generated', 'random', 'finetuned']);
+    expect(nested.data[1].y).toEqual([0.5]);
     fs.writeFileSync(results, '{"rows": 3}');
     expect(() => buildReadmeFigures({ results }, dir)).toThrow(/results\.json: expected an array of rows/);
   });

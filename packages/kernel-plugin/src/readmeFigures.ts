@@ -31,6 +31,24 @@ const HOW: Record<keyof ReadmeFigureInputs, string> = {
 };
 
 /**
+ * A row of `igpg eval`'s results.json (nested: pretrained.median, generated.mean, randomFinetuned["1"].mean, ...)
+ * as the flat numbers the accuracy figure plots; flat rows pass through. Rows without generation are dropped.
+ */
+function flattenEvalRow(row: unknown): EvalRow | null {
+  const r = row as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (!r || typeof r !== 'object') throw new Error('each row must be an object');
+  if (typeof r.pretrained !== 'object' || r.pretrained === null) return r as EvalRow;
+  if (!r.generated) return null;
+  return {
+    task: `${r.task} · ${r.architecture?.label ?? r.architecture?.name ?? ''}`,
+    pretrained: r.pretrained.median,
+    generated: r.generated.mean,
+    ...(r.randomFinetuned?.['1'] ? { random: r.randomFinetuned['1'].mean } : {}),
+    ...(r.generatedFinetuned?.['1'] ? { finetuned: r.generatedFinetuned['1'].mean } : {}),
+  };
+}
+
+/**
  * Build the README figures from whichever inputs exist. Returns the figures by file name (no extension) and,
  * for each missing input, a message naming it and what writes it. Malformed inputs throw with the file name.
  */
@@ -52,8 +70,9 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
   if (results) {
     wrap(results, () => {
       const json = JSON.parse(fs.readFileSync(results, 'utf8'));
-      const rows: EvalRow[] = Array.isArray(json) ? json : json.rows;
-      if (!Array.isArray(rows)) throw new Error('expected an array of rows or { rows: [...] }');
+      const given: unknown[] = Array.isArray(json) ? json : json.rows;
+      if (!Array.isArray(given)) throw new Error('expected an array of rows or { rows: [...] }');
+      const rows = given.map(flattenEvalRow).filter((r): r is EvalRow => r !== null);
       const label = rows.length && 'task' in rows[0] ? 'task' : Object.keys(rows[0] ?? {})[0];
       figs.accuracy = figures.accuracyComparison(rows, { label, series: ['pretrained', 'generated', 'random', 'finetuned'].filter((k) => rows.some((r) => typeof r[k] === 'number')) });
     });
@@ -63,7 +82,7 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
   if (metrics) {
     wrap(metrics, () => {
       const rows = readJsonl<MetricsRow>(metrics);
-      const keys = ['loss', 'recon', 'perplexity', 'usedFraction'].filter((k) => rows.some((r) => typeof r[k] === 'number'));
+      const keys = ['loss', 'recon', 'perplexity', 'usedFraction', 'used'].filter((k) => rows.some((r) => typeof r[k] === 'number'));
       figs.training = figures.trainingCurves(rows, { keys: keys.length ? keys : undefined, title: `Training: ${path.basename(path.dirname(metrics))}` });
       if (rows.some((r) => typeof r.perplexity === 'number')) figs.perplexity = figures.perplexityAndDeadCodes(rows);
     });
