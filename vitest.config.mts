@@ -19,6 +19,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    reporters: ['default'],
+    // IGPG_TEST_REPORT=<file> adds a JSON report (.ci/run prints its pass/fail counts).
+    reporters: process.env.IGPG_TEST_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.IGPG_TEST_REPORT && { outputFile: { json: process.env.IGPG_TEST_REPORT } }),
   },
 });
