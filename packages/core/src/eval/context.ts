@@ -9,14 +9,15 @@ import type { Tokenizer } from '../tokenizer';
 import type { Vqvae } from '../vqvae/model';
 import type { Prior } from '../prior/prior';
 import type { SamplerOptions } from '../sampler';
-import { supportSetFromSplit, type SupportSet } from '../encoders/dataset';
+import type { SupportSet } from '../encoders/dataset';
+import { taskSupportSet } from '../pipeline/zoo-networks';
 import { generate } from '../generate';
 import type { ZooIndex } from './zoo-index';
 
 /** Everything the report's sections share: models, the zoo, data per task, seeds. Dispose at the end. */
 export class EvalContext {
   private data = new Map<string, { train: DatasetSplit; test: DatasetSplit }>();
-  private support = new Map<string, SupportSet | undefined>();
+  private support = new Map<string, SupportSet>();
 
   constructor(
     readonly zoo: ZooIndex,
@@ -46,23 +47,10 @@ export class EvalContext {
     return d;
   }
 
-  /**
-   * The dataset condition of a task: k training samples per class, drawn exactly as the prior stage drew them
-   * (mirrors taskSupportSet in pipeline/zoo-networks.ts: same limit, seed and support name), or none when k is 0.
-   */
+  /** The dataset condition of a task, drawn exactly as the prior stage drew it (taskSupportSet), or none when k is 0. */
   async supportSet(task: ZooEntry['task']): Promise<SupportSet | undefined> {
     const k = this.opts.supportShots ?? 0;
-    if (k <= 0) return undefined;
-    if (!this.support.has(task.id)) {
-      const seed = this.opts.supportSeed ?? 1;
-      const split = await getDataset(task.dataset).load({ split: 'train', classes: task.classIndices, limit: Math.max(200, 40 * k * task.classIndices.length), seed });
-      try {
-        this.support.set(task.id, supportSetFromSplit(task.id, split, k, seed));
-      } finally {
-        tf.dispose([split.x, split.y]);
-      }
-    }
-    return this.support.get(task.id);
+    return k > 0 ? taskSupportSet(task, k, this.opts.supportSeed ?? 1, this.support) : undefined;
   }
 
   /** Test accuracy of flat weights in an architecture on a task's test split (the network is disposed). */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from '../sdk/architecture';
 import type { DatasetPlugin } from '../sdk/dataset';
 import type { Network } from '../sdk/types';
-import { createRng } from '../rng';
+import { createRng, type Rng } from '../rng';
 import type { ZooJob } from './config';
 import { evaluateNetwork, type Evaluation } from './evaluate';
 
@@ -16,8 +16,26 @@ export interface Checkpoint {
   seconds: number;
 }
 
-function makeOptimizer(o: ZooJob['optimizer']): tf.Optimizer {
+/** The optimizer a zoo config names (Adam or SGD). */
+export function makeOptimizer(o: ZooJob['optimizer']): tf.Optimizer {
   return o.name === 'adam' ? tf.train.adam(o.learningRate) : tf.train.sgd(o.learningRate);
+}
+
+/**
+ * One epoch of minibatch training with softmax cross-entropy, in a seeded order (the zoo trainer and
+ * fine-tuning share it). `classes` is the width of the network's output.
+ */
+export function trainEpoch(network: Network, optimizer: tf.Optimizer, train: { x: tf.Tensor; y: tf.Tensor }, classes: number, batchSize: number, rng: Rng): void {
+  const n = train.y.shape[0];
+  const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  for (let i = 0; i < n; i += batchSize) {
+    tf.tidy(() => {
+      const idx = tf.tensor1d(order.slice(i, i + batchSize), 'int32');
+      const xb = tf.gather(train.x, idx); // (B, ...inputShape)
+      const yb = tf.oneHot(tf.gather(train.y, idx) as tf.Tensor1D, classes); // (B, classes)
+      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, network.apply(xb, { training: true })) as tf.Scalar, false, network.params);
+    });
+  }
 }
 
 /**
@@ -32,23 +50,13 @@ export async function trainJob(job: ZooJob, dataset: DatasetPlugin, onCheckpoint
   const network = getArchitecture(job.arch.name).build(job.arch.spec, job.initSeed);
   const optimizer = makeOptimizer(job.optimizer);
   const rng = createRng(`${job.dataSeed}/batches`);
-  const n = train.y.shape[0];
   const k = job.task.classes.length;
-  const bs = job.optimizer.batchSize;
   let seconds = 0;
   try {
     const last = job.epochs[job.epochs.length - 1];
     for (let epoch = 1; epoch <= last; epoch++) {
       const t0 = performance.now();
-      const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
-      for (let i = 0; i < n; i += bs) {
-        tf.tidy(() => {
-          const idx = tf.tensor1d(order.slice(i, i + bs), 'int32');
-          const xb = tf.gather(train.x, idx); // (B, ...inputShape)
-          const yb = tf.oneHot(tf.gather(train.y, idx), k); // (B, k)
-          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, network.apply(xb, { training: true })) as tf.Scalar, false, network.params);
-        });
-      }
+      trainEpoch(network, optimizer, train, k, job.optimizer.batchSize, rng);
       seconds += (performance.now() - t0) / 1000;
       await new Promise((r) => setImmediate(r)); // let IPC (e.g. a parent's disconnect) through between epochs
       if (job.epochs.includes(epoch)) {
