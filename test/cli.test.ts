@@ -50,6 +50,10 @@ describe('igpg command line', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
     expect(igpg(['--help']).code).toBe(0);
+    // `npm run build` links the binary, so `npx igpg` works on a fresh clone
+    const linked = spawnSync(path.join(root, 'node_modules/.bin/igpg'), ['--help'], { encoding: 'utf8' });
+    expect(linked.status, linked.stderr).toBe(0);
+    expect(linked.stdout).toMatch(/Usage: igpg/);
     for (const sub of ['zoo build', 'tokenizer train', 'prior train', 'generate', 'inspect', 'demo']) {
       const r = igpg([...sub.split(' '), '--help']);
       expect(r.code, sub).toBe(0);
