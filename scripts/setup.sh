@@ -8,6 +8,7 @@ apt_packages=(
   dataset-fashion-mnist   # Fashion-MNIST idx files under /usr/share/datasets/fashion-mnist
   chromium                # headless browser for the dashboard test and figure rendering
   libopenblas-dev         # optional native matmul for the wasm backend
+  python3-torch           # PyTorch, to check that exported networks load by name (test/pytorch-export.test.ts)
   jupyter-client python3-nbconvert python3-nbclient jupyter-notebook python3-ipykernel jupyter-nbconvert
 )
 missing=()
