@@ -43,7 +43,7 @@ describe('igpg command line', () => {
 
   it('rejects bad usage with exit 2 and a one-line error, no stack trace', () => {
     for (const args of [['bogus'], ['generate', '--instruction', 'x', '--arch', 'mlp', '--n', 'abc'], ['zoo', 'build', '--config', path.join(dir, 'nope.json'), '--out', dir],
-      ['generate', '--instruction', '  ', '--arch', 'mlp'], ['--backend', 'tpu', 'inspect', dir]]) {
+      ['generate', '--instruction', '  ', '--arch', 'mlp'], ['--backend', 'tpu', 'inspect', dir], ['demo', '--config', path.join(dir, 'nope.json')]]) {
       const r = igpg(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^igpg: error: /);

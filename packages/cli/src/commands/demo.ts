@@ -48,16 +48,17 @@ export function registerDemo(program: Command): void {
     .action(action(async (opts: { zooConfig: string; zoo: string; config: string; runs: string; n: number; seed: number; json?: boolean }, cmd: Command) => {
       const t0 = Date.now();
       const log = (s: string) => process.stderr.write(`demo: ${s}\n`);
+      // read every input before any long work
+      if (!fs.existsSync(opts.config)) throw new UsageError(`--config ${opts.config}: file not found.`);
+      const cfg = readStageConfig(opts.config);
+      const zooConfig = readJsonArg('--zoo-config', opts.zooConfig);
       await startBackend(cmd);
       if (!fs.existsSync(path.join(opts.zoo, 'manifest.json')) || readManifest(opts.zoo).entries.length === 0) {
         log(`building the zoo ${opts.zoo} from ${opts.zooConfig} (resumable)`);
       }
-      const zooConfig = readJsonArg('--zoo-config', opts.zooConfig);
       const built = await buildZoo(zooConfig, { out: opts.zoo, plugins: BUILTIN_PLUGINS, backend: globals(cmd).backend });
       log(`zoo: ${built.manifest.entries.length} checkpoints (${built.trained} trained now, ${built.skipped} found built)`);
 
-      if (!fs.existsSync(opts.config)) throw new UsageError(`--config ${opts.config}: file not found.`);
-      const cfg = readStageConfig(opts.config);
       const vqDir = path.join(opts.runs, 'vqvae'), priorDir = path.join(opts.runs, 'prior');
       if (!fs.existsSync(path.join(vqDir, 'vqvae.json'))) {
         log(`training the tokenizer (VQ-VAE) into ${vqDir}`);
