@@ -22,8 +22,10 @@ export interface InitBackendOptions {
   /** Use the native addon with wasm when built (default true; $IGPG_NATIVE=off disables). */
   native?: boolean;
   /**
-   * Threads of the native BLAS: 'auto' (default, or $IGPG_BLAS_THREADS) uses up to `threads`
-   * while the machine has a free core and 1 when other processes keep the cores busy.
+   * Threads of the native BLAS (default 1, or $IGPG_BLAS_THREADS). A fixed count keeps results bit-identical
+   * from run to run: OpenBLAS rounds differently with another thread count. 'auto' uses up to `threads` while
+   * the machine has a free core and 1 when other processes keep the cores busy: faster, but then the bits
+   * depend on the machine's load.
    */
   blasThreads?: 'auto' | number;
   log?: (s: string) => void;
@@ -135,7 +137,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`initBackend: threads must be a positive integer, got ${threads}`);
   const useNative = options.native ?? true;
   const blas = options.blasThreads !== undefined ? parseBlasThreads(options.blasThreads, 'initBackend({ blasThreads })')
-    : process.env.IGPG_BLAS_THREADS ? parseBlasThreads(process.env.IGPG_BLAS_THREADS, 'IGPG_BLAS_THREADS') : 'auto';
+    : process.env.IGPG_BLAS_THREADS ? parseBlasThreads(process.env.IGPG_BLAS_THREADS, 'IGPG_BLAS_THREADS') : 1;
   const key = JSON.stringify([requested ?? 'auto', threads, useNative, blas]);
   if (current?.key === key && tf.getBackend() === current.info.tfName) return current.info;
   shutdownBackend();
