@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { functionalCheck, trainPriorStage, trainTokenizerStage } from '@igpg/core';
+import { functionalCheck, trainPriorStage, trainTokenizerStage, type TrainingLoopResult } from '@igpg/core';
 import { UsageError } from '../errors';
 import { parseIntArg, readJsonArg } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -24,6 +24,17 @@ export function readStageConfig(file?: string): StageConfigFile {
   return cfg;
 }
 
+/** A config section with --steps and --seed applied on top. */
+function withOverrides(section: Record<string, unknown> | undefined, opts: { steps?: number; seed?: number }): Record<string, unknown> {
+  return { ...section, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
+}
+
+/** "<what> trained on N networks: step S (resumed from R), loss=... \nsaved to <out>" */
+function trainedLine(what: string, networks: number, r: TrainingLoopResult, out: string): string {
+  return `${what} trained on ${networks} networks: step ${r.steps}${r.resumed ? ` (resumed from ${r.startStep})` : ''}, ` +
+    Object.entries(r.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${out}`;
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('tokenizer')
@@ -41,7 +52,7 @@ export function registerTrain(program: Command): void {
     .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; check?: boolean; json?: boolean }, cmd: Command) => {
       await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
-      const vqvae = { ...cfg.vqvae, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
+      const vqvae = withOverrides(cfg.vqvae, opts);
       const r = await trainTokenizerStage({ zoo: opts.zoo, out: opts.out, tokenizer: cfg.tokenizer, vqvae, resume: opts.resume });
       let check: Omit<Awaited<ReturnType<typeof functionalCheck>>, 'rows'> | undefined;
       try {
@@ -54,8 +65,7 @@ export function registerTrain(program: Command): void {
         r.vq.dispose();
       }
       emit(opts.json, { out: opts.out, networks: r.networks, ...r.result, functionalCheck: check }, () =>
-        `VQ-VAE trained on ${r.networks} networks: step ${r.result.steps}${r.result.resumed ? ` (resumed from ${r.result.startStep})` : ''}, ` +
-        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}` +
+        trainedLine('VQ-VAE', r.networks, r.result, opts.out) +
         (check ? `\nfunctional check: ${(100 * check.fractionWithin).toFixed(1)}% of networks within ${check.within} points of their original accuracy (mean drop ${check.meanDrop.toFixed(2)}, median ${check.medianDrop.toFixed(2)} points)` : ''));
     }));
 
@@ -75,12 +85,11 @@ export function registerTrain(program: Command): void {
     .action(action(async (opts: { zoo: string; vqvae: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; json?: boolean }, cmd: Command) => {
       await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
-      const train = { ...cfg.priorTrain, ...(opts.steps !== undefined && { steps: opts.steps }), ...(opts.seed !== undefined && { seed: opts.seed }) };
+      const train = withOverrides(cfg.priorTrain, opts);
       const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, resume: opts.resume });
       r.prior.dispose();
       r.vq.dispose();
       emit(opts.json, { out: opts.out, examples: r.examples, ...r.result }, () =>
-        `prior trained on ${r.examples} networks: step ${r.result.steps}${r.result.resumed ? ` (resumed from ${r.result.startStep})` : ''}, ` +
-        Object.entries(r.result.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${opts.out}`);
+        trainedLine('prior', r.examples, r.result, opts.out));
     }));
 }
