@@ -1,4 +1,4 @@
-import { BatchMatMul, GatherV2, Identity, Sum, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import { BatchMatMul, GatherV2, Identity, Slice, Sum, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './batch_matmul';
 import { CPU_BRIDGED_KERNELS, cpuBridgeConfig } from './cpu_bridge';
@@ -7,6 +7,7 @@ import type { NativeAddon } from './native';
 import { unsortedSegmentSumConfig } from './unsorted_segment_sum';
 import { sumConfig } from './sum';
 import { gatherConfig } from './gather';
+import { sliceConfig } from './slice';
 
 // The stock BatchMatMul, kept on the global object so that two copies of this module
 // (src and dist in one process) agree on it, as tfjs keeps its registries.
@@ -14,8 +15,9 @@ const ORIGINAL = Symbol.for('igpg.wasm.originalBatchMatMul');
 const ORIGINAL_SUM = Symbol.for('igpg.wasm.originalSum');
 const ORIGINAL_IDENTITY = Symbol.for('igpg.wasm.originalIdentity');
 const ORIGINAL_GATHER = Symbol.for('igpg.wasm.originalGatherV2');
+const ORIGINAL_SLICE = Symbol.for('igpg.wasm.originalSlice');
 const PATCHED = Symbol.for('igpg.wasm.patchedWith');
-type Global = { [ORIGINAL]?: KernelConfig; [ORIGINAL_SUM]?: KernelConfig; [ORIGINAL_IDENTITY]?: KernelConfig; [ORIGINAL_GATHER]?: KernelConfig; [PATCHED]?: string };
+type Global = { [ORIGINAL]?: KernelConfig; [ORIGINAL_SUM]?: KernelConfig; [ORIGINAL_IDENTITY]?: KernelConfig; [ORIGINAL_GATHER]?: KernelConfig; [ORIGINAL_SLICE]?: KernelConfig; [PATCHED]?: string };
 
 /**
  * Identity that shares the input's data (a reference count) instead of copying it, as the
@@ -44,7 +46,7 @@ function replaceKernel(config: KernelConfig): void {
 /**
  * Register the wasm kernels training needs: a fast BatchMatMul (native sgemm when the
  * addon is loaded, else XNNPACK per batch), Sum over leading axes (native column sums),
- * a sharing (non-copying) Identity, row-copy GatherV2 (embeddings), UnsortedSegmentSum, and cpu-bridged backprop
+ * a sharing (non-copying) Identity, row-copy GatherV2 (embeddings), heap-copy Slice, UnsortedSegmentSum, and cpu-bridged backprop
  * kernels. Idempotent; calling it again with another `native` swaps the matmul.
  * Returns the names of the kernels it registered.
  */
@@ -55,10 +57,11 @@ export function patchWasmKernels(native: NativeAddon | null): string[] {
   g[ORIGINAL_SUM] ??= getKernel(Sum, 'wasm');
   g[ORIGINAL_IDENTITY] ??= getKernel(Identity, 'wasm');
   g[ORIGINAL_GATHER] ??= getKernel(GatherV2, 'wasm');
-  if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined || g[ORIGINAL_IDENTITY] === undefined || g[ORIGINAL_GATHER] === undefined) {
-    throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum/Identity/GatherV2 kernel)');
+  g[ORIGINAL_SLICE] ??= getKernel(Slice, 'wasm');
+  if (g[ORIGINAL] === undefined || g[ORIGINAL_SUM] === undefined || g[ORIGINAL_IDENTITY] === undefined || g[ORIGINAL_GATHER] === undefined || g[ORIGINAL_SLICE] === undefined) {
+    throw new Error('igpg: tfjs-backend-wasm is not loaded (no wasm BatchMatMul/Sum/Identity/GatherV2/Slice kernel)');
   }
-  const configs = [batchMatMulConfig(g[ORIGINAL], native), identityConfig(g[ORIGINAL_IDENTITY]), gatherConfig(g[ORIGINAL_GATHER]), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.filter((k) => k !== 'Conv2DBackpropFilter').map(cpuBridgeConfig), conv2dBackpropFilterConfig(native), conv2dBackpropInputConfig(native)];
+  const configs = [batchMatMulConfig(g[ORIGINAL], native), identityConfig(g[ORIGINAL_IDENTITY]), gatherConfig(g[ORIGINAL_GATHER]), sliceConfig(g[ORIGINAL_SLICE]), sumConfig(g[ORIGINAL_SUM], native), unsortedSegmentSumConfig, ...CPU_BRIDGED_KERNELS.filter((k) => k !== 'Conv2DBackpropFilter').map(cpuBridgeConfig), conv2dBackpropFilterConfig(native), conv2dBackpropInputConfig(native)];
   if (g[PATCHED] !== mode) {
     for (const c of configs) replaceKernel(c);
     g[PATCHED] = mode;
