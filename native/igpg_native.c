@@ -209,6 +209,36 @@ static napi_value CausalSoftmaxGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// decodeAttention(heap, qkv, kbuf, vbuf, y, B, nh, C, hs, pos): one new token per sequence attends over a KV cache.
+// qkv (B, 3·nh·hs) = [q (pre-scaled) | k | v]; kbuf, vbuf (B, nh, C, hs) get k and v at row pos (in place);
+// y (B, nh·hs) = softmax(q·K[0..pos]ᵀ)·V[0..pos] per head.
+static napi_value DecodeAttention(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  const float* qkv = FA(1); float* kbuf = FA(2); float* vbuf = FA(3); float* y = FA(4);
+  int64_t B = IA(5), nh = IA(6), C = IA(7), hs = IA(8), pos = IA(9), d = nh * hs;
+  float p[pos + 1];
+  for (int64_t b = 0; b < B; b++) for (int64_t h = 0; h < nh; h++) {
+    const float* restrict q = qkv + b * 3 * d + h * hs;
+    float* restrict K = kbuf + (b * nh + h) * C * hs; float* restrict V = vbuf + (b * nh + h) * C * hs;
+    for (int64_t j = 0; j < hs; j++) { K[pos * hs + j] = q[d + j]; V[pos * hs + j] = q[2 * d + j]; }
+    float mx = -INFINITY;
+    for (int64_t t = 0; t <= pos; t++) {
+      float sc = 0;
+      _Pragma("omp simd reduction(+:sc)") for (int64_t j = 0; j < hs; j++) sc += q[j] * K[t * hs + j];
+      p[t] = sc; mx = sc > mx ? sc : mx;
+    }
+    float sum = 0;
+    for (int64_t t = 0; t <= pos; t++) { p[t] = exp_approx(p[t] - mx); sum += p[t]; }
+    float inv = 1.0f / sum, *restrict yr = y + b * d + h * hs;
+    for (int64_t j = 0; j < hs; j++) yr[j] = 0;
+    for (int64_t t = 0; t <= pos; t++) {
+      float w = p[t] * inv;
+      _Pragma("omp simd") for (int64_t j = 0; j < hs; j++) yr[j] += w * V[t * hs + j];
+    }
+  }
+  return NULL;
+}
+
 // colSum(heap, x, y, rows, cols): y[j] = Σ_r x[r, j] (the gradient of a broadcast bias add).
 static napi_value ColSum(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -309,6 +339,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"colSum", NULL, ColSum, NULL, NULL, NULL, napi_default, NULL},
     {"softmaxXent", NULL, SoftmaxXent, NULL, NULL, NULL, napi_default, NULL},
     {"softmaxXentGrad", NULL, SoftmaxXentGrad, NULL, NULL, NULL, napi_default, NULL},
+    {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

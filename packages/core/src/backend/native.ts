@@ -25,6 +25,7 @@ export interface NativeAddon {
   softmaxXent(heap: Float32Array, logits: number, targets: number, w: number, logp: number, loss: number, N: number, V: number): void;
   /** dlogits = (exp(logp) − onehot)·w[r]·dy, dy a scalar at offset `dy`. */
   softmaxXentGrad(heap: Float32Array, logp: number, targets: number, w: number, dy: number, dlogits: number, N: number, V: number): void;
+  decodeAttention(heap: Float32Array, qkv: number, kbuf: number, vbuf: number, y: number, B: number, nh: number, C: number, hs: number, pos: number): void;
   /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
   adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
@@ -51,6 +52,10 @@ export function nativeAddonPath(): string {
  * fails to load, so everything falls back to plain wasm. Set IGPG_NATIVE=off to disable.
  * @example const native = loadNative(); if (native) native.addon.setThreads(2);
  */
+/** Every function the JS side calls (checked at load). */
+const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
+  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
+
 export function loadNative(log?: (s: string) => void): NativeInfo | null {
   if (cached !== undefined) return cached;
   cached = null;
@@ -66,6 +71,12 @@ export function loadNative(log?: (s: string) => void): NativeInfo | null {
   else if (cpu.isa === 'avx512' && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = 'SkylakeX';
   try {
     const addon = createRequire(__filename)(file) as NativeAddon;
+    // an addon built from an older igpg_native.c lacks newer functions: use plain wasm until it is rebuilt
+    const missing = NATIVE_FUNCTIONS.filter((f) => typeof addon[f] !== 'function');
+    if (missing.length) {
+      log?.(`igpg: native addon ${file} is out of date (no ${missing.join(', ')}); rebuild it with \`npm run build:native\`; using plain wasm`);
+      return cached;
+    }
     const kernels = process.env.OPENBLAS_CORETYPE ? ` (${process.env.OPENBLAS_CORETYPE} kernels)` : '';
     cached = { addon, file, description: `openblas${kernels}` };
   } catch (e) {

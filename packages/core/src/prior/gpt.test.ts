@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { GPT, type GPTConfig } from './gpt';
+import { DECODE_ATTENTION, ensureFusedOps } from '../backend/fused_ops';
 
 const config: GPTConfig = { vocabSize: 11, dModel: 16, nLayers: 2, nHeads: 4, contextLength: 8 };
 const ids = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
@@ -36,15 +37,20 @@ describe('GPT', () => {
     gpt.dispose();
   });
 
-  it('KV-cached steps agree with the full forward pass', async () => {
+  it.each([true, false])('KV-cached steps agree with the full forward pass (in-place decode attention: %s)', async (inPlace) => {
     await tf.setBackend('cpu');
+    // without the kernel (as on tfjs-node) one-token steps take the concat path
+    ensureFusedOps();
+    const saved = tf.getKernel(DECODE_ATTENTION, 'cpu')!;
+    if (!inPlace) tf.unregisterKernel(DECODE_ATTENTION, 'cpu');
     const gpt = new GPT(config, 3);
     const before = tf.memory().numTensors;
     const seq = ids([[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]]);
     const x = gpt.embed(seq);
     const full = tf.tidy(() => gpt.forward(x).arraySync());
     const cache = gpt.createCache(2);
-    const parts = [tf.slice(x, [0, 0, 0], [2, 2, 16]), tf.slice(x, [0, 2, 0], [2, 1, 16]), tf.slice(x, [0, 3, 0], [2, 3, 16])];
+    // one-token steps take their own path (runOne); mix them with multi-token steps
+    const parts = [tf.slice(x, [0, 0, 0], [2, 2, 16]), tf.slice(x, [0, 2, 0], [2, 1, 16]), tf.slice(x, [0, 3, 0], [2, 1, 16]), tf.slice(x, [0, 4, 0], [2, 2, 16])];
     const stepped = parts.map((p) => gpt.forwardStep(p as tf.Tensor3D, cache));
     expect(cache.pos).toBe(6);
     const joined = tf.tidy(() => tf.concat(stepped, 1).arraySync() as number[][][]);
@@ -54,6 +60,7 @@ describe('GPT', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => gpt.forwardStep(tf.zeros([2, 9, 16]) as tf.Tensor3D, gpt.createCache(2))).toThrow(/contextLength 8/);
     gpt.dispose();
+    if (!inPlace) tf.registerKernel(saved);
   });
 
   it('overfits a tiny sequence (masked loss), without leaking tensors', async () => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
-import { causalSoftmax, ensureFusedOps, gelu, layerNorm, linearBias, softmaxCrossEntropy } from '../backend/fused_ops';
+import { causalSoftmax, decodeAttention, ensureFusedOps, gelu, hasDecodeAttention, layerNorm, linearBias, softmaxCrossEntropy } from '../backend/fused_ops';
 
 /*
  * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):
@@ -30,8 +30,10 @@ export interface GPTConfig {
 export interface GPTCache {
   /** Tokens the cache holds. */
   pos: number;
-  /** Per layer: keys and values (B, nh, pos, hs), or null before the first step. */
+  /** Per layer: keys and values (B, nh, pos, hs), or (B, nh, contextLength, hs) buffers filled up to pos; null before the first step. */
   layers: { k: tf.Tensor4D | null; v: tf.Tensor4D | null }[];
+  /** Per layer, made at the first one-token step: [wq/√hs | wk | wv] (d, 3d) and its bias (3d,), one matmul for q, k, v. */
+  qkv: { w: tf.Tensor2D; b: tf.Tensor1D }[] | null;
   dispose(): void;
 }
 
@@ -157,12 +159,15 @@ export class GPT {
     const cache: GPTCache = {
       pos: 0,
       layers: this.blocks.map(() => ({ k: null, v: null })),
+      qkv: null,
       dispose() {
         for (const l of cache.layers) {
           l.k?.dispose();
           l.v?.dispose();
           l.k = l.v = null;
         }
+        for (const f of cache.qkv ?? []) tf.dispose([f.w, f.b]);
+        cache.qkv = null;
       },
     };
     void batch; // shapes come from the first step; kept for API symmetry with other decoders
@@ -171,7 +176,7 @@ export class GPT {
 
   /** x (B, t, d) placed after what the cache holds -> logits (B, t, V); appends to the cache. */
   forwardStep(x: tf.Tensor3D, cache: GPTCache): tf.Tensor3D {
-    const logits = tf.tidy(() => this.run(x, cache.pos, cache, false));
+    const logits = tf.tidy(() => (x.shape[1] === 1 && cache.pos > 0 ? this.runOne(x, cache) : this.run(x, cache.pos, cache, false)));
     cache.pos += x.shape[1];
     return logits;
   }
@@ -186,6 +191,58 @@ export class GPT {
     if (!training || p === 0) return x;
     // A distinct seed per call; a given (seed, call order) repeats exactly.
     return tf.dropout(x, p, undefined, seed === undefined ? undefined : seed * 7919 + ++this.dropoutCalls);
+  }
+
+  /**
+   * One token after a filled cache: rows (B, d), one matmul for q, k and v, and attention that writes the new key and
+   * value into preallocated cache buffers (decodeAttention). At this size a generation step costs what its kernels
+   * cost to dispatch (~5-15 µs each on wasm), and this path runs about a third of run()'s ~160 kernels.
+   */
+  private runOne(x: tf.Tensor3D, cache: GPTCache): tf.Tensor3D {
+    const [B, , d] = x.shape;
+    const { nHeads: nh, contextLength: C, vocabSize: V } = this.config;
+    const p0 = cache.pos;
+    if (d !== this.config.dModel) throw new Error(`GPT: input width ${d} does not match dModel ${this.config.dModel}`);
+    if (p0 + 1 > C) throw new Error(`GPT: sequence of ${p0 + 1} tokens exceeds contextLength ${C}`);
+    const hs = d / nh, scale = 1 / Math.sqrt(hs);
+    if (!cache.qkv) {
+      cache.qkv = this.blocks.map((blk) => tf.tidy(() => ({
+        w: tf.keep(tf.concat([tf.mul(blk.wq, scale), blk.wk, blk.wv], 1) as tf.Tensor2D), // (d, 3d)
+        b: tf.keep(tf.concat([tf.mul(blk.bq, scale), blk.bk, blk.bv]) as tf.Tensor1D), // (3d,)
+      })));
+    }
+    // (B, d) and (B, nh, 1, hs) share one memory order when t = 1: heads are reshapes, not transposes
+    let h = tf.add(tf.reshape(x, [B, d]), tf.slice(this.wpe, [p0, 0], [1, d])) as tf.Tensor2D; // (B, d)
+    const inPlace = hasDecodeAttention();
+    this.blocks.forEach((blk, i) => {
+      const a = layerNorm(h, blk.ln1g as tf.Tensor1D, blk.ln1b as tf.Tensor1D); // (B, d)
+      const qkv = linearBias(a, cache.qkv![i].w, cache.qkv![i].b); // (B, 3d)
+      const c = cache.layers[i];
+      let y: tf.Tensor2D; // (B, d)
+      if (inPlace) {
+        // preallocated (B, nh, C, hs) buffers, filled in place: no copy of the cache per token
+        if (c.k!.shape[2] !== C) {
+          const grow = (t: tf.Tensor4D) => tf.keep(tf.concat([t, tf.zeros([B, nh, C - p0, hs])], 2) as tf.Tensor4D);
+          const [kb, vb] = [grow(c.k!), grow(c.v!)];
+          tf.dispose([c.k!, c.v!]);
+          [c.k, c.v] = [kb, vb];
+        }
+        y = decodeAttention(qkv, c.k!, c.v!, p0);
+      } else {
+        const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.reshape(t, [B, nh, 1, hs]) as tf.Tensor4D);
+        const K = tf.concat([c.k!, k], 2) as tf.Tensor4D, Vv = tf.concat([c.v!, v], 2) as tf.Tensor4D; // (B, nh, p0 + 1, hs)
+        tf.dispose([c.k!, c.v!]);
+        c.k = tf.keep(K);
+        c.v = tf.keep(Vv);
+        const att = causalSoftmax(tf.matMul(q, K, false, true), p0); // (B, nh, 1, p0 + 1): the new token sees every key
+        y = tf.reshape(tf.matMul(att, Vv), [B, d]) as tf.Tensor2D;
+      }
+      h = tf.add(h, linearBias(y, blk.wo as tf.Tensor2D, blk.bo as tf.Tensor1D)) as tf.Tensor2D;
+      const m = layerNorm(h, blk.ln2g as tf.Tensor1D, blk.ln2b as tf.Tensor1D); // (B, d)
+      h = tf.add(h, linearBias(gelu(linearBias(m, blk.wfc as tf.Tensor2D, blk.bfc as tf.Tensor1D)), blk.wproj as tf.Tensor2D, blk.bproj as tf.Tensor1D)) as tf.Tensor2D;
+    });
+    const out = layerNorm(h, this.lnfg as tf.Tensor1D, this.lnfb as tf.Tensor1D); // (B, d)
+    return tf.reshape(tf.matMul(out, this.head), [B, 1, V]) as tf.Tensor3D; // (B, 1, V)
   }
 
   /** The network for x at absolute positions [p0, p0 + t). */
@@ -207,8 +264,10 @@ export class GPT {
       if (cache) {
         const c = cache.layers[i];
         if (c.k && c.v) {
-          k = tf.concat([c.k, k], 2); // (B, nh, T, hs)
-          v = tf.concat([c.v, v], 2); // (B, nh, T, hs)
+          // a buffer grown by runOne holds C positions, of which p0 are filled
+          const filled = (t: tf.Tensor4D) => (t.shape[2] === p0 ? t : (tf.slice(t, [0, 0, 0, 0], [B, nh, p0, hs]) as tf.Tensor4D));
+          k = tf.concat([filled(c.k), k], 2); // (B, nh, T, hs)
+          v = tf.concat([filled(c.v), v], 2); // (B, nh, T, hs)
         }
         c.k?.dispose();
         c.v?.dispose();
