@@ -72,6 +72,24 @@ describe('tokenizer', () => {
     back.forEach((v, i) => expect(v).toBeCloseTo(w[i], 5));
   });
 
+  it("chunks kernels unit-major ('torch'): a chunk holds one output unit's inputs; 'tfjs' and format 1 keep stored order", () => {
+    const infos = mlp([16]); // layers.0.weight [4, 16]: 16 units of 4 inputs
+    const flat = sampleNet(infos, 5);
+    const unit = (u: number) => [0, 1, 2, 3].map((i) => flat[i * 16 + u]); // unit u's 4 inputs in [in, out] storage
+    const torch = createTokenizer({ chunkSize: 4, normalize: 'none' });
+    const c = torch.chunk(infos, flat).values;
+    [0, 1, 7, 15].forEach((u) => expect(Array.from(c.subarray(u * 4, u * 4 + 4))).toEqual(unit(u).map(Math.fround)));
+    expect(Array.from(torch.unchunk(infos, c))).toEqual(Array.from(flat));
+    const tfjs = createTokenizer({ chunkSize: 4, normalize: 'none', layout: 'tfjs' });
+    expect(Array.from(tfjs.chunk(infos, flat).values.subarray(0, 4))).toEqual(Array.from(flat.subarray(0, 4)));
+    const v1 = tokenizerFromJSON({ ...torch.toJSON(), version: 1, config: { chunkSize: 4, normalize: 'none' } as never });
+    expect(v1.config.layout).toBe('tfjs');
+    // conv kernels too: cnn-s's first chunk is filter 0's 5x5 taps
+    const conv = sampleNet(cnnS, 6);
+    const first = createTokenizer({ chunkSize: 25, normalize: 'none' }).chunk(cnnS, conv).values.subarray(0, 25);
+    expect(Array.from(first)).toEqual(Array.from({ length: 25 }, (_, t) => conv[t * 8]));
+  });
+
   it('rejects bad input with clear errors', () => {
     const tok = createTokenizer({ chunkSize: 8 });
     expect(() => tok.chunk(cnnS, new Float32Array(10))).toThrow(/got 10 values.*2464 params.*needs 2464/);
@@ -79,6 +97,6 @@ describe('tokenizer', () => {
     expect(() => createTokenizer({ chunkSize: 0 })).toThrow(/chunkSize/);
     expect(() => createTokenizer({ chunk: 8 } as never)).toThrow(/unknown key "chunk"/);
     expect(() => encodeLayout([cnnS[0], cnnS[2], cnnS[1]], 8)).toThrow(/not contiguous/);
-    expect(() => tokenizerFromJSON({ ...tok.toJSON(), version: 2 })).toThrow(/version 2/);
+    expect(() => tokenizerFromJSON({ ...tok.toJSON(), version: 3 })).toThrow(/version 3/);
   });
 });

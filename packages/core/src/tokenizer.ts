@@ -1,5 +1,6 @@
 import type { ParamInfo, ParamRole } from './sdk/types';
 import { validate } from './util/config';
+import { fromLayout, toLayout, type WeightLayout } from './sdk/layout';
 
 /**
  * The weight tokenizer: a network's flat parameters (canonical order) <-> normalised chunks of K values.
@@ -9,6 +10,13 @@ import { validate } from './util/config';
  * 4-20 values, so padding every tensor to K would waste a chunk per bias; letting chunks cross layers would mix
  * two layers' statistics and make a chunk's position ambiguous. A chunk that holds a kernel's tail and the bias
  * reports the kernel (its first value) as its tensor/role; `tensorSize` and `offset` still locate it exactly.
+ *
+ * Value order: 'torch' layout by default (sdk/layout.ts): kernels are chunked unit-major, so a chunk holds K inputs
+ * of ONE output unit (a row of a PyTorch [out, in] weight, a slice of one filter). In tfjs's [in, out] order a chunk
+ * holds one input's weights to K different units: its values are unrelated, and the prior would have to tie each unit
+ * together across the whole layer. Unit-major chunks are smoother (neighbouring pixels, neighbouring taps), which the
+ * VQ-VAE reconstructs better, and each unit is written in one run of tokens. 'tfjs' keeps the stored order (the
+ * only order of tokenizer format version 1).
  *
  * Normalisation: PER TENSOR, with one mean/std per tensor of the architecture, fitted over the whole zoo (not per
  * network: decoding generated codes must not need the network's own statistics). Stats are stored in the
@@ -63,6 +71,8 @@ export interface TokenizerConfig {
   chunkSize: number;
   /** 'tensor': per-tensor mean/std fitted on a zoo; 'none': raw values. */
   normalize: 'tensor' | 'none';
+  /** Value order inside each tensor before chunking: 'torch' (unit-major, default) or 'tfjs' (as stored). */
+  layout: WeightLayout;
 }
 
 export const tokenizerConfigSchema = {
@@ -71,11 +81,12 @@ export const tokenizerConfigSchema = {
   properties: {
     chunkSize: { type: 'integer', minimum: 1, maximum: 65536, default: 8 }, // K=8 with 4 residual codes of 256: ~0.35-point mean drop on an MNIST MLP zoo
     normalize: { enum: ['tensor', 'none'], default: 'tensor' },
+    layout: { enum: ['torch', 'tfjs'], default: 'torch' },
   },
 };
 
 export const TOKENIZER_FORMAT = 'igpg-tokenizer';
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2; // 2: config.layout (version 1 chunked in 'tfjs' order)
 
 /** The tokenizer's JSON form (saved with the VQ-VAE checkpoint). */
 export interface TokenizerJSON {
@@ -203,7 +214,10 @@ export function createTokenizer(config: Partial<TokenizerConfig> = {}, stats: Te
       let o = 0;
       infos.forEach((p, i) => {
         const n = size(p.shape);
-        for (let j = 0; j < n; j++, o++) norm[o] = (flat[o] - st[i].mean) / st[i].std;
+        const t = new Float32Array(n);
+        for (let j = 0; j < n; j++) t[j] = (flat[o + j] - st[i].mean) / st[i].std;
+        norm.set(toLayout(p, t, cfg.layout), o);
+        o += n;
       });
       const values = new Float32Array(layout.positions.length * K);
       const mask = new Float32Array(layout.positions.length * K);
@@ -222,7 +236,9 @@ export function createTokenizer(config: Partial<TokenizerConfig> = {}, stats: Te
       let o = 0;
       infos.forEach((p, i) => {
         const n = size(p.shape);
-        for (let j = 0; j < n; j++, o++) flat[o] = flat[o] * st[i].std + st[i].mean;
+        const t = fromLayout(p, flat.slice(o, o + n), cfg.layout);
+        for (let j = 0; j < n; j++) flat[o + j] = t[j] * st[i].std + st[i].mean;
+        o += n;
       });
       return flat;
     },
@@ -265,6 +281,7 @@ export function fitTokenizer(networks: { infos: ParamInfo[]; flat: Float32Array 
 /** Rebuild a tokenizer from its JSON; errors on another format version. */
 export function tokenizerFromJSON(json: TokenizerJSON): Tokenizer {
   if (json?.format !== TOKENIZER_FORMAT) throw new Error(`not a tokenizer JSON (format "${(json as { format?: string })?.format}")`);
-  if (json.version !== TOKENIZER_VERSION) throw new Error(`tokenizer format version ${json.version}, this code reads version ${TOKENIZER_VERSION}; refit the tokenizer`);
+  if (json.version === 1) return createTokenizer({ ...json.config, layout: 'tfjs' }, json.stats); // version 1 chunked in stored order
+  if (json.version !== TOKENIZER_VERSION) throw new Error(`tokenizer format version ${json.version}, this code reads versions 1 to ${TOKENIZER_VERSION}; refit the tokenizer`);
   return createTokenizer(json.config, json.stats);
 }
