@@ -21,6 +21,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Whether the last applyGradients took the native path (for tests and benchmarks). */
   lastUpdateNative = false;
 
+  /** Change the learning rate between steps (schedules); tfjs keeps the field protected. */
+  setLearningRate(lr: number): void {
+    if (!Number.isFinite(lr) || lr < 0) throw new Error(`setLearningRate: learning rate must be a finite number ≥ 0, got ${lr}`);
+    this.learningRate = lr;
+  }
+
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
     const native = fusedTarget();
     const list = Array.isArray(variableGradients)

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend/init';
 import { Prior, type PriorConfig, type TokenLayout } from './prior';
 import { logLikelihood, sampleCodes, windows } from './autoregress';
-import { trainPrior, type PriorExample } from './train';
+import { learningRateAt, priorTrainConfigSchema, trainPrior, type PriorExample, type PriorTrainConfig } from './train';
+import { validate } from '../util/config';
 import type { ChunkPlace } from '../encoders/architecture';
 import { createRng } from '../rng';
 
@@ -124,5 +125,17 @@ describe('prior', () => {
       .rejects.toThrow(/outside the codebook/);
     expect(() => sampleCodes(prior, { instruction: '', architecture: arch }, layout, { n: 1, seed: 0 })).toThrow(/instruction is empty/);
     prior.dispose();
+  });
+});
+
+describe('prior learning-rate schedule', () => {
+  it('warms up linearly, then decays by a cosine to lr * minLrFraction', () => {
+    const c = validate<Required<PriorTrainConfig>>(priorTrainConfigSchema, { steps: 110, lr: 1e-3, warmupSteps: 10, minLrFraction: 0.1 }, 'test');
+    expect(learningRateAt(c, 0)).toBeCloseTo(1e-4, 12);
+    expect(learningRateAt(c, 9)).toBeCloseTo(1e-3, 12);
+    expect(learningRateAt(c, 10)).toBeCloseTo(1e-3, 12);
+    expect(learningRateAt(c, 60)).toBeCloseTo(0.55e-3, 12);
+    expect(learningRateAt(c, 110)).toBeCloseTo(1e-4, 12);
+    for (let i = 11; i < 110; i++) expect(learningRateAt(c, i)).toBeLessThan(learningRateAt(c, i - 1));
   });
 });

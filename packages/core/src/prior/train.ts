@@ -5,6 +5,7 @@ import { createRng, type Rng } from '../rng';
 import type { SupportSet } from '../encoders/dataset';
 import type { ArchitectureCondition } from '../encoders/architecture';
 import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
+import { createAdam } from '../backend/adam';
 import type { ProgressOptions } from '../util/progress';
 import { PREFIX, type Prior, type PriorCondition, type TokenLayout } from './prior';
 import { POSITION_FEATURES } from '../encoders/architecture';
@@ -25,6 +26,9 @@ export interface PriorTrainConfig {
   steps: number;
   batchSize?: number;
   lr?: number;
+  /** Linear warm-up over this many steps, then cosine decay to lr * minLrFraction at the last step. */
+  warmupSteps?: number;
+  minLrFraction?: number;
   checkpointEvery?: number;
   seed?: number;
 }
@@ -37,6 +41,8 @@ export const priorTrainConfigSchema = {
     steps: { type: 'integer', minimum: 0 },
     batchSize: { type: 'integer', minimum: 1, default: 8 },
     lr: { type: 'number', exclusiveMinimum: 0, default: 3e-3 },
+    warmupSteps: { type: 'integer', minimum: 0, default: 0 },
+    minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1 },
     checkpointEvery: { type: 'integer', minimum: 0, default: 100 },
     seed: { type: 'integer', default: 0 },
   },
@@ -119,6 +125,13 @@ export interface TrainPriorOptions {
   onCheckpoint?: (step: number) => void;
 }
 
+/** The learning rate of step i (0-based): linear warm-up, then cosine from lr down to lr * minLrFraction. */
+export function learningRateAt(cfg: Required<PriorTrainConfig>, i: number): number {
+  if (i < cfg.warmupSteps) return (cfg.lr * (i + 1)) / cfg.warmupSteps;
+  const progress = (i - cfg.warmupSteps) / Math.max(1, cfg.steps - cfg.warmupSteps);
+  return cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
 /**
  * Train the prior (decoder, encoders and projections jointly) with Adam, checkpointing and resuming through the
  * shared training loop. Every random choice of step i comes from (seed, i), so a killed and resumed run ends
@@ -129,7 +142,7 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
   const cfg = validate<Required<PriorTrainConfig>>(priorTrainConfigSchema, opts.config, 'prior training config');
   const { prior, examples } = opts;
   checkExamples(prior, examples);
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = createAdam(cfg.lr);
   const variables = prior.variables;
   const trainable = variables.filter((v) => v.trainable);
   try {
@@ -146,6 +159,7 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
       progress: opts.progress,
       onCheckpoint: opts.onCheckpoint,
       step(i) {
+        optimizer.setLearningRate(learningRateAt(cfg, i));
         const batch = drawBatch(prior, examples, cfg.batchSize, createRng(cfg.seed).fork(`batch/${i}`));
         const seed = createRng(cfg.seed).fork(i).tfSeed();
         const cost = optimizer.minimize(() => priorLoss(prior, batch, { training: true, seed }), true, trainable)!;

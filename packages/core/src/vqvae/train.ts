@@ -6,6 +6,7 @@ import { validate } from '../util/config';
 import type { ParamInfo } from '../sdk/types';
 import type { Tokenizer } from '../tokenizer';
 import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
+import { createAdam } from '../backend/adam';
 import type { ProgressOptions } from '../util/progress';
 import { createVqvae, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
 import { usageStats } from './usage';
@@ -80,7 +81,7 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
   const data = zooChunks(tok, opts.networks);
   const K = tok.chunkSize, B = cfg.batchSize;
   const vq = createVqvae(cfg.model, opts.scope ?? 'vqvae');
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = createAdam(cfg.lr);
   const batchAt = (label: string) => {
     const rng = createRng(cfg.seed).fork(label);
     const x = new Float32Array(B * K), m = new Float32Array(B * K);
@@ -106,7 +107,7 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
       // the tokenizer (config + stats) travels with every checkpoint; resuming with another one is refused via /model/tokenizerHash
       getState: () => ({ tokenizer: tok.toJSON() }), progress: opts.progress ?? { label: 'vqvae' }, onCheckpoint: opts.onCheckpoint,
       step(i) {
-        (optimizer as unknown as { learningRate: number }).learningRate = cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos((Math.PI * i) / Math.max(1, cfg.steps))));
+        optimizer.setLearningRate(cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos((Math.PI * i) / Math.max(1, cfg.steps)))));
         const { x, m } = batchAt(`batch/${i}`);
         const seed = createRng(cfg.seed).fork(i).tfSeed();
         let z: tf.Tensor2D | null = null, indices: tf.Tensor1D | null = null, recon = 0;
