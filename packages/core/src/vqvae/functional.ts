@@ -1,13 +1,14 @@
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from '../sdk/architecture';
-import { getDataset } from '../sdk/dataset';
+import { getDataset, type DatasetSplit } from '../sdk/dataset';
 import { assignWeights } from '../sdk/weights';
 import { loadNetworkSafetensors } from '../io/safetensors';
 import { readManifest, type ZooEntry } from '../zoo/manifest';
 import { evaluateNetwork } from '../zoo/evaluate';
-import type { Task } from '../zoo/task';
 import type { Tokenizer } from '../tokenizer';
 import { decodeWeights, encodeWeights, type Vqvae } from './model';
+import { createProgress, type ProgressOptions } from '../util/progress';
 
 /** One network of the functional check: test accuracy of its own weights and of their VQ-VAE reconstruction. */
 export interface FunctionalRow {
@@ -28,31 +29,43 @@ export interface FunctionalRow {
  * `within` (points) gives the summary fraction of networks whose drop is at most that much.
  * @example const r = await functionalCheck('zoo', vq, tokenizer, { limit: 1000 }); r.fractionWithin // 0.97
  */
-export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer, opts: { limit?: number; within?: number; entries?: (e: ZooEntry) => boolean } = {}) {
+export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
+  opts: { limit?: number; within?: number; entries?: (e: ZooEntry) => boolean; progress?: Partial<ProgressOptions> | false } = {}) {
   const manifest = readManifest(zooDir);
   const entries = manifest.entries.filter(opts.entries ?? (() => true));
   if (!entries.length) throw new Error(`functionalCheck: no zoo entries selected in ${zooDir}`);
   const within = opts.within ?? 0.5;
   const rows: FunctionalRow[] = [];
-  for (const e of entries) {
-    const arch = getArchitecture(e.architecture.name);
-    const infos = arch.describe(e.architecture.spec);
-    const { flat } = loadNetworkSafetensors(path.join(zooDir, e.weights.file), infos);
-    const back = decodeWeights(vq, tok, infos, encodeWeights(vq, tok, infos, flat).codes);
-    const net = arch.build(e.architecture.spec, e.seed);
-    try {
-      const source = { dataset: getDataset(e.task.dataset), task: e.task as unknown as Task, split: 'test' as const, limit: opts.limit };
-      assignWeights(net, flat);
-      const original = (await evaluateNetwork(net, source)).accuracy;
-      assignWeights(net, back);
-      const reconstructed = (await evaluateNetwork(net, source)).accuracy;
-      let mse = 0;
-      for (let i = 0; i < flat.length; i++) mse += (back[i] - flat[i]) ** 2;
-      rows.push({ id: e.id, arch: e.architecture.label ?? e.architecture.name, dataset: e.task.dataset, original, reconstructed, drop: 100 * (original - reconstructed), mse: mse / flat.length });
-    } finally {
-      net.dispose();
+  const progress = createProgress({ label: 'functional check', total: entries.length, ...(opts.progress === false ? { silent: true } : opts.progress) });
+  // one load per task: every network of a task is scored on the same tensors
+  const splits = new Map<string, DatasetSplit>();
+  try {
+    for (const e of entries) {
+      const arch = getArchitecture(e.architecture.name);
+      const infos = arch.describe(e.architecture.spec);
+      const { flat } = loadNetworkSafetensors(path.join(zooDir, e.weights.file), infos);
+      const back = decodeWeights(vq, tok, infos, encodeWeights(vq, tok, infos, flat).codes);
+      const key = `${e.task.dataset}|${e.task.classIndices.join(',')}`;
+      if (!splits.has(key)) splits.set(key, await getDataset(e.task.dataset).load({ split: 'test', classes: e.task.classIndices, limit: opts.limit }));
+      const data = splits.get(key)!;
+      const net = arch.build(e.architecture.spec, e.seed);
+      try {
+        assignWeights(net, flat);
+        const original = (await evaluateNetwork(net, data)).accuracy;
+        assignWeights(net, back);
+        const reconstructed = (await evaluateNetwork(net, data)).accuracy;
+        let mse = 0;
+        for (let i = 0; i < flat.length; i++) mse += (back[i] - flat[i]) ** 2;
+        rows.push({ id: e.id, arch: e.architecture.label ?? e.architecture.name, dataset: e.task.dataset, original, reconstructed, drop: 100 * (original - reconstructed), mse: mse / flat.length });
+      } finally {
+        net.dispose();
+      }
+      progress.update(rows.length, { within: rows.filter((r) => r.drop <= within + 1e-9).length / rows.length });
     }
+  } finally {
+    for (const d of splits.values()) tf.dispose([d.x, d.y]);
   }
+  progress.stop();
   const drops = rows.map((r) => r.drop).sort((a, b) => a - b);
   return {
     rows,
