@@ -83,6 +83,12 @@ describe('igpg command line', () => {
     expect(check.networks).toBe(12); // every checkpoint of the zoo, held-out seed included
     expect(check.fractionWithin).toBeGreaterThanOrEqual(0);
     expect(check.fractionWithin).toBeLessThanOrEqual(1);
+    // The check on some seeds and a test subset only (the training run is complete: it resumes at its last step).
+    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--check-seeds', '5', '--check-limit', '40', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).functionalCheck.networks).toBe(2); // seed 5 of both tasks
+    expect(igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--check-seeds', '5']).code).toBe(2); // needs --check
+    expect(igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--check', '--check-seeds', '5,x']).stderr).toMatch(/comma-separated/);
     r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).steps).toBe(120);

@@ -21,6 +21,15 @@ export function parseFloatArg(name: string, min = -Infinity, max = Infinity) {
   };
 }
 
+/** A comma-separated list of non-negative integers ("0,1,10"). */
+export function parseIntListArg(name: string) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((p) => p.trim());
+    if (!parts.length || parts.some((p) => !/^\d+$/.test(p))) throw new InvalidArgumentError(`${name} must be comma-separated non-negative integers such as "0,1,10", got "${value}".`);
+    return parts.map(Number);
+  };
+}
+
 /** Read a JSON file given on the command line; a missing or malformed file is a usage error naming the flag. */
 export function readJsonArg<T = unknown>(flag: string, file: string): T {
   if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: file not found.`);

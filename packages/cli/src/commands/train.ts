@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { functionalCheck, trainPriorStage, trainTokenizerStage, type TrainingLoopResult } from '@igpg/core';
 import { UsageError } from '../errors';
-import { parseIntArg, readJsonArg } from '../options';
+import { parseIntArg, parseIntListArg, readJsonArg } from '../options';
 import { action, emit, startBackend } from '../runtime';
 
 interface StageConfigFile {
@@ -48,8 +48,11 @@ export function registerTrain(program: Command): void {
     .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
     .option('--no-resume', 'start over instead of resuming from <out>/run')
     .option('--check', 'then rebuild every zoo network from its own codes and compare test accuracies (the functional check)')
+    .option('--check-seeds <list>', 'with --check: only the zoo networks of these seeds, e.g. 0,1,10,11 (default: all)', parseIntListArg('--check-seeds'))
+    .option('--check-limit <n>', 'with --check: score on the first n test images of each task (default: the whole test split)', parseIntArg('--check-limit', 1))
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; check?: boolean; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; check?: boolean; checkSeeds?: number[]; checkLimit?: number; json?: boolean }, cmd: Command) => {
+      if ((opts.checkSeeds || opts.checkLimit) && !opts.check) throw new UsageError('--check-seeds and --check-limit refine --check; add --check.');
       await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
       const vqvae = withOverrides(cfg.vqvae, opts);
@@ -58,7 +61,8 @@ export function registerTrain(program: Command): void {
       try {
         if (opts.check) {
           process.stderr.write('igpg: functional check: rebuilding every zoo network from its codes\n');
-          const { rows, ...summary } = await functionalCheck(opts.zoo, r.vq, r.tokenizer);
+          const seeds = opts.checkSeeds && new Set(opts.checkSeeds);
+          const { rows, ...summary } = await functionalCheck(opts.zoo, r.vq, r.tokenizer, { limit: opts.checkLimit, entries: seeds ? (e) => seeds.has(e.seed) : undefined });
           check = { ...summary, networks: rows.length } as typeof check;
         }
       } finally {

@@ -42,7 +42,7 @@ export const priorTrainConfigSchema = {
     batchSize: { type: 'integer', minimum: 1, default: 8 },
     lr: { type: 'number', exclusiveMinimum: 0, default: 3e-3 },
     warmupSteps: { type: 'integer', minimum: 0, default: 0 },
-    minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.1 },
+    minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 1 }, // 1 = constant; configs/default.json decays to 0.1 (short runs need the full rate)
     checkpointEvery: { type: 'integer', minimum: 0, default: 100 },
     seed: { type: 'integer', default: 0 },
   },
