@@ -218,7 +218,8 @@ export function accuracyComparison(rows: EvalRow[], opts: { label?: string; seri
   if (series.length === 0) fail('accuracyComparison', 'rows have no numeric columns to plot');
   const data = series.map((s, i) => ({ type: 'bar', name: s, x: rows.map((r) => String(r[label])), y: rows.map((r) => r[s] ?? null),
     marker: { color: PALETTE[i % PALETTE.length] }, hovertemplate: `%{x}<br>${s} %{y:.4f}<extra></extra>` }));
-  return { data, layout: { ...BASE_LAYOUT, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' }, yaxis: { title: { text: 'accuracy' } } } };
+  // long task labels: let the x axis take the room its tick labels need (they were cut off at the bottom)
+  return { data, layout: { ...BASE_LAYOUT, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' }, xaxis: { automargin: true, tickangle: -45 }, yaxis: { title: { text: 'accuracy' } }, height: 620 } };
 }
 
 export const PALETTE = ['#3b6ea8', '#d1603d', '#4c9a5b', '#8e5ea2', '#c59b2b', '#2ba3a3', '#b0476b', '#6b6b6b'];
