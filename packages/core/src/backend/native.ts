@@ -25,6 +25,7 @@ export interface NativeAddon {
   softmaxXent(heap: Float32Array, logits: number, targets: number, w: number, logp: number, loss: number, N: number, V: number): void;
   /** dlogits = (exp(logp) − onehot)·w[r]·dy, dy a scalar at offset `dy`. */
   softmaxXentGrad(heap: Float32Array, logp: number, targets: number, w: number, dy: number, dlogits: number, N: number, V: number): void;
+  /** One new token's attention over a (B, nh, C, hs) KV cache, its key and value written in place at `pos` (fused_ops.ts). */
   decodeAttention(heap: Float32Array, qkv: number, kbuf: number, vbuf: number, y: number, B: number, nh: number, C: number, hs: number, pos: number): void;
   /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
   adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,
@@ -41,6 +42,10 @@ export interface NativeInfo {
 
 let cached: NativeInfo | null | undefined;
 
+/** Every function the JS side calls (checked at load). */
+const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
+  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
+
 /** Where the addon is looked for: $IGPG_NATIVE, then <repo>/native/build/igpg_native.node. */
 export function nativeAddonPath(): string {
   // src/backend and dist/backend are both four levels below the repository root.
@@ -52,10 +57,6 @@ export function nativeAddonPath(): string {
  * fails to load, so everything falls back to plain wasm. Set IGPG_NATIVE=off to disable.
  * @example const native = loadNative(); if (native) native.addon.setThreads(2);
  */
-/** Every function the JS side calls (checked at load). */
-const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
-  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
-
 export function loadNative(log?: (s: string) => void): NativeInfo | null {
   if (cached !== undefined) return cached;
   cached = null;
