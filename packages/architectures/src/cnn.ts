@@ -72,6 +72,21 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
       const n = countParams(describePlan(plan(spec)));
       return `a 3-layer CNN (${label}) with ${listWords(spec.channels)} channels and a ${spec.hidden}-unit hidden layer, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)} with ${spec.classes} classes`;
     },
+    // Each conv layer's output channels (max-pooling and the activation act per channel), and fc1's units. conv3's
+    // channels reach fc1 through the NHWC flatten: fc1's kernel [h*w*c, hidden] is viewed as [h*w, c, hidden].
+    symmetry(spec) {
+      const [h, w] = stageSizes(spec)[2];
+      const convs = spec.channels.map((c, i) => ({
+        name: `conv${i + 1}`,
+        size: c,
+        axes: [
+          { param: `conv${i + 1}.weight`, axis: 3 }, { param: `conv${i + 1}.bias`, axis: 0 },
+          i < 2 ? { param: `conv${i + 2}.weight`, axis: 2 } : { param: 'fc1.weight', axis: 1, view: [h * w, c, spec.hidden] },
+        ],
+      }));
+      const fc1 = { name: 'fc1', size: spec.hidden, axes: [{ param: 'fc1.weight', axis: 1 }, { param: 'fc1.bias', axis: 0 }, { param: 'fc2.weight', axis: 0 }] };
+      return { groups: [...convs, fc1], unhandled: spec.activation === 'tanh' ? 'sign flips of tanh units are not aligned (they are a symmetry only where no max-pool sits between the unit and its activation, e.g. fc1)' : undefined };
+    },
     build(spec, seed) {
       const act = spec.activation;
       return buildNetwork(name, spec, plan(spec), seed, (p, x) => {

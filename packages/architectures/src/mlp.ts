@@ -60,6 +60,16 @@ export const mlp = defineArchitecture<MlpSpec>({
     const pool = spec.inputPool > 1 ? ` average-pooled by ${spec.inputPool}` : '';
     return `a ${layers}-layer MLP${hidden}, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)}${pool} with ${spec.classes} classes`;
   },
+  // hidden layer i's units: its kernel's columns, its bias, the next kernel's rows. ReLU/tanh/GELU/sigmoid are
+  // elementwise, so any reordering of a layer's units keeps the function.
+  symmetry: (spec) => ({
+    groups: spec.hidden.map((width, i) => ({
+      name: `layers.${i}`,
+      size: width,
+      axes: [{ param: `layers.${i}.weight`, axis: 1 }, { param: `layers.${i}.bias`, axis: 0 }, { param: `layers.${i + 1}.weight`, axis: 0 }],
+    })),
+    unhandled: spec.activation === 'tanh' ? 'sign flips of tanh units (w -> -w on both sides) are not aligned' : undefined,
+  }),
   build(spec, seed) {
     const depth = spec.hidden.length + 1;
     return buildNetwork('mlp', spec, plan(spec), seed, (p, x) => {

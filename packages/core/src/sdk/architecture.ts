@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { sharedRegistry } from './registry';
 import type { Network, ParamInfo } from './types';
+import { checkPermutationGroups, type PermutationSymmetry } from './permutations';
 
 /** Every spec carries the input shape (without batch) and the number of classes. */
 export interface BaseSpec {
@@ -23,6 +24,11 @@ export interface ArchitecturePlugin<S extends BaseSpec = BaseSpec> {
   describe(spec: S): ParamInfo[];
   /** A short English description, used in instructions. */
   summary(spec: S): string;
+  /**
+   * Optional: the permutation symmetries of the spec's network (sdk/permutations.ts). Declaring them is what lets
+   * the canonicalizer align a zoo of this architecture before tokenizing; without them networks are used as trained.
+   */
+  symmetry?(spec: S): PermutationSymmetry;
 }
 
 /** Any architecture, whatever its spec type (what the registry holds). */
@@ -43,12 +49,22 @@ export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugi
     if (typeof plugin[fn] !== 'function') throw new Error(`architecture "${name}": ${fn} must be a function`);
   }
   if (!schema || typeof schema !== 'object') throw new Error(`architecture "${name}": schema must be a JSON Schema object`);
+  if (plugin.symmetry !== undefined && typeof plugin.symmetry !== 'function') throw new Error(`architecture "${name}": symmetry must be a function`);
   const check = (spec: S) => validate<S>(schema, spec, `${name} spec`);
+  const symmetry = plugin.symmetry;
   return {
     name,
     schema,
     describe: (spec) => plugin.describe(check(spec)),
     summary: (spec) => plugin.summary(check(spec)),
+    ...(symmetry ? {
+      symmetry(spec: S) {
+        const full = check(spec);
+        const sym = symmetry(full);
+        checkPermutationGroups(name, plugin.describe(full), sym.groups);
+        return sym;
+      },
+    } : {}),
     build(spec, seed) {
       if (!Number.isInteger(seed)) throw new Error(`architecture "${name}": seed must be an integer, got ${seed}`);
       const full = check(spec);
