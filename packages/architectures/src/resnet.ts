@@ -76,6 +76,36 @@ function plan(spec: ResnetSpec): Planned[] {
 }
 
 /**
+ * Two kinds of groups. A block's internal channels (conv1's outputs, act, conv2's inputs) are its own. The residual
+ * stream's channels are added together at every block, so one permutation must hold along a whole stream segment:
+ * from the tensor that writes it (the stem, or a shortcut conv together with its block's conv2) through every
+ * identity block after it (their conv1 inputs, conv2 outputs and biases) to the next shortcut's and conv1's inputs, or
+ * to head's rows (global mean pooling and the activation act per channel).
+ */
+function symmetry(spec: ResnetSpec) {
+  const channels = spec.stages.flatMap((s) => new Array<number>(s.blocks).fill(s.channels));
+  const kernelOut = (name: string) => [{ param: `${name}.weight`, axis: 3 }, { param: `${name}.bias`, axis: 0 }];
+  let stream = { name: 'stem', size: spec.stem, axes: kernelOut('stem') }; // the segment being written
+  const groups = [stream]; // in forward order
+  blocks(spec).forEach(({ prefix, shortcut }, i) => {
+    const c = channels[i];
+    groups.push({ name: `${prefix}.conv1`, size: c, axes: [...kernelOut(`${prefix}.conv1`), { param: `${prefix}.conv2.weight`, axis: 2 }] });
+    stream.axes.push({ param: `${prefix}.conv1.weight`, axis: 2 });
+    if (shortcut) {
+      stream.axes.push({ param: `${prefix}.shortcut.weight`, axis: 2 });
+      stream = { name: `${prefix}.shortcut`, size: c, axes: kernelOut(`${prefix}.shortcut`) };
+      groups.push(stream);
+    }
+    stream.axes.push(...kernelOut(`${prefix}.conv2`)); // conv2's output is added to the stream it joins
+  });
+  stream.axes.push({ param: 'head.weight', axis: 0 });
+  return {
+    groups,
+    unhandled: spec.activation === 'tanh' ? 'sign flips of tanh channels (of a block, or of a whole stream segment) are not aligned' : undefined,
+  };
+}
+
+/**
  * ResNet architecture.
  * @example const net = resnet.build({ inputShape: [28, 28, 1], classes: 10, stages: [{ blocks: 2, channels: 8 }] }, 3);
  */
@@ -88,6 +118,7 @@ export const resnet = defineArchitecture<ResnetSpec>({
     const nBlocks = spec.stages.reduce((a, s) => a + s.blocks, 0);
     return `a ResNet with ${nBlocks} residual block${nBlocks > 1 ? 's' : ''} in ${spec.stages.length} stage${spec.stages.length > 1 ? 's' : ''} of ${listWords(spec.stages.map((s) => s.channels))} channels, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)} with ${spec.classes} classes`;
   },
+  symmetry,
   build(spec, seed) {
     const act = spec.activation;
     const fusedAct = act === 'relu' ? 'relu' : 'linear';

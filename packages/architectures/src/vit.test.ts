@@ -20,6 +20,20 @@ describe('vit', () => {
     expect(vit.describe({ ...spec, pool: 'mean' }).some((i) => i.name === 'fc_norm.weight')).toBe(true);
   });
 
+  it('declares the MLP units, the heads, one within-head order and the residual stream, per block', () => {
+    const { groups, unhandled } = vit.symmetry!(spec);
+    expect(groups.map((g) => `${g.name}/${g.size}`)).toEqual([
+      'stream/8', 'blocks.0.attn.heads/2', 'blocks.0.attn.headDim/4', 'blocks.0.mlp/16', 'blocks.1.attn.heads/2', 'blocks.1.attn.headDim/4', 'blocks.1.mlp/16',
+    ]);
+    expect(groups[1].axes).toEqual([
+      { param: 'blocks.0.attn.qkv.weight', axis: 2, view: [8, 3, 2, 4] },
+      { param: 'blocks.0.attn.qkv.bias', axis: 1, view: [3, 2, 4] },
+      { param: 'blocks.0.attn.proj.weight', axis: 0, view: [2, 4, 8] },
+    ]);
+    expect(groups[0].axes.map((a) => a.param)).toContain('cls_token');
+    expect(unhandled).toMatch(/within a head/);
+  });
+
   it('rejects a patch size that does not divide the input', () => {
     expect(() => vit.describe({ ...spec, patchSize: 3 })).toThrow(/patchSize 3 must divide/);
   });

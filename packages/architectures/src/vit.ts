@@ -71,6 +71,51 @@ function plan(spec: VitSpec): Planned[] {
 }
 
 /**
+ * Per block: the MLP's hidden units (GELU acts per unit); the attention heads, as blocks of headDim columns of q, k and
+ * v and of rows of proj (softmax acts per head); and one reordering of the dimensions inside a head, shared by q, k, v
+ * and every head (q.k and att.v sum over them). And the residual stream's d features, tied through every block:
+ * LayerNorm's mean and variance do not depend on the feature order, its gamma and beta follow it.
+ */
+function symmetry(spec: VitSpec) {
+  const { hidden, headDim } = geometry(spec);
+  const { dim: d, heads } = spec;
+  const qkv = [d, 3, heads, headDim]; // qkv kernel [d, 3d], columns as timm's reshape(B, N, 3, H, hd)
+  const normAxes = (name: string) => [{ param: `${name}.weight`, axis: 0 }, { param: `${name}.bias`, axis: 0 }];
+  const stream: { name: string; size: number; axes: { param: string; axis: number; view?: number[] }[] } = {
+    name: 'stream',
+    size: d,
+    axes: [
+      { param: 'patch_embed.proj.weight', axis: 3 }, { param: 'patch_embed.proj.bias', axis: 0 },
+      ...(spec.pool === 'cls' ? [{ param: 'cls_token', axis: 2 }] : []), { param: 'pos_embed', axis: 2 },
+    ],
+  };
+  const groups = [stream];
+  for (let i = 0; i < spec.depth; i++) {
+    const b = `blocks.${i}`;
+    stream.axes.push(...normAxes(`${b}.norm1`), { param: `${b}.attn.qkv.weight`, axis: 0 }, { param: `${b}.attn.proj.weight`, axis: 1 }, { param: `${b}.attn.proj.bias`, axis: 0 });
+    stream.axes.push(...normAxes(`${b}.norm2`), { param: `${b}.mlp.fc1.weight`, axis: 0 }, { param: `${b}.mlp.fc2.weight`, axis: 1 }, { param: `${b}.mlp.fc2.bias`, axis: 0 });
+    const attn = (name: string, size: number, axis: number) => ({
+      name: `${b}.attn.${name}`,
+      size,
+      axes: [
+        { param: `${b}.attn.qkv.weight`, axis, view: qkv }, // [d, 3, heads, hd]
+        { param: `${b}.attn.qkv.bias`, axis: axis - 1, view: qkv.slice(1) }, // [3, heads, hd]
+        { param: `${b}.attn.proj.weight`, axis: axis - 2, view: [heads, headDim, d] }, // proj rows are (head, hd)
+      ],
+    });
+    groups.push(attn('heads', heads, 2), attn('headDim', headDim, 3));
+    groups.push({ name: `${b}.mlp`, size: hidden, axes: [{ param: `${b}.mlp.fc1.weight`, axis: 1 }, { param: `${b}.mlp.fc1.bias`, axis: 0 }, { param: `${b}.mlp.fc2.weight`, axis: 0 }] });
+  }
+  stream.axes.push(...normAxes(spec.pool === 'cls' ? 'norm' : 'fc_norm'), { param: 'head.weight', axis: 0 });
+  return {
+    groups,
+    unhandled:
+      'within a head, q/k and v could each be reordered independently, head by head (2 x heads permutations of headDim per block); only one reordering shared by q, k, v and every head is declared. ' +
+      'Token positions (pos_embed rows, the cls token) follow the patch grid and are no symmetry. Rescalings (q by a and k by 1/a, v by a and proj rows by 1/a, LayerNorm gamma and beta against the rows of the next kernel) are not aligned.',
+  };
+}
+
+/**
  * ViT architecture.
  * @example const net = vit.build({ inputShape: [28, 28, 1], classes: 10, patchSize: 7, dim: 32, depth: 2, heads: 2 }, 5);
  */
@@ -83,6 +128,7 @@ export const vit = defineArchitecture<VitSpec>({
     const { patches } = geometry(spec);
     return `a vision transformer with ${spec.depth} block${spec.depth > 1 ? 's' : ''} of width ${spec.dim} and ${spec.heads} head${spec.heads > 1 ? 's' : ''} on ${patches} patches of ${spec.patchSize}×${spec.patchSize}, ${fmt(n)} parameters, on ${shapeWords(spec.inputShape)} with ${spec.classes} classes`;
   },
+  symmetry,
   build(spec, seed) {
     const { tokens, headDim } = geometry(spec);
     const { dim: d, heads } = spec;

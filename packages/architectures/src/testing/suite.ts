@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { expect, it, beforeAll } from 'vitest';
 import {
-  assignWeights, countParams, flattenWeights, loadNetworkSafetensors, loadTfjsWeights, saveNetworkSafetensors, saveTfjsWeights,
-  type ArchitecturePlugin, type BaseSpec, type Network,
+  assignWeights, countParams, createRng, flattenWeights, loadNetworkSafetensors, loadTfjsWeights, saveNetworkSafetensors, saveTfjsWeights,
+  unflattenWeights, type ArchitecturePlugin, type BaseSpec, type Network, type ParamInfo,
 } from '@igpg/core';
 
 const bitsEqual = (a: Float32Array, b: Float32Array) =>
@@ -17,6 +17,43 @@ function batch(spec: BaseSpec, n: number, seed: number) {
   const x = tf.randomNormal([n, ...spec.inputShape], 0, 1, 'float32', seed);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: n }, (_, i) => i % spec.classes), 'int32'), spec.classes));
   return { x, y };
+}
+
+type Group = NonNullable<ReturnType<NonNullable<ArchitecturePlugin['symmetry']>>>['groups'][number];
+
+/**
+ * Apply one permutation per group (new unit u = old unit perm[u]) with tf.gather on each axis's view: a reference
+ * written apart from the SDK's permuteAxis, so that the test checks the declarations and not the helper against itself.
+ */
+function permute(infos: ParamInfo[], tensors: Map<string, Float32Array>, groups: Group[], perms: number[][]): Map<string, Float32Array> {
+  const out = new Map(tensors);
+  const shapeOf = new Map(infos.map((p) => [p.name, p.shape]));
+  groups.forEach((g, i) => {
+    for (const a of g.axes) {
+      const view = a.view ?? shapeOf.get(a.param)!;
+      out.set(a.param, tf.tidy(() => tf.gather(tf.tensor(out.get(a.param)!, view), perms[i], a.axis).dataSync() as Float32Array).slice());
+    }
+  });
+  return out;
+}
+
+const flatOf = (infos: ParamInfo[], tensors: Map<string, Float32Array>) => {
+  const flat = new Float32Array(countParams(infos));
+  let offset = 0;
+  for (const p of infos) {
+    flat.set(tensors.get(p.name)!, offset);
+    offset += tensors.get(p.name)!.length;
+  }
+  return flat;
+};
+
+/** A random permutation of 0..n-1 other than the identity (when n > 1). */
+function shuffled(rng: ReturnType<typeof createRng>, n: number): number[] {
+  const identity = Array.from({ length: n }, (_, i) => i);
+  for (;;) {
+    const p = rng.shuffle([...identity]);
+    if (n < 2 || p.some((v, i) => v !== i)) return p;
+  }
 }
 
 /** Register the standard conformance tests for one plugin + spec. */
@@ -108,6 +145,50 @@ export function conformance<S extends BaseSpec>(plugin: ArchitecturePlugin<S>, s
       fresh.dispose();
       x.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.skipIf(!plugin.symmetry)('declared permutations keep the logits, change the weights, and invert bit for bit; no tensors leak', () => {
+    const before = tf.memory().numTensors;
+    const infos = plugin.describe(spec);
+    const { groups } = plugin.symmetry!(spec);
+    expect(groups.length).toBeGreaterThan(0);
+    const net = plugin.build(spec, 7);
+    const x = tf.randomNormal([6, ...spec.inputShape], 0, 1, 'float32', 13);
+    // jitter every tensor so that no axis hides behind zeros or ones (zero biases, LayerNorm 1/0 at init)
+    const rng = createRng(`${plugin.name}/permutations`);
+    const jittered = new Map([...unflattenWeights(infos, flattenWeights(net))].map(([name, data]) => {
+      const rms = Math.sqrt(data.reduce((a, v) => a + v * v, 0) / data.length);
+      return [name, data.map((v) => v + (rms > 0 ? 0.5 * rms : 0.05) * rng.normal())];
+    }));
+    const logitsOf = (tensors: Map<string, Float32Array>) => {
+      assignWeights(net, flatOf(infos, tensors));
+      const y = net.apply(x);
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return values;
+    };
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    const reference = logitsOf(jittered);
+    expect(reference.every(Number.isFinite)).toBe(true);
+    const perms = groups.map((g) => shuffled(rng, g.size));
+    try {
+      // each group alone: a missing or a wrong axis shows in the logits
+      groups.forEach((g, i) => {
+        const permuted = permute(infos, jittered, [g], [perms[i]]);
+        expect(maxDiff(logitsOf(permuted), reference), `group "${g.name}"`).toBeLessThanOrEqual(1e-5);
+        if (g.size > 1) expect(bitsEqual(flatOf(infos, permuted), flatOf(infos, jittered)), `group "${g.name}" changes the weights`).toBe(false);
+      });
+      // every group at once, then the inverses (in reverse order) restore the weights exactly
+      const permuted = permute(infos, jittered, groups, perms);
+      expect(maxDiff(logitsOf(permuted), reference)).toBeLessThanOrEqual(1e-5);
+      const inverses = perms.map((p) => { const inv = new Array<number>(p.length); p.forEach((v, u) => (inv[v] = u)); return inv; });
+      const back = permute(infos, permuted, [...groups].reverse(), [...inverses].reverse());
+      expect(bitsEqual(flatOf(infos, back), flatOf(infos, jittered))).toBe(true);
+    } finally {
+      net.dispose();
+      x.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);
   });
