@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The full evaluation report on the default zoo and the default checkpoints:
-//   zoo/default/ (built from zoo/default.json), runs/default/vqvae, runs/default/prior  ->  report/results.json, report/REPORT.md, report/plots/*.png
+//   zoo/default/ (built from zoo/default.json), runs/default (the generator bundle)  ->  report/results.json, report/REPORT.md, report/plots/*.png
 // Usage: npm run eval -- [--seed 0] [--samples 5] [--out report] [--quick] [--tasks id,id]
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,8 +45,7 @@ const int = (name, v) => {
 
 const inputs = {
   zoo: ['zoo/default', 'manifest.json', '`npm run demo` (or `igpg zoo build --config zoo/default.json --out zoo/default`)'],
-  vqvae: ['runs/default/vqvae', 'vqvae.json', '`npm run demo` (or `igpg tokenizer train --zoo zoo/default --out runs/default/vqvae`)'],
-  prior: ['runs/default/prior', 'checkpoint.json', '`npm run demo` (or `igpg prior train --zoo zoo/default --vqvae runs/default/vqvae --out runs/default/prior`)'],
+  generator: ['runs/default', 'config.json', '`npm run demo` (it trains the bundle: VQ-VAE into runs/default/vqvae, prior into runs/default/prior, then config.json)'],
 };
 const missing = Object.entries(inputs).filter(([, [dir, file]]) => !fs.existsSync(path.join(dir, file)));
 if (missing.length) {
@@ -61,7 +60,7 @@ try {
   architectures.registerBuiltinArchitectures();
   datasets.registerBuiltinDatasets();
   const res = await core.runEvaluation({
-    zoo: inputs.zoo[0], vqvae: inputs.vqvae[0], prior: inputs.prior[0], out: values.out, seed: int('seed', values.seed),
+    zoo: inputs.zoo[0], generator: inputs.generator[0], out: values.out, seed: int('seed', values.seed),
     samples: values.samples === undefined ? undefined : int('samples', values.samples), quick: values.quick,
     tasks: values.tasks ? values.tasks.split(',').map((t) => t.trim()).filter(Boolean) : undefined, command,
     renderPng: kernel ? (figs, dir) => kernel.renderPng(figs, dir) : undefined,

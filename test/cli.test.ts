@@ -72,7 +72,7 @@ describe('igpg command line', () => {
   });
 
   it('runs zoo -> tokenizer -> prior -> generate on a synthetic task, and generated networks beat random init', () => {
-    const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'vqvae'), prior = path.join(dir, 'prior'), out = path.join(dir, 'gen');
+    const zoo = path.join(dir, 'zoo'), bundle = path.join(dir, 'bundle'), vq = path.join(bundle, 'vqvae'), prior = path.join(bundle, 'prior'), out = path.join(dir, 'gen');
     let r = igpg(['zoo', 'build', '--config', path.join(dir, 'zoo.json'), '--out', zoo, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).networks).toBe(12);
@@ -92,10 +92,13 @@ describe('igpg command line', () => {
     r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).steps).toBe(120);
+    expect(JSON.parse(r.stdout).bundle).toBe(bundle); // vqvae/ + prior/ side by side: indexed as a generator bundle
+    expect(fs.existsSync(path.join(bundle, 'config.json'))).toBe(true);
+    expect(fs.existsSync(path.join(vq, 'canon.json'))).toBe(true);
 
     const arch = JSON.stringify({ name: 'mlp', spec: { hidden: [8] } });
     r = igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3',
-      '--vqvae', vq, '--prior', prior, '--out', out, '--json']);
+      '--generator', bundle, '--out', out, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const gen = JSON.parse(r.stdout);
     expect(gen.files).toHaveLength(8); // 4 safetensors + 4 tfjs folders
@@ -107,7 +110,7 @@ describe('igpg command line', () => {
     const best = Math.max(...gen.accuracies);
     expect(best).toBeGreaterThan(0.5);
     // Same seed, same networks.
-    const again = JSON.parse(igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3', '--vqvae', vq, '--prior', prior, '--json']).stdout);
+    const again = JSON.parse(igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3', '--generator', bundle, '--json']).stdout);
     expect(again.accuracies).toEqual(gen.accuracies);
     // inspect reads checkpoints and zoos too.
     const ckpt = JSON.parse(igpg(['inspect', prior, '--json']).stdout);
@@ -117,7 +120,7 @@ describe('igpg command line', () => {
   });
 
   it('resumes an interrupted `prior train` from its last checkpoint', async () => {
-    const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'vqvae'), prior = path.join(dir, 'prior-killed');
+    const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'bundle', 'vqvae'), prior = path.join(dir, 'prior-killed');
     expect(fs.existsSync(path.join(vq, 'vqvae.json')), 'needs the previous test').toBe(true);
     const child = spawn(process.execPath, [bin, 'prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json')], { cwd: root, stdio: 'ignore' });
     const ckpt = path.join(prior, 'run', 'checkpoint.json');

@@ -59,13 +59,13 @@ afterAll(() => {
 describe('generate / rank', () => {
   it('trains on two tasks, generates the right network per instruction, saves, ranks, round-trips the prior; no leaks', async () => {
     const before = tf.memory().numTensors;
-    const tokenizer = createTokenizer({ chunkSize: 8 });
+    const tokenizer = createTokenizer({ chunkSize: 8, grouping: 'layer' });
     const vqvae = createVqvae({ chunkSize: 8, codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [16], tokenizerHash: tokenizerHash(tokenizer) }, 'gen-vq');
     const [a, b] = [randomFlat(1), randomFlat(2)];
     const examples = priorExamples([
       { architecture, flat: a, instructions: ['classify iris flowers', 'tell iris species apart'] },
       { architecture, flat: b, instructions: ['classify wine cultivars', 'tell wines apart'] },
-    ], tokenizer, vqvae);
+    ], { tokenizer, vq: vqvae });
     expect(examples[0].codes.length).toBe(9 * 2); // 40 + 27 values -> 5 + 4 chunks of 8, 2 codes each
     expect(Array.from(examples[0].codes)).not.toEqual(Array.from(examples[1].codes));
     const prior = new Prior({ codebookSize: 32, codesPerChunk: 2, chunkSize: 8, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 12, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, condDropout: 0, seed: 2, tokenizerHash: tokenizerHash(tokenizer) }, { scope: 'gen-prior' });

@@ -1,46 +1,21 @@
 import * as path from 'node:path';
-import { getArchitecture, validateSpec, countParams, type AnyArchitecture } from './sdk/architecture';
+import { resolveArchitecture, type ArchitectureRef } from './sdk/resolve';
 import { assignWeights } from './sdk/weights';
 import type { Network, ParamInfo } from './sdk/types';
 import type { Tokenizer } from './tokenizer';
-import { decodeWeights, encodeWeights, tokenizerHash, type Vqvae } from './vqvae/model';
+import { tokenizerHash, type Vqvae } from './vqvae/model';
+import { decodeNetwork, encodeNetwork } from './codec';
+import type { Canonicalizer } from './canon/canonicalizer';
 import { saveNetworkSafetensors } from './io/safetensors';
 import { saveTfjsWeights } from './io/tfjs-format';
 import type { WeightLayout } from './sdk/layout';
 import type { SamplerOptions } from './sampler';
 import type { SupportSet } from './encoders/dataset';
-import type { ArchitectureCondition } from './encoders/architecture';
 import { checkInstruction } from './encoders/instruction';
 import type { Prior, PriorCondition, TokenLayout } from './prior/prior';
 import { logLikelihood, sampleCodes } from './prior/autoregress';
 
-/** An architecture as the user names it: a registered plugin name and a spec for it. */
-export interface ArchitectureRef {
-  name: string;
-  spec: Record<string, unknown>;
-}
-
-/** A resolved architecture: plugin, validated spec, parameter list, and its condition for the prior. */
-export interface ResolvedArchitecture {
-  plugin: AnyArchitecture;
-  spec: Record<string, unknown>;
-  infos: ParamInfo[];
-  condition: ArchitectureCondition;
-}
-
-/** Look up and validate an architecture; clear errors for an unregistered name or an invalid spec. */
-export function resolveArchitecture(ref: ArchitectureRef): ResolvedArchitecture {
-  if (!ref || typeof ref.name !== 'string') throw new Error('architecture must be { name, spec } with a registered architecture name');
-  const plugin = getArchitecture(ref.name); // unknown name: lists the registered ones
-  const spec = validateSpec(plugin, ref.spec) as Record<string, unknown>;
-  const infos = plugin.describe(spec);
-  return { plugin, spec, infos, condition: architectureCondition(plugin.name, plugin.summary(spec), infos) };
-}
-
-/** The architecture condition of a parameter list. */
-export function architectureCondition(name: string, description: string, infos: ParamInfo[]): ArchitectureCondition {
-  return { name, description, params: countParams(infos), layers: Math.max(...infos.map((p) => p.layer)) + 1, tensors: infos.length };
-}
+export { resolveArchitecture, architectureCondition, type ArchitectureRef, type ResolvedArchitecture } from './sdk/resolve';
 
 /** Check that a prior, a tokenizer and a VQ-VAE belong together; throws naming the mismatch. */
 export function checkCompatible(prior: Prior, tokenizer: Tokenizer, vqvae: Vqvae): void {
@@ -58,6 +33,8 @@ export interface GenerateOptions {
   prior: Prior;
   tokenizer: Tokenizer;
   vqvae: Vqvae;
+  /** The codec's canonicalizer (generator bundles have one): decoded weights get its reference added back. */
+  canon?: Canonicalizer;
   /** What the network should do, e.g. "classify MNIST digits 0 to 4". */
   instruction: string;
   architecture: ArchitectureRef;
@@ -100,7 +77,9 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
   const seed = opts.seed ?? 0;
   const codes = sampleCodes(opts.prior, cond, layout, { n: opts.n ?? 1, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
-  const weights = codes.map((c) => decodeWeights(opts.vqvae, opts.tokenizer, arch.infos, c));
+  const codec = { tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon };
+  const ref = { name: arch.plugin.name, spec: arch.spec };
+  const weights = codes.map((c) => decodeNetwork(codec, ref, arch.infos, c));
   const networks = opts.build === false ? [] : weights.map((w, i) => {
     const net = arch.plugin.build(arch.spec, seed + i);
     assignWeights(net, w);
@@ -140,6 +119,8 @@ export interface RankOptions {
   prior: Prior;
   tokenizer: Tokenizer;
   vqvae: Vqvae;
+  /** The codec's canonicalizer: candidates given as weights are aligned to its reference before encoding. */
+  canon?: Canonicalizer;
   instruction: string;
   architecture: ArchitectureRef;
   dataset?: SupportSet;
@@ -158,7 +139,7 @@ export function rank(candidates: RankCandidate[], opts: RankOptions): { id: stri
   const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
   const streams = candidates.map((c) => {
     if (c.codes) return c.codes;
-    if (c.weights) return encodeWeights(opts.vqvae, opts.tokenizer, arch.infos, c.weights).codes;
+    if (c.weights) return encodeNetwork({ tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon }, { name: arch.plugin.name, spec: arch.spec }, arch.infos, c.weights).codes;
     throw new Error(`rank: candidate "${c.id}" has neither weights nor codes`);
   });
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };

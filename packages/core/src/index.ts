@@ -17,6 +17,11 @@ export { buildZoo, type BuildZooOptions, type BuildZooResult } from './zoo/build
 export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, readEntries, writeManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
+export { openZoo, type Zoo } from './zoo/reader';
+export { Canonicalizer, fitCanonicalizer, CANON_FORMAT, CANON_VERSION, type CanonNetwork, type Permutations, type FitCanonicalizerOptions } from './canon/canonicalizer';
+export { matchWeights, type MatchOptions } from './canon/match';
+export { applyPermutations, permuteAxis, axisRows, invertPermutation, isPermutation, checkPermutationGroups, type PermutationGroup, type PermutedAxis, type PermutationSymmetry } from './sdk/permutations';
+export { encodeNetwork, decodeNetwork, codecSpace, type WeightCodec } from './codec';
 export { trainJob, type Checkpoint } from './zoo/train';
 export { loadPlugins } from './zoo/plugins';
 export {
@@ -24,7 +29,7 @@ export {
   type CheckpointMeta, type CheckpointState, type LoadCheckpointOptions,
 } from './train/checkpoint';
 export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
-export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns, tensorKey, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats } from './tokenizer';
+export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns, tensorKey, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats, type Grouping } from './tokenizer';
 export { initBackend, shutdownBackend, currentBackend, availableBackends, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init';
 export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
 export { loadNative, nativeAddonPath, type NativeAddon, type NativeInfo } from './backend/native';
@@ -53,8 +58,8 @@ export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 export { loadZooNetworks, isTrainingEntry, lastEpochs, taskSupportSet, type ZooNetwork } from './pipeline/zoo-networks';
-export { trainTokenizerStage, trainPriorStage, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
-export { loadGenerator, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
+export { trainTokenizerStage, trainPriorStage, alignNetworks, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
+export { loadGenerator, saveGenerator, writeGeneratorConfig, GENERATOR_FORMAT, GENERATOR_VERSION, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, medianPairwiseDistance, noiseAtDistance, copyVerdict, type CopyVerdict } from './eval/memorization';

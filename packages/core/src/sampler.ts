@@ -10,6 +10,12 @@ export interface SamplerOptions {
   topK?: number;
   /** Nucleus sampling: keep the smallest set of codes whose probability reaches p (1 = off). */
   topP?: number;
+  /**
+   * Residual codes: sample only the first this many levels of each chunk and take the most likely code at the finer
+   * ones (0 = sample every level). The coarse levels choose what a neuron is; the fine ones only refine it, and a
+   * fine code drawn at random adds an error as large as its level's whole residual.
+   */
+  sampledLevels?: number;
 }
 
 export const samplerOptionsSchema = {
@@ -19,6 +25,7 @@ export const samplerOptionsSchema = {
     temperature: { type: 'number', minimum: 0, default: 1 },
     topK: { type: 'integer', minimum: 0, default: 0 },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
+    sampledLevels: { type: 'integer', minimum: 0, default: 0 },
   },
 };
 

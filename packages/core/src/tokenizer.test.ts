@@ -25,8 +25,30 @@ const sampleNet = (infos: ParamInfo[], seed: number) => {
 };
 
 describe('tokenizer', () => {
-  it('lays out per-layer chunks with positions; only a layer\'s last chunk is padded', () => {
+  it('neuron grouping: one chunk group per unit (incoming weights + bias), long units split into equal parts', () => {
     const layout = encodeLayout(cnnS, 64);
+    expect(layout.params).toBe(2464);
+    // units: conv 8 x 26 values, 6 x 201 (4 parts of <= 51), 4 x 25, fc 20 x 37, 10 x 21
+    expect(layout.positions.length).toBe(8 + 6 * 4 + 4 + 20 + 10);
+    const c1 = layout.positions.filter((p) => p.layer === 1);
+    expect(c1.map((p) => p.length)).toEqual(Array.from({ length: 6 }, () => [51, 51, 51, 48]).flat());
+    expect(c1[5]).toMatchObject({ unit: 1, units: 6, part: 1, parts: 4, role: 'kernel', tensorName: 'c1.weight' });
+    // every value sits in exactly one chunk slot; a unit's last slot is its bias
+    const hits = new Int32Array(2464);
+    for (const i of layout.source) if (i >= 0) hits[i]++;
+    expect(hits.every((h) => h === 1)).toBe(true);
+    const unit3 = layout.positions.find((p) => p.layer === 3 && p.unit === 3)!;
+    expect(layout.source[unit3.chunk * 64 + 36]).toBe(208 + 1206 + 100 + 720 + 3); // f0.bias[3]
+    // round trip through chunk / unchunk in both layouts
+    const flat = sampleNet(cnnS, 4);
+    for (const layoutName of ['torch', 'tfjs'] as const) {
+      const tok = createTokenizer({ normalize: 'none', layout: layoutName });
+      expect(Array.from(tok.unchunk(cnnS, tok.chunk(cnnS, flat).values))).toEqual(Array.from(flat));
+    }
+  });
+
+  it('layer grouping: per-layer chunks with positions; only a layer\'s last chunk is padded', () => {
+    const layout = encodeLayout(cnnS, 64, 'layer');
     expect(layout.params).toBe(2464);
     // layer sizes 208, 1206, 100, 740, 210 -> 4 + 19 + 2 + 12 + 4 chunks
     expect(layout.positions.length).toBe(41);
@@ -35,7 +57,7 @@ describe('tokenizer', () => {
     expect(l1[18]).toMatchObject({ layers: 5, role: 'kernel', tensor: 2, tensorName: 'c1.weight', offset: 1152, tensorSize: 1200, chunkInLayer: 18, chunk: 22, start: 208 + 1152 });
     const fc = layout.positions.find((p) => p.layer === 3 && p.chunkInLayer === 11)!;
     expect(fc).toMatchObject({ role: 'kernel', tensor: 6, offset: 704, length: 740 - 704 }); // kernel tail + the bias
-    const k50 = encodeLayout(cnnS, 50).positions.find((p) => p.layer === 0 && p.chunkInLayer === 4)!;
+    const k50 = encodeLayout(cnnS, 50, 'layer').positions.find((p) => p.layer === 0 && p.chunkInLayer === 4)!;
     expect(k50).toMatchObject({ role: 'bias', tensor: 1, offset: 0, length: 8, start: 200 }); // starts at the bias
   });
 
@@ -76,27 +98,31 @@ describe('tokenizer', () => {
     const infos = mlp([16]); // layers.0.weight [4, 16]: 16 units of 4 inputs
     const flat = sampleNet(infos, 5);
     const unit = (u: number) => [0, 1, 2, 3].map((i) => flat[i * 16 + u]); // unit u's 4 inputs in [in, out] storage
-    const torch = createTokenizer({ chunkSize: 4, normalize: 'none' });
+    const torch = createTokenizer({ chunkSize: 4, normalize: 'none', grouping: 'layer' });
     const c = torch.chunk(infos, flat).values;
     [0, 1, 7, 15].forEach((u) => expect(Array.from(c.subarray(u * 4, u * 4 + 4))).toEqual(unit(u).map(Math.fround)));
     expect(Array.from(torch.unchunk(infos, c))).toEqual(Array.from(flat));
-    const tfjs = createTokenizer({ chunkSize: 4, normalize: 'none', layout: 'tfjs' });
+    const tfjs = createTokenizer({ chunkSize: 4, normalize: 'none', layout: 'tfjs', grouping: 'layer' });
     expect(Array.from(tfjs.chunk(infos, flat).values.subarray(0, 4))).toEqual(Array.from(flat.subarray(0, 4)));
     const v1 = tokenizerFromJSON({ ...torch.toJSON(), version: 1, config: { chunkSize: 4, normalize: 'none' } as never });
-    expect(v1.config.layout).toBe('tfjs');
+    expect(v1.config).toMatchObject({ layout: 'tfjs', grouping: 'layer' });
+    const v2 = tokenizerFromJSON({ ...torch.toJSON(), version: 2, config: { chunkSize: 4, normalize: 'none', layout: 'torch' } as never });
+    expect(v2.config).toMatchObject({ layout: 'torch', grouping: 'layer' });
     // conv kernels too: cnn-s's first chunk is filter 0's 5x5 taps
     const conv = sampleNet(cnnS, 6);
-    const first = createTokenizer({ chunkSize: 25, normalize: 'none' }).chunk(cnnS, conv).values.subarray(0, 25);
+    const first = createTokenizer({ chunkSize: 25, normalize: 'none', grouping: 'layer' }).chunk(cnnS, conv).values.subarray(0, 25);
     expect(Array.from(first)).toEqual(Array.from({ length: 25 }, (_, t) => conv[t * 8]));
   });
 
   it('rejects bad input with clear errors', () => {
     const tok = createTokenizer({ chunkSize: 8 });
     expect(() => tok.chunk(cnnS, new Float32Array(10))).toThrow(/got 10 values.*2464 params.*needs 2464/);
+    expect(() => createTokenizer({ chunkSize: 8, grouping: 'layer' }).chunk(cnnS, new Float32Array(10))).toThrow(/got 10 values/);
     expect(() => tok.unchunk(cnnS, new Float32Array(10))).toThrow(/needs/);
     expect(() => createTokenizer({ chunkSize: 0 })).toThrow(/chunkSize/);
     expect(() => createTokenizer({ chunk: 8 } as never)).toThrow(/unknown key "chunk"/);
     expect(() => encodeLayout([cnnS[0], cnnS[2], cnnS[1]], 8)).toThrow(/not contiguous/);
-    expect(() => tokenizerFromJSON({ ...tok.toJSON(), version: 3 })).toThrow(/version 3/);
+    expect(() => tokenizerFromJSON({ ...tok.toJSON(), version: 4 })).toThrow(/version 4/);
+    expect(() => createTokenizer({ grouping: 'unit' } as never)).toThrow(/grouping/);
   });
 });

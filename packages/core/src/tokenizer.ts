@@ -3,9 +3,17 @@ import { validate } from './util/config';
 import { fromLayout, toLayout, type WeightLayout } from './sdk/layout';
 
 /**
- * The weight tokenizer: a network's flat parameters (canonical order) <-> normalised chunks of K values.
+ * The weight tokenizer: a network's flat parameters (canonical order) <-> normalised chunks of at most K values.
  *
- * Chunking: PER LAYER. A layer's tensors (kernel then bias, in canonical order) are concatenated and split into
+ * Chunking, grouping 'neuron' (the default): ONE CHUNK GROUP PER NEURON OR CHANNEL, as SANE does: a unit's incoming
+ * weights (a row of the PyTorch [out, in] kernel, or one conv filter) followed by its bias. A unit with more than K
+ * values is split into `parts` sub-chunks of equal length (ceil(n / parts) values, the last one shorter). Tensors of
+ * a layer that are neither a kernel nor its bias (norms, embeddings) are chunked per layer as below. Why: after
+ * alignment (canon/) a unit slot means the same feature in every network, so a chunk is a meaningful unit of
+ * structure: ~20-200 weights per chunk where fixed chunks of 8 gave 1.25 tokens per weight, mostly noise that no
+ * small prior can predict (../shared/design/GENERATION.md).
+ *
+ * Chunking, grouping 'layer' (tokenizer format version 2): A layer's tensors (kernel then bias, in canonical order) are concatenated and split into
  * chunks of K; only the layer's last chunk is padded. Why: the zoo's networks are tiny and their bias tensors have
  * 4-20 values, so padding every tensor to K would waste a chunk per bias; letting chunks cross layers would mix
  * two layers' statistics and make a chunk's position ambiguous. A chunk that holds a kernel's tail and the bias
@@ -28,6 +36,12 @@ import { fromLayout, toLayout, type WeightLayout } from './sdk/layout';
 
 /** Where a chunk sits in its network. The prior conditions on this (see encoders/architecture ChunkPlace). */
 export interface ChunkPosition {
+  /** Neuron chunks: the unit (output row of the kernel) and its number of units; -1 and 0 for other chunks. */
+  unit: number;
+  units: number;
+  /** Neuron chunks: which sub-chunk of the unit, of how many (0 of 1 when the unit fits one chunk). */
+  part: number;
+  parts: number;
   /** Layer index, 0 = input side. */
   layer: number;
   /** The network's number of layers. */
@@ -45,16 +59,32 @@ export interface ChunkPosition {
   chunkInLayer: number;
   /** Real (unpadded) values in the chunk, <= K. */
   length: number;
-  /** Offset of the chunk's first value in the flat parameter vector. */
+  /** Offset of the chunk's first value in the flat parameter vector (in the tokenizer's layout). */
   start: number;
 }
 
-/** The chunk layout of one architecture (a function of its ParamInfo[] and K only). */
+/** The chunk layout of one architecture (a function of its ParamInfo[], K and the grouping only). */
 export interface ChunkLayout {
   chunkSize: number;
   params: number;
   positions: ChunkPosition[];
+  /**
+   * (chunks * K): for each value slot of each chunk, the index of its value in the flat vector (tensors in the
+   * tokenizer's layout, canonical order), or -1 for padding.
+   */
+  source: Int32Array;
 }
+
+/**
+ * A chunk's kind: what it holds, independent of which unit it is (layer of layers, role, real length, sub-chunk of
+ * sub-chunks). Chunks of one kind share a distribution (e.g. every hidden neuron of an MLP body), so a VQ-VAE can
+ * give each kind its own codebook.
+ * @example chunkKind(positions[0]) // "0/2:kernel:50:0/1"
+ */
+export const chunkKind = (p: ChunkPosition) => `${p.layer}/${p.layers}:${p.role}:${p.length}:${p.part}/${p.parts}`;
+
+/** How values are grouped into chunks: one group per neuron (default) or runs of K per layer. */
+export type Grouping = 'neuron' | 'layer';
 
 /** Fitted statistics of one tensor, keyed by `name|shape`. */
 export interface TensorStats {
@@ -67,8 +97,10 @@ export interface TensorStats {
 }
 
 export interface TokenizerConfig {
-  /** K: values per chunk. */
+  /** K: at most this many values per chunk. */
   chunkSize: number;
+  /** 'neuron': one chunk group per unit (incoming weights + bias); 'layer': runs of K values per layer. */
+  grouping: Grouping;
   /** 'tensor': per-tensor mean/std fitted on a zoo; 'none': raw values. */
   normalize: 'tensor' | 'none';
   /** Value order inside each tensor before chunking: 'torch' (unit-major, default) or 'tfjs' (as stored). */
@@ -79,14 +111,15 @@ export const tokenizerConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    chunkSize: { type: 'integer', minimum: 1, maximum: 65536, default: 8 }, // K=8 with 10 residual codes of 256: 97% of the default zoo within 0.5 points (README, configs/vq-sweep)
+    chunkSize: { type: 'integer', minimum: 1, maximum: 65536, default: 64 }, // one chunk for a 7x7-pooled MLP unit (49 + bias); a 5x5x8 conv filter in 4 parts
+    grouping: { enum: ['neuron', 'layer'], default: 'neuron' },
     normalize: { enum: ['tensor', 'none'], default: 'tensor' },
     layout: { enum: ['torch', 'tfjs'], default: 'torch' },
   },
 };
 
 export const TOKENIZER_FORMAT = 'igpg-tokenizer';
-export const TOKENIZER_VERSION = 2; // 2: config.layout (version 1 chunked in 'tfjs' order)
+export const TOKENIZER_VERSION = 3; // 3: config.grouping; 2: config.layout (version 1 chunked in 'tfjs' order)
 
 /** The tokenizer's JSON form (saved with the VQ-VAE checkpoint). */
 export interface TokenizerJSON {
@@ -115,20 +148,38 @@ export function fanIns(infos: ParamInfo[]): number[] {
 }
 
 /**
- * The chunk layout of an architecture: per-layer chunks of K (see the file comment).
- * @example encodeLayout(describe(spec), 16).positions.length // number of chunks
+ * The chunk layout of an architecture (see the file comment for both groupings).
+ * @example encodeLayout(describe(spec), 64).positions.length // number of chunks
  */
-export function encodeLayout(infos: ParamInfo[], chunkSize: number): ChunkLayout {
+export function encodeLayout(infos: ParamInfo[], chunkSize: number, grouping: Grouping = 'neuron', layout: WeightLayout = 'torch'): ChunkLayout {
   if (!infos.length) throw new Error('encodeLayout: the architecture has no parameters');
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new Error(`encodeLayout: chunk size must be a positive integer, got ${chunkSize}`);
+  const K = chunkSize;
   const layers = Math.max(...infos.map((p) => p.layer)) + 1;
   const positions: ChunkPosition[] = [];
+  const sources: Int32Array[] = [];
   const starts: number[] = [];
   let flat = 0;
   for (const p of infos) {
     starts.push(flat);
     flat += size(p.shape);
   }
+  const tensorAt = (idx: number, from: number, to: number) => {
+    let ti = from;
+    while (ti + 1 < to && starts[ti + 1] <= idx) ti++;
+    return ti;
+  };
+  /** Add one chunk whose values are the flat indices `idx` (<= K of them). */
+  const push = (idx: number[], layer: number, chunkInLayer: number, ti: number, unit = { unit: -1, units: 0, part: 0, parts: 1 }) => {
+    const src = new Int32Array(K).fill(-1);
+    src.set(idx);
+    sources.push(src);
+    const info = infos[ti];
+    positions.push({
+      layer, layers, role: info.role, tensor: ti, tensorName: info.name, tensorSize: size(info.shape), offset: idx[0] - starts[ti],
+      chunk: positions.length, chunkInLayer, length: idx.length, start: idx[0], ...unit,
+    });
+  };
   // group consecutive tensors of one layer; a layer must be contiguous in canonical order
   let t = 0;
   const seen = new Set<number>();
@@ -138,20 +189,39 @@ export function encodeLayout(infos: ParamInfo[], chunkSize: number): ChunkLayout
     seen.add(layer);
     let end = t;
     while (end < infos.length && infos[end].layer === layer) end++;
-    const layerStart = starts[t];
-    const layerSize = starts[end - 1] + size(infos[end - 1].shape) - layerStart;
-    for (let c = 0, off = 0; off < layerSize; c++, off += chunkSize) {
-      const start = layerStart + off;
-      let ti = t;
-      while (ti + 1 < end && starts[ti + 1] <= start) ti++;
-      positions.push({
-        layer, layers, role: infos[ti].role, tensor: ti, tensorName: infos[ti].name, tensorSize: size(infos[ti].shape),
-        offset: start - starts[ti], chunk: positions.length, chunkInLayer: c, length: Math.min(chunkSize, layerSize - off), start,
-      });
+    let c = 0;
+    const rest: number[] = []; // flat indices of the layer's values that are not in a neuron chunk
+    const used = new Set<number>();
+    if (grouping === 'neuron') {
+      for (let ti = t; ti < end; ti++) {
+        const p = infos[ti];
+        if (p.role !== 'kernel' || p.shape.length < 2 || used.has(ti)) continue;
+        const units = p.shape[p.shape.length - 1];
+        const fanIn = size(p.shape) / units;
+        // the unit's bias: the first bias tensor of the layer with one value per unit
+        const bi = infos.findIndex((q, j) => j >= t && j < end && !used.has(j) && q.role === 'bias' && size(q.shape) === units);
+        used.add(ti);
+        if (bi >= 0) used.add(bi);
+        const n = fanIn + (bi >= 0 ? 1 : 0);
+        const parts = Math.ceil(n / K), per = Math.ceil(n / parts);
+        for (let u = 0; u < units; u++) {
+          // unit u's incoming weights: row u of the torch-layout kernel [out, in...] (column u in tfjs layout)
+          const row = Array.from({ length: fanIn }, (_, k) => starts[ti] + (layout === 'torch' ? u * fanIn + k : k * units + u));
+          if (bi >= 0) row.push(starts[bi] + u);
+          for (let j = 0; j < parts; j++) push(row.slice(j * per, (j + 1) * per), layer, c++, ti, { unit: u, units, part: j, parts });
+        }
+      }
+    }
+    for (let ti = t; ti < end; ti++) if (!used.has(ti)) for (let k = 0; k < size(infos[ti].shape); k++) rest.push(starts[ti] + k);
+    for (let off = 0; off < rest.length; off += K) {
+      const idx = rest.slice(off, off + K);
+      push(idx, layer, c++, tensorAt(idx[0], t, end));
     }
     t = end;
   }
-  return { chunkSize, params: flat, positions };
+  const source = new Int32Array(positions.length * K);
+  sources.forEach((src, i) => source.set(src, i * K));
+  return { chunkSize: K, params: flat, positions, source };
 }
 
 /** A weight tokenizer with fitted normalisation stats. Create with `createTokenizer` or `fitTokenizer`. */
@@ -193,6 +263,18 @@ export function createTokenizer(config: Partial<TokenizerConfig> = {}, stats: Te
     });
   }
 
+  // layouts are pure functions of the parameter list: cache them by its shape signature
+  const layouts = new Map<string, ChunkLayout>();
+  function layoutOf(infos: ParamInfo[]): ChunkLayout {
+    const key = infos.map((p) => `${p.name}:${p.role}:${p.layer}:${p.shape.join('x')}`).join(',');
+    let l = layouts.get(key);
+    if (!l) {
+      l = encodeLayout(infos, K, cfg.grouping, cfg.layout);
+      layouts.set(key, l);
+    }
+    return l;
+  }
+
   function check(infos: ParamInfo[], n: number, what: string, layout: ChunkLayout) {
     const expected = what === 'flat' ? layout.params : layout.positions.length * K;
     if (n !== expected) {
@@ -204,10 +286,10 @@ export function createTokenizer(config: Partial<TokenizerConfig> = {}, stats: Te
   return {
     config: cfg,
     chunkSize: K,
-    encodeLayout: (infos) => encodeLayout(infos, K),
+    encodeLayout: (infos) => layoutOf(infos),
     statsFor,
     chunk(infos, flat) {
-      const layout = encodeLayout(infos, K);
+      const layout = layoutOf(infos);
       check(infos, flat.length, 'flat', layout);
       const st = statsFor(infos);
       const norm = new Float32Array(flat.length);
@@ -219,19 +301,22 @@ export function createTokenizer(config: Partial<TokenizerConfig> = {}, stats: Te
         norm.set(toLayout(p, t, cfg.layout), o);
         o += n;
       });
-      const values = new Float32Array(layout.positions.length * K);
-      const mask = new Float32Array(layout.positions.length * K);
-      for (const c of layout.positions) {
-        values.set(norm.subarray(c.start, c.start + c.length), c.chunk * K);
-        mask.fill(1, c.chunk * K, c.chunk * K + c.length);
+      const { source } = layout;
+      const values = new Float32Array(source.length);
+      const mask = new Float32Array(source.length);
+      for (let i = 0; i < source.length; i++) {
+        if (source[i] < 0) continue;
+        values[i] = norm[source[i]];
+        mask[i] = 1;
       }
       return { values, mask, positions: layout.positions, chunkSize: K };
     },
     unchunk(infos, values) {
-      const layout = encodeLayout(infos, K);
+      const layout = layoutOf(infos);
       check(infos, values.length, 'chunks', layout);
       const flat = new Float32Array(layout.params);
-      for (const c of layout.positions) flat.set(values.subarray(c.chunk * K, c.chunk * K + c.length), c.start);
+      const { source } = layout;
+      for (let i = 0; i < source.length; i++) if (source[i] >= 0) flat[source[i]] = values[i];
       const st = statsFor(infos);
       let o = 0;
       infos.forEach((p, i) => {
@@ -281,7 +366,8 @@ export function fitTokenizer(networks: { infos: ParamInfo[]; flat: Float32Array 
 /** Rebuild a tokenizer from its JSON; errors on another format version. */
 export function tokenizerFromJSON(json: TokenizerJSON): Tokenizer {
   if (json?.format !== TOKENIZER_FORMAT) throw new Error(`not a tokenizer JSON (format "${(json as { format?: string })?.format}")`);
-  if (json.version === 1) return createTokenizer({ ...json.config, layout: 'tfjs' }, json.stats); // version 1 chunked in stored order
+  if (json.version === 1) return createTokenizer({ ...json.config, layout: 'tfjs', grouping: 'layer' }, json.stats); // version 1 chunked in stored order
+  if (json.version === 2) return createTokenizer({ ...json.config, grouping: 'layer' }, json.stats); // version 2 had layer chunks only
   if (json.version !== TOKENIZER_VERSION) throw new Error(`tokenizer format version ${json.version}, this code reads versions 1 to ${TOKENIZER_VERSION}; refit the tokenizer`);
   return createTokenizer(json.config, json.stats);
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
   buildZoo, evaluateNetwork, generateForTask, getArchitecture, getDataset, loadGenerator, readManifest, resolveTask,
-  trainPriorStage, trainTokenizerStage, type ZooEntry,
+  trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type ZooEntry,
 } from '@igpg/core';
 import { UsageError } from '../errors';
 import { parseIntArg, readJsonArg } from '../options';
@@ -41,7 +41,7 @@ export function registerDemo(program: Command): void {
     .option('--zoo-config <file>', 'zoo config', 'zoo/default.json')
     .option('--zoo <dir>', 'zoo folder (built if missing, resumed if partial)', 'zoo/default')
     .option('--config <file>', 'pipeline config (tokenizer, vqvae, prior, priorTrain sections)', 'configs/default.json')
-    .option('--runs <dir>', 'checkpoint folder (vqvae/ and prior/ inside; trained if missing)', 'runs/default')
+    .option('--runs <dir>', 'generator bundle folder (config.json, vqvae/ and prior/ inside; trained if missing)', 'runs/default')
     .option('--n <n>', 'networks generated per instruction', parseIntArg('--n', 1, 64), 4)
     .option('--seed <n>', 'sampling seed', parseIntArg('--seed', 0), 1)
     .option('--json', 'print the table as JSON')
@@ -61,17 +61,18 @@ export function registerDemo(program: Command): void {
 
       const vqDir = path.join(opts.runs, 'vqvae'), priorDir = path.join(opts.runs, 'prior');
       if (!fs.existsSync(path.join(vqDir, 'vqvae.json'))) {
-        log(`training the tokenizer (VQ-VAE) into ${vqDir}`);
+        log(`aligning the zoo and training the VQ-VAE into ${vqDir}`);
         (await trainTokenizerStage({ zoo: opts.zoo, out: vqDir, tokenizer: cfg.tokenizer, vqvae: cfg.vqvae })).vq.dispose();
-      } else log(`tokenizer: using ${vqDir}`);
+      } else log(`VQ-VAE: using ${vqDir}`);
       if (!fs.existsSync(path.join(priorDir, 'checkpoint.json'))) {
         log(`training the prior into ${priorDir}`);
         const r = await trainPriorStage({ zoo: opts.zoo, vqvae: vqDir, out: priorDir, prior: cfg.prior, train: cfg.priorTrain, supportK: cfg.supportK });
         r.prior.dispose();
         r.vq.dispose();
       } else log(`prior: using ${priorDir}`);
+      if (!fs.existsSync(path.join(opts.runs, 'config.json'))) writeGeneratorConfig(opts.runs, { sampler: cfg.sampler });
 
-      const g = await loadGenerator(vqDir, priorDir);
+      const g = await loadGenerator(opts.runs);
       const rows: DemoRow[] = [];
       try {
         const entries = readManifest(opts.zoo).entries;

@@ -11,8 +11,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('evaluate a generator against its zoo: writes <out>/results.json, <out>/REPORT.md and plots')
     .option('--zoo <dir>', 'zoo folder', 'zoo/default')
-    .option('--vqvae <dir>', 'tokenizer checkpoint folder', 'runs/default/vqvae')
-    .option('--prior <dir>', 'prior checkpoint folder', 'runs/default/prior')
+    .option('--generator <dir>', 'generator bundle folder (config.json, vqvae/, prior/)', 'runs/default')
     .option('--out <dir>', 'report folder', 'report')
     .option('--seed <n>', 'seed', parseIntArg('--seed', 0), 0)
     .option('--samples <n>', 'networks generated per task', parseIntArg('--samples', 1, 256))
@@ -20,11 +19,11 @@ export function registerEval(program: Command): void {
     .option('--quick', 'a small, fast report (few tasks, 2 samples, 1 fine-tuning epoch)')
     .option('--no-plots', 'skip PNG plots (they need Chromium)')
     .option('--json', 'print the targets as JSON')
-    .action(action(async (opts: { zoo: string; vqvae: string; prior: string; out: string; seed: number; samples?: number; tasks?: string; quick?: boolean; plots: boolean; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { zoo: string; generator: string; out: string; seed: number; samples?: number; tasks?: string; quick?: boolean; plots: boolean; json?: boolean }, cmd: Command) => {
       await startBackend(cmd);
       const t0 = Date.now();
       const res = await runEvaluation({
-        zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior, out: opts.out, seed: opts.seed, samples: opts.samples, quick: opts.quick,
+        zoo: opts.zoo, generator: opts.generator, out: opts.out, seed: opts.seed, samples: opts.samples, quick: opts.quick,
         tasks: opts.tasks?.split(',').map((t) => t.trim()).filter(Boolean), command: ['igpg', ...process.argv.slice(2)].join(' '),
         renderPng: opts.plots ? (figs, dir) => renderPng(figs, dir) : undefined,
       });

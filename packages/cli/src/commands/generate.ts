@@ -31,19 +31,19 @@ export function registerGenerate(program: Command): void {
     .option('--dataset <name|task>', 'dataset name or task id (e.g. fashion-mnist:sandal+sneaker): dataset condition, spec defaults, and test accuracy')
     .option('--n <n>', 'networks to generate', parseIntArg('--n', 1, 1024), 1)
     .option('--seed <n>', 'sampling seed', parseIntArg('--seed', 0), 1)
-    .option('--vqvae <dir>', 'tokenizer checkpoint folder', 'runs/default/vqvae')
-    .option('--prior <dir>', 'prior checkpoint folder', 'runs/default/prior')
+    .option('--generator <dir>', 'generator bundle folder (config.json, vqvae/, prior/)', 'runs/default')
     .option('--out <dir>', 'write the weights here')
     .option('--format <list>', `comma-separated output formats: ${FORMATS.join(', ')}`, 'safetensors,tfjs')
     .option('--layout <layout>', 'safetensors tensor layout: tfjs (Keras) or torch (PyTorch state_dict)', 'tfjs')
-    .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseFloatArg('--temperature', 0, 100))
+    .option('--temperature <t>', "sampling temperature (0 = greedy; default: the bundle's)", parseFloatArg('--temperature', 0, 100))
     .option('--top-k <k>', 'keep the k most likely codes (0 = off)', parseIntArg('--top-k', 0))
     .option('--top-p <p>', 'nucleus sampling mass (1 = off)', parseFloatArg('--top-p', 0, 1))
+    .option('--sampled-levels <n>', "sample only each neuron's first n residual codes, the finer ones greedily (0 = all sampled; default: the bundle's)", parseIntArg('--sampled-levels', 0))
     .option('--guidance <scale>', 'classifier-free guidance scale (1 = off)', parseFloatArg('--guidance', 0, 100))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
-      instruction: string; arch: string; dataset?: string; n: number; seed: number; vqvae: string; prior: string; out?: string;
-      format: string; layout: string; temperature?: number; topK?: number; topP?: number; guidance?: number; json?: boolean;
+      instruction: string; arch: string; dataset?: string; n: number; seed: number; generator: string; out?: string;
+      format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       if (!opts.instruction.trim()) throw new UsageError('--instruction is empty: describe the task, e.g. --instruction "classify MNIST digits".');
       const formats = opts.format.split(',').map((f) => f.trim());
@@ -51,16 +51,16 @@ export function registerGenerate(program: Command): void {
       if (bad) throw new UsageError(`--format ${bad}: unknown format; choose from ${FORMATS.join(', ')}.`);
       if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
       const architecture = parseArchArg(opts.arch);
-      for (const [flag, dir] of [['--vqvae', opts.vqvae], ['--prior', opts.prior]]) {
-        if (!fs.existsSync(dir)) throw new UsageError(`${flag} ${dir}: folder not found (train one with \`igpg ${flag === '--vqvae' ? 'tokenizer' : 'prior'} train\`, or run \`igpg demo\`).`);
+      if (!fs.existsSync(path.join(opts.generator, 'config.json'))) {
+        throw new UsageError(`--generator ${opts.generator}: not a generator bundle (no config.json); run \`igpg demo\` to train the default one, or \`igpg tokenizer train\` and \`igpg prior train\` into <dir>/vqvae and <dir>/prior.`);
       }
       await startBackend(cmd);
-      const g = await loadGenerator(opts.vqvae, opts.prior);
+      const g = await loadGenerator(opts.generator);
       try {
         const t0 = Date.now();
         const r = await generateForTask(g, {
           instruction: opts.instruction, architecture, task: opts.dataset, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
-          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP }, guidance: opts.guidance,
+          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels }, guidance: opts.guidance,
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];

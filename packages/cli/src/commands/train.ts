@@ -1,5 +1,6 @@
+import * as path from 'node:path';
 import type { Command } from 'commander';
-import { functionalCheck, trainPriorStage, trainTokenizerStage, type TrainingLoopResult } from '@igpg/core';
+import { functionalCheck, trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type TrainingLoopResult } from '@igpg/core';
 import { UsageError } from '../errors';
 import { parseIntArg, parseIntListArg, readJsonArg } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -10,9 +11,11 @@ interface StageConfigFile {
   prior?: Record<string, unknown>;
   priorTrain?: Record<string, unknown>;
   supportK?: number;
+  /** Default sampling options written into the generator bundle's config.json. */
+  sampler?: Record<string, unknown>;
 }
 
-const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK'];
+const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK', 'sampler'];
 
 /** Read a pipeline config file ({ tokenizer, vqvae, prior, priorTrain, supportK }); each section is validated by its stage. */
 export function readStageConfig(file?: string): StageConfigFile {
@@ -62,7 +65,7 @@ export function registerTrain(program: Command): void {
         if (opts.check) {
           process.stderr.write('igpg: functional check: rebuilding every zoo network from its codes\n');
           const seeds = opts.checkSeeds && new Set(opts.checkSeeds);
-          const { rows, ...summary } = await functionalCheck(opts.zoo, r.vq, r.tokenizer, { limit: opts.checkLimit, entries: seeds ? (e) => seeds.has(e.seed) : undefined });
+          const { rows, ...summary } = await functionalCheck(opts.zoo, r.vq, r.tokenizer, { limit: opts.checkLimit, entries: seeds ? (e) => seeds.has(e.seed) : undefined, canon: r.canon });
           check = { ...summary, networks: rows.length } as typeof check;
         }
       } finally {
@@ -93,7 +96,10 @@ export function registerTrain(program: Command): void {
       const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, resume: opts.resume });
       r.prior.dispose();
       r.vq.dispose();
-      emit(opts.json, { out: opts.out, examples: r.examples, ...r.result }, () =>
-        trainedLine('prior', r.examples, r.result, opts.out));
+      // <dir>/vqvae + <dir>/prior is a generator bundle: index it so `igpg generate --generator <dir>` loads it
+      const bundle = path.dirname(path.resolve(opts.out));
+      const indexed = path.resolve(bundle, 'vqvae') === path.resolve(opts.vqvae) ? writeGeneratorConfig(bundle, { sampler: cfg.sampler }) && bundle : null;
+      emit(opts.json, { out: opts.out, examples: r.examples, ...r.result, bundle: indexed }, () =>
+        trainedLine('prior', r.examples, r.result, opts.out) + (indexed ? `\ngenerator bundle: ${path.relative(process.cwd(), indexed) || '.'}/config.json` : ''));
     }));
 }

@@ -119,6 +119,35 @@ export class Canonicalizer {
     return flatOf(r.infos, applyPermutations(r.infos, tensorsOf(r.infos, flat), r.groups, inverse));
   }
 
+  /**
+   * Canonical weights minus the reference (its class-independent tensors; the rest is left as it is): what the
+   * codec quantizes. Aligned units sit near their reference slot, so the residual has far less to code.
+   * `uncenter` adds the reference back. Architectures without a reference are returned unchanged.
+   */
+  center(arch: CanonNetwork['architecture'], flat: Float32Array): Float32Array {
+    return this.shift(arch, flat, -1);
+  }
+
+  /** The inverse of `center`. */
+  uncenter(arch: CanonNetwork['architecture'], flat: Float32Array): Float32Array {
+    return this.shift(arch, flat, 1);
+  }
+
+  private shift(arch: CanonNetwork['architecture'], flat: Float32Array, sign: 1 | -1): Float32Array {
+    const r = resolve(arch);
+    const body = this.bodies.get(r.bodyKey);
+    if (!body) return flat;
+    const out = Float32Array.from(flat);
+    let o = 0;
+    for (const p of r.infos) {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      const ref = body.tensors.get(p.name);
+      if (ref && ref.length === n) for (let j = 0; j < n; j++) out[o + j] += sign * ref[j];
+      o += n;
+    }
+    return out;
+  }
+
   /** The reference network's class-independent tensors for an architecture (undefined without one). */
   reference(arch: CanonNetwork['architecture']): Map<string, Float32Array> | undefined {
     return this.bodies.get(resolve(arch).bodyKey)?.tensors;

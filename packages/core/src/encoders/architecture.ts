@@ -15,6 +15,11 @@ export interface ChunkPlace {
   role: ParamRole;
   offset: number;
   tensorSize?: number;
+  /** Neuron chunks (tokenizer grouping 'neuron'): unit slot, units in the layer, sub-chunk and sub-chunks per unit. */
+  unit?: number;
+  units?: number;
+  part?: number;
+  parts?: number;
 }
 
 const ROLES: ParamRole[] = ['kernel', 'bias', 'gamma', 'beta', 'embedding', 'position', 'other'];
@@ -23,13 +28,19 @@ export const MAX_LAYER_SLOTS = 32;
 export const OFFSET_BUCKETS = 16;
 export const MAX_CODE_SLOTS = 16;
 const DEPTH_FREQS = 4;
+/** Unit slots past this share the last one-hot slot (the unit fraction still tells them apart). */
+export const MAX_UNIT_SLOTS = 64;
+export const MAX_PART_SLOTS = 8;
+const UNIT_FEATURES = MAX_UNIT_SLOTS + MAX_PART_SLOTS + 3;
 /** Width of one token's position feature vector. */
-export const POSITION_FEATURES = MAX_LAYER_SLOTS + ROLES.length + OFFSET_BUCKETS + MAX_CODE_SLOTS + (1 + 2 * DEPTH_FREQS) + 3;
+export const POSITION_FEATURES = MAX_LAYER_SLOTS + ROLES.length + OFFSET_BUCKETS + MAX_CODE_SLOTS + (1 + 2 * DEPTH_FREQS) + 3 + UNIT_FEATURES;
 
 /**
  * Position features of every token: chunk c contributes `codesPerChunk` rows (one per code index).
  * Each row: one-hot layer index, role, log2 offset bucket and code index; relative depth layer/(layers-1) with
- * sin/cos features (lets unseen depths be described); last-layer flag; fraction of the tensor done; log tensor size.
+ * sin/cos features (lets unseen depths be described); last-layer flag; fraction of the tensor done; log tensor size;
+ * for neuron chunks the unit slot (one-hot: aligned networks give a slot the same meaning in every network), its
+ * fraction of the layer, the sub-chunk (one-hot) and the number of sub-chunks, and a neuron flag.
  * The prior projects these rows to d_model and adds them to the code embeddings.
  * @example const f = positionFeatures(tokenizer.positions(spec), 4); // (chunks*4, POSITION_FEATURES)
  */
@@ -57,6 +68,13 @@ export function positionFeatures(places: ChunkPlace[], codesPerChunk: number, ch
       row[o++] = p.layer === p.layers - 1 ? 1 : 0;
       row[o++] = p.tensorSize ? p.offset / p.tensorSize : 0;
       row[o++] = p.tensorSize ? Math.log10(p.tensorSize) / 6 : 0;
+      if (p.unit !== undefined && p.unit >= 0 && p.units) {
+        row[o + Math.min(p.unit, MAX_UNIT_SLOTS - 1)] = 1;
+        row[o + MAX_UNIT_SLOTS + Math.min(p.part ?? 0, MAX_PART_SLOTS - 1)] = 1;
+        row[o + MAX_UNIT_SLOTS + MAX_PART_SLOTS] = 1;
+        row[o + MAX_UNIT_SLOTS + MAX_PART_SLOTS + 1] = p.unit / p.units;
+        row[o + MAX_UNIT_SLOTS + MAX_PART_SLOTS + 2] = (p.parts ?? 1) / MAX_PART_SLOTS;
+      }
     }
   });
   return out;

@@ -13,6 +13,8 @@ import type { SupportSet } from '../encoders/dataset';
 import { taskSupportSet } from '../pipeline/zoo-networks';
 import { generate } from '../generate';
 import type { ZooIndex } from './zoo-index';
+import type { Canonicalizer } from '../canon/canonicalizer';
+import type { WeightCodec } from '../codec';
 
 /** Everything the report's sections share: models, the zoo, data per task, seeds. Dispose at the end. */
 export class EvalContext {
@@ -24,8 +26,14 @@ export class EvalContext {
     readonly vq: Vqvae,
     readonly tokenizer: Tokenizer,
     readonly prior: Prior,
+    readonly canon: Canonicalizer | undefined,
     readonly opts: { seed: number; n: number; trainLimit?: number; testLimit?: number; supportShots?: number; supportSeed?: number; sampler?: SamplerOptions; guidance?: number },
   ) {}
+
+  /** The generator's codec (what zoo.codesOf / zoo.reconstruction take). */
+  get codec(): WeightCodec {
+    return { tokenizer: this.tokenizer, vq: this.vq, canon: this.canon };
+  }
 
   /** A numeric seed for `label`, derived from the report seed (never 0). */
   seedFor(label: string): number {
@@ -67,7 +75,7 @@ export class EvalContext {
   /** n networks generated for an instruction (weights and codes only; nothing to dispose). */
   async generate(instruction: string, arch: { name: string; spec: Record<string, unknown> }, task: ZooEntry['task'], label: string): Promise<{ weights: Float32Array[]; codes: Int32Array[] }> {
     const r = await generate({
-      prior: this.prior, tokenizer: this.tokenizer, vqvae: this.vq, instruction, architecture: arch, dataset: await this.supportSet(task),
+      prior: this.prior, tokenizer: this.tokenizer, vqvae: this.vq, canon: this.canon, instruction, architecture: arch, dataset: await this.supportSet(task),
       n: this.opts.n, seed: this.seedFor(`generate/${label}`), sampler: this.opts.sampler, guidance: this.opts.guidance, build: false,
     });
     return { weights: r.weights, codes: r.codes };

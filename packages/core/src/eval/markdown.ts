@@ -11,9 +11,10 @@ const GROUPS: [RowGroup, string][] = [['seen', 'Seen tasks'], ['heldOutSeed', 'H
 
 function mainTable(rows: RowResult[], epochs: string[]): string {
   const head = ['task', 'arch', 'chance', 'pretrained median (min–max)', 'VQ-VAE recon median', 'generated mean / best',
-    ...epochs.flatMap((e) => [`gen +${e} ep mean / best`, `random +${e} ep mean / best`])];
+    'noise-added copy', 'aligned-zoo mean', 'nearest checkpoint', ...epochs.flatMap((e) => [`gen +${e} ep mean / best`, `random +${e} ep mean / best`])];
   return table(head, rows.map((r) => [r.task, r.architecture.label, p(r.chance), `${p(r.pretrained.median)} (${p(r.pretrained.min)}–${p(r.pretrained.max)})`,
-    p(r.reconstruction?.median), mb(r.generated), ...epochs.flatMap((e) => [mb(r.generatedFinetuned?.[e]), mb(r.randomFinetuned?.[e])])]));
+    p(r.reconstruction?.median), mb(r.generated), p(r.baselines?.noisy), p(r.baselines?.alignedMean), p(r.baselines?.nearest),
+    ...epochs.flatMap((e) => [mb(r.generatedFinetuned?.[e]), mb(r.randomFinetuned?.[e])])]));
 }
 
 /** REPORT.md from the results (accuracies in %). */
@@ -24,9 +25,9 @@ export function renderMarkdown(res: EvalResults): string {
   out.push('# IGPG evaluation report', '');
   out.push(`- command: \`${m.command}\``, `- seed: ${m.seed}`, `- machine: ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGiB} GiB, ${m.machine.platform}, Node ${m.machine.node}`,
     `- backend: ${m.backend}`, `- wall time: ${m.wallSeconds.toFixed(1)} s (started ${m.startedAt})`,
-    `- inputs: zoo \`${m.inputs.zoo}\`, VQ-VAE \`${m.inputs.vqvae}\`, prior \`${m.inputs.prior}\``,
+    `- inputs: zoo \`${m.inputs.zoo}\`, generator bundle \`${m.inputs.generator}\``,
     `- options: \`${JSON.stringify(m.options)}\``, `- results hash: \`${m.resultsHash}\``, '');
-  out.push('All accuracies are test accuracies in %, on the same test split for every column of a row. "mean / best" are over the n generated (or random) networks.', '');
+  out.push('All accuracies are test accuracies in %, on the same test split for every column of a row. "mean / best" are over the n generated (or random) networks. Baselines (mean over the n generated networks): noise-added copy = the generated network\'s nearest training checkpoint plus Gaussian noise at the same distance; aligned-zoo mean = the mean of the row\'s training networks in the canonical space, as one network; nearest checkpoint = that nearest training checkpoint itself. Distances are taken in the canonical (aligned) space.', '');
   out.push('## Verdict on memorization', '', res.memorizationVerdict, '');
   out.push('## Targets', '', table(['target', 'met', 'measured'], res.targets.map((t) => [t.description, t.met === null ? 'not checked' : t.met ? 'MET' : 'NOT MET', t.value])), '');
   for (const [g, title] of GROUPS) {
@@ -39,7 +40,7 @@ export function renderMarkdown(res: EvalResults): string {
   }
   const mem = res.rows.filter((r) => r.memorization);
   if (mem.length) {
-    out.push('## Memorization audit', '', 'Distance = L2 of flat weights to the nearest training checkpoint of the same architecture; relative = divided by the median pairwise distance of the zoo networks of that task and architecture. Noised copy = that checkpoint plus Gaussian noise of exactly the same L2 norm. Copy floor = relative distance of a checkpoint rebuilt from its own codes.', '');
+    out.push('## Memorization audit', '', 'Distance = L2 of flat weights, in the canonical (aligned) space, to the nearest training checkpoint of the same architecture; relative = divided by the median pairwise distance of the zoo networks of that task and architecture. Noised copy = that checkpoint plus Gaussian noise of exactly the same L2 norm. Copy floor = relative distance of a checkpoint rebuilt from its own codes.', '');
     out.push(table(['task', 'arch', 'typical distance', 'median relative nearest', 'copy floor', 'exact code copies', 'generated acc', 'noised-copy acc'],
       mem.map((r) => { const x = r.memorization!; return [r.task, r.architecture.label, f3(x.typicalDistance), f3(x.medianRelative), f3(x.copyFloor), `${x.exactCopies}/${x.nearest.length}`, p(x.generatedMean), p(x.noisyMean)]; })), '');
   }

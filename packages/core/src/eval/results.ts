@@ -8,8 +8,16 @@ export interface AccStat { mean: number; best: number; samples: number[] }
 /** Spread over a row's zoo networks. */
 export interface Spread { median: number; min: number; max: number; n: number }
 
+/**
+ * What a generator must beat (Zeng et al. 2025; ../shared/design/GENERATION.md), mean accuracy of each:
+ * noisy: each generated network's nearest training checkpoint plus Gaussian noise at the same distance;
+ * alignedMean: the plain mean of the row's training networks in the canonical space (one network);
+ * nearest: each generated network's nearest training checkpoint itself (retrieval).
+ */
+export interface Baselines { noisy: number; alignedMean: number | null; nearest: number }
+
 export interface MemorizationResult {
-  /** Median L2 distance between two zoo networks of this task and architecture (final epochs). */
+  /** Median L2 distance between two zoo networks of this task and architecture (final epochs, canonical space). */
   typicalDistance: number;
   /** Per generated network: nearest training checkpoint (same architecture), distances, and its noised-copy baseline. */
   nearest: { checkpoint: string; distance: number; relative: number; exactCopy: boolean; generatedAccuracy: number; noisyAccuracy: number }[];
@@ -51,6 +59,7 @@ export interface RowResult {
   generatedFinetuned: Record<string, AccStat> | null;
   randomFinetuned: Record<string, AccStat> | null;
   memorization: MemorizationResult | null;
+  baselines: Baselines | null;
   /** heldOutSeed rows: relative nearest-training-checkpoint distance of independently trained networks (reference). */
   referenceRelative: number | null;
   paraphrases: { instruction: string; mean: number; best: number }[] | null;
@@ -91,7 +100,7 @@ export interface EvalMeta {
   command: string;
   seed: number;
   options: Record<string, unknown>;
-  inputs: { zoo: string; vqvae: string; prior: string; digests: Record<string, string> };
+  inputs: { zoo: string; generator: string; digests: Record<string, string> };
   machine: { cpu: string; cores: number; memoryGiB: number; platform: string; node: string };
   backend: string;
   startedAt: string;
@@ -145,7 +154,7 @@ export const evalResultsSchema = {
       type: 'array', minItems: 1,
       items: {
         type: 'object', additionalProperties: false,
-        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'memorization', 'referenceRelative', 'paraphrases', 'retrieval'],
+        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'memorization', 'baselines', 'referenceRelative', 'paraphrases', 'retrieval'],
         properties: {
           group: { enum: ['seen', 'heldOutSeed', 'heldOutTask'] }, task: { type: 'string' }, dataset: { type: 'string' },
           classes: { type: 'array', items: { type: 'string' } }, chance: acc, architecture: { type: 'object', required: ['name', 'label'] },
@@ -158,6 +167,7 @@ export const evalResultsSchema = {
               nearest: { type: 'array', items: { type: 'object', required: ['checkpoint', 'distance', 'relative', 'exactCopy', 'generatedAccuracy', 'noisyAccuracy'], properties: { distance: { type: 'number', minimum: 0 }, generatedAccuracy: acc, noisyAccuracy: acc } } },
             },
           }),
+          baselines: nullable({ type: 'object', required: ['noisy', 'alignedMean', 'nearest'], additionalProperties: false, properties: { noisy: acc, alignedMean: accOrNull, nearest: acc } }),
           referenceRelative: nullable(num),
           paraphrases: nullable({ type: 'array', items: { type: 'object', required: ['instruction', 'mean', 'best'], properties: { instruction: { type: 'string' }, mean: acc, best: acc } } }),
           retrieval: nullable({

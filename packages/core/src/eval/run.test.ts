@@ -8,16 +8,8 @@ import { registerBuiltinDatasets } from '@igpg/datasets';
 import { initBackend, shutdownBackend } from '../backend/init';
 import { buildZoo } from '../zoo/build';
 import { readManifest } from '../zoo/manifest';
-import { getArchitecture } from '../sdk/architecture';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { fitTokenizer } from '../tokenizer';
-import { trainVqvae } from '../vqvae/train';
-import { saveVqvae } from '../vqvae/io';
-import { tokenizerHash } from '../vqvae/model';
-import { Prior } from '../prior/prior';
-import { trainPrior } from '../prior/train';
-import { savePrior } from '../prior/checkpoint';
-import { priorExamplesFromZoo } from '../prior/examples';
+import { trainPriorStage, trainTokenizerStage } from '../pipeline/stages';
+import { writeGeneratorConfig } from '../pipeline/generator';
 import { validate } from '../util/config';
 import { runEvaluation } from './run';
 import { evalResultsSchema, type EvalResults } from './results';
@@ -36,7 +28,7 @@ const tiny = {
   heldOut: { tasks: ['blobs-4:blob-1+blob-3'], seeds: [2] },
 };
 let root: string;
-const dirs = () => ({ zoo: path.join(root, 'zoo'), vqvae: path.join(root, 'vqvae'), prior: path.join(root, 'prior') });
+const dirs = () => ({ zoo: path.join(root, 'zoo'), generator: path.join(root, 'bundle') });
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', threads: 1, native: false, log: () => {} });
@@ -45,21 +37,16 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-eval-'));
   const d = dirs();
   await buildZoo(tiny, { out: d.zoo, plugins: ['@igpg/architectures', '@igpg/datasets'], workers: 1, progress: false });
-  const entries = readManifest(d.zoo).entries;
-  const networks = entries.map((e) => {
-    const infos = getArchitecture(e.architecture.name).describe(e.architecture.spec);
-    return { infos, flat: loadNetworkSafetensors(path.join(d.zoo, e.weights.file), infos).flat };
-  });
-  const tok = fitTokenizer(networks, { chunkSize: 8 });
-  const { vq } = await trainVqvae({ dir: path.join(root, 'vq-run'), tokenizer: tok, networks, progress: false, scope: 'eval-vq',
-    config: { steps: 80, batchSize: 64, checkpointEvery: 0, model: { codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [32] } } });
-  saveVqvae(d.vqvae, vq, tok);
-  const prior = new Prior({ codebookSize: 32, codesPerChunk: 2, chunkSize: 8, dModel: 32, nLayers: 1, nHeads: 2, contextLength: 48, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, seed: 1, tokenizerHash: tokenizerHash(tok) }, { scope: 'eval-prior' });
-  const examples = priorExamplesFromZoo(d.zoo, tok, vq, { filter: (e) => !e.heldOut.task && !e.heldOut.seed });
-  await trainPrior({ prior, examples, dir: path.join(root, 'prior-run'), config: { steps: 40, batchSize: 8, lr: 1e-2, checkpointEvery: 0, seed: 1 }, progress: false });
-  await savePrior(d.prior, prior);
-  prior.dispose();
-  vq.dispose();
+  // the real stages: align + tokenizer + VQ-VAE, then the prior, then the bundle's config.json
+  const codec = await trainTokenizerStage({ zoo: d.zoo, out: path.join(d.generator, 'vqvae'), tokenizer: { chunkSize: 8 }, progress: false,
+    vqvae: { steps: 80, batchSize: 64, checkpointEvery: 0, model: { codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [32] } } });
+  codec.vq.dispose();
+  const p = await trainPriorStage({ zoo: d.zoo, vqvae: path.join(d.generator, 'vqvae'), out: path.join(d.generator, 'prior'), supportK: 0, progress: false,
+    prior: { dModel: 32, nLayers: 1, nHeads: 2, contextLength: 48, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, seed: 1 },
+    train: { steps: 40, batchSize: 8, lr: 1e-2, checkpointEvery: 0, seed: 1 } });
+  p.prior.dispose();
+  p.vq.dispose();
+  writeGeneratorConfig(d.generator);
 }, 240_000);
 afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -107,6 +94,11 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
         expect(inUnit(q.noisyAccuracy) && inUnit(q.generatedAccuracy)).toBe(true);
       }
       expect(m.generatedMean).toBeCloseTo(r.generated!.mean, 6); // the same networks, the same test data
+      const b = r.baselines!;
+      expect(b.noisy).toBeCloseTo(m.noisyMean, 6);
+      expect(inUnit(b.nearest)).toBe(true);
+      if (r.group === 'seen') expect(inUnit(b.alignedMean) && b.alignedMean !== null).toBe(true);
+      else expect(b.alignedMean).toBeNull();
       expect(r.paraphrases).toHaveLength(1);
       expect(readManifest(dirs().zoo).entries.some((e) => e.task.instructions.includes(r.paraphrases![0].instruction))).toBe(false);
       const ret = r.retrieval!;
@@ -123,7 +115,7 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
     expect(json.crossArchitecture[0].architecture.label).toBe('mlp-wider');
     expect((json.crossArchitecture[0].architecture.spec as { hidden: number[] }).hidden).toEqual([12]);
     // targets: every one present; reproducibility not checked on the first run
-    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'held-out-no-training', 'held-out-one-epoch', 'memorization-distance', 'memorization-beats-noise', 'reproducible']);
+    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'seen-best-of-n', 'beats-baselines', 'held-out-no-training', 'held-out-one-epoch', 'not-copies', 'retrieval', 'cross-architecture', 'reproducible']);
     expect(json.targets.find((t) => t.name === 'reproducible')!.met).toBeNull();
     expect(json.meta.machine.cores).toBeGreaterThan(0);
     expect(json.meta.backend).toMatch(/wasm/);
@@ -151,7 +143,7 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
 
   it('fails clearly on missing inputs, unknown tasks and bad options', async () => {
     const d = dirs();
-    await expect(runEvaluation({ ...d, prior: path.join(root, 'nope'), out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/prior checkpoint not found: .*nope.*checkpoint\.json.*npm run demo/);
+    await expect(runEvaluation({ ...d, generator: path.join(root, 'nope'), out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/generator bundle not found: .*nope.*config\.json.*npm run demo/);
     await expect(runEvaluation({ ...d, zoo: path.join(root, 'nozoo'), out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/zoo not found.*igpg zoo build/);
     await expect(runEvaluation({ ...d, tasks: ['mnist:all'], out: path.join(root, 'r2'), progress: false })).rejects.toThrow(/unknown task "mnist:all"; the zoo has: blobs-4:blob-0\+blob-1/);
     await expect(runEvaluation({ ...d, samples: 0, progress: false })).rejects.toThrow(/samples must be a positive integer/);

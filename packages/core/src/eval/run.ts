@@ -7,8 +7,7 @@ import { validate } from '../util/config';
 import { createProgress } from '../util/progress';
 import { currentBackend } from '../backend/init';
 import { stableHash } from '../zoo/config';
-import { loadVqvae } from '../vqvae/io';
-import { loadPrior } from '../prior/checkpoint';
+import { loadGenerator, type Generator } from '../pipeline/generator';
 import type { SamplerOptions } from '../sampler';
 import { EvalContext } from './context';
 import { reportFigures, type PlotFigure } from './figures';
@@ -22,10 +21,9 @@ import { checkTargets, TARGETS } from './targets';
 import { ZooIndex, type RowKey } from './zoo-index';
 
 export interface RunEvaluationOptions {
-  /** Zoo folder (manifest.json), VQ-VAE folder (vqvae.json, saved with its tokenizer) and prior checkpoint folder. */
+  /** Zoo folder (manifest.json) and generator bundle folder (config.json, vqvae/, prior/). */
   zoo: string;
-  vqvae: string;
-  prior: string;
+  generator: string;
   /** Output folder for results.json, REPORT.md and plots/ (default 'report/'). */
   out?: string;
   seed?: number;
@@ -81,9 +79,9 @@ function pickRows(zoo: ZooIndex, tasks: string[] | undefined, quick: boolean): R
 }
 
 /**
- * Evaluate a zoo + VQ-VAE + prior and write `<out>/results.json` and `<out>/REPORT.md` (atomic), with PNG plots when
+ * Evaluate a zoo + generator bundle and write `<out>/results.json` and `<out>/REPORT.md` (atomic), with PNG plots when
  * a renderer is given. Deterministic in `seed` for a given backend. Needs the zoo's architectures and datasets registered.
- * @example const res = await runEvaluation({ zoo: 'zoo/default', vqvae: 'runs/default/vqvae', prior: 'runs/default/prior', seed: 0 });
+ * @example const res = await runEvaluation({ zoo: 'zoo/default', generator: 'runs/default', seed: 0 });
  */
 export async function runEvaluation(options: RunEvaluationOptions): Promise<EvalResults> {
   const t0 = Date.now();
@@ -97,8 +95,8 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const finetuneEpochs = [...new Set(options.finetuneEpochs ?? (quick ? [1] : [1, 5]))].sort((a, b) => a - b);
   if (finetuneEpochs.some((e) => !Number.isInteger(e) || e < 1)) throw new Error(`runEvaluation: finetuneEpochs must be positive integers, got [${finetuneEpochs.join(', ')}]`);
   requireInput(options.zoo, 'manifest.json', 'zoo');
-  requireInput(options.vqvae, 'vqvae.json', 'VQ-VAE');
-  requireInput(options.prior, 'checkpoint.json', 'prior checkpoint');
+  requireInput(options.generator, 'config.json', 'generator bundle');
+  const priorDir = path.join(options.generator, 'prior');
 
   const zoo = new ZooIndex(options.zoo);
   const cap = (v: number | undefined) => (quick ? Math.min(v ?? 256, 256) : v);
@@ -107,16 +105,15 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const paraphrases = options.paraphrases ?? (quick ? 1 : 3);
   const rows = pickRows(zoo, options.tasks, quick);
   const notes: string[] = [];
-  const stageFile = path.join(options.prior, 'stage.json');
+  const stageFile = path.join(priorDir, 'stage.json');
   const stage = fs.existsSync(stageFile) ? readJson<{ supportK?: number; train?: { seed?: number } }>(stageFile) : null;
   const supportShots = options.supportShots ?? stage?.supportK ?? 0;
   const supportSeed = stage?.train?.seed ?? 1;
   if (options.supportShots === undefined && !stage) notes.push(`${stageFile} not found: generating without a dataset condition (pass supportShots to match how the prior was trained)`);
   const normalized = { quick, samples: n, finetuneEpochs, tasks: options.tasks ?? null, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, paraphrases, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, variants: options.variants ?? null };
-  const digests = { zoo: digest(path.join(options.zoo, 'manifest.json')), vqvae: digest(path.join(options.vqvae, 'vqvae.json')), prior: digest(path.join(options.prior, 'checkpoint.json')) };
+  const digests = { zoo: digest(path.join(options.zoo, 'manifest.json')), generator: digest(path.join(options.generator, 'config.json')) };
 
-  const { vq, tokenizer } = loadVqvae(options.vqvae);
-  let prior: Awaited<ReturnType<typeof loadPrior>> | undefined;
+  let g: Generator | undefined;
   const ctx = { current: undefined as EvalContext | undefined };
   const genRows = rows.filter((r) => r.group !== 'heldOutSeed');
   const variantTargets = (() => {
@@ -134,8 +131,9 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   let done = 0;
   const tick = (what: string) => progress.update(++done, { last: what });
   try {
-    prior = await loadPrior(options.prior);
-    ctx.current = new EvalContext(zoo, vq, tokenizer, prior, { seed, n, trainLimit, testLimit, supportShots, supportSeed, sampler: options.sampler, guidance: options.guidance });
+    g = await loadGenerator(options.generator);
+    zoo.useCanonicalizer(g.canon);
+    ctx.current = new EvalContext(zoo, g.vq, g.tokenizer, g.prior, g.canon, { seed, n, trainLimit, testLimit, supportShots, supportSeed, sampler: options.sampler ?? g.sampler, guidance: options.guidance });
     const c = ctx.current;
     const knownInstructions = [...new Set(zoo.entries.flatMap((e) => e.task.instructions))];
     const rowOut = [];
@@ -175,7 +173,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
       format: 'igpg-eval', version: 1,
       meta: {
         command: options.command ?? process.argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '), seed, options: normalized,
-        inputs: { zoo: options.zoo, vqvae: options.vqvae, prior: options.prior, digests },
+        inputs: { zoo: options.zoo, generator: options.generator, digests },
         machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.versions.node },
         backend: info ? `${info.name} (${info.threads} thread${info.threads > 1 ? 's' : ''}${info.native ? `, ${info.native}` : ''})` : tf.getBackend(),
         startedAt, wallSeconds: 0, resultsHash, reproduced, plots: [], notes,
@@ -199,8 +197,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   } finally {
     progress.stop();
     ctx.current?.dispose();
-    prior?.dispose();
-    vq.dispose();
+    g?.dispose();
   }
 }
 

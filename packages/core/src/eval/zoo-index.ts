@@ -1,13 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { getArchitecture } from '../sdk/architecture';
 import type { ParamInfo } from '../sdk/types';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { readJson } from '../io/atomic';
-import { readManifest, type ZooEntry } from '../zoo/manifest';
+import type { ZooEntry } from '../zoo/manifest';
+import { openZoo, type Zoo } from '../zoo/reader';
 import { stableHash, type ZooConfig } from '../zoo/config';
-import type { Tokenizer } from '../tokenizer';
-import { decodeWeights, encodeWeights, type Vqvae } from '../vqvae/model';
+import { decodeNetwork, encodeNetwork, type WeightCodec } from '../codec';
+import type { Canonicalizer } from '../canon/canonicalizer';
 import { medianPairwiseDistance } from './memorization';
 
 /** Which report group a (task, architecture) row belongs to, from the manifest's heldOut flags. */
@@ -28,21 +24,23 @@ export interface RowKey {
 
 /**
  * A zoo opened for evaluation: manifest entries, rows, and cached weights / codes per entry.
- * Weight files are read lazily (checksums verified by readManifest({ verify: true }) up front).
+ * Weight files are read lazily through the zoo reader (size, sha256 and finite values verified on first use).
  */
 export class ZooIndex {
   readonly entries: ZooEntry[];
   readonly config: Partial<ZooConfig>;
-  private flats = new Map<string, Float32Array>();
+  private aligned = new Map<string, Float32Array>();
   private codes = new Map<string, Int32Array>();
   private recons = new Map<string, Float32Array>();
 
+  private canon: Canonicalizer | undefined;
+
+  private readonly zoo: Zoo;
+
   constructor(readonly dir: string) {
-    if (!fs.existsSync(path.join(dir, 'manifest.json'))) throw new Error(`${dir}: no zoo here (expected ${path.join(dir, 'manifest.json')}); build one with \`igpg zoo build\``);
-    this.entries = readManifest(dir, { verify: true }).entries;
-    if (!this.entries.length) throw new Error(`${dir}: the zoo manifest has no entries; build the zoo first`);
-    const cfg = path.join(dir, 'config.json');
-    this.config = fs.existsSync(cfg) ? readJson<ZooConfig>(cfg) : {};
+    this.zoo = openZoo(dir);
+    this.entries = this.zoo.entries;
+    this.config = this.zoo.config;
   }
 
   static specHash(e: ZooEntry): string {
@@ -50,34 +48,48 @@ export class ZooIndex {
   }
 
   infos(e: ZooEntry): ParamInfo[] {
-    return getArchitecture(e.architecture.name).describe(e.architecture.spec);
+    return this.zoo.infos(e);
   }
 
-  /** Flat canonical weights of a checkpoint (cached). */
+  /** Flat canonical-order weights of a checkpoint (verified by the zoo reader, cached). */
   flat(e: ZooEntry): Float32Array {
-    let f = this.flats.get(e.id);
+    return this.zoo.flat(e);
+  }
+
+  /** Take distances, means and codes in this canonicalizer's space from now on (the generator's). */
+  useCanonicalizer(canon: Canonicalizer | undefined): void {
+    this.canon = canon;
+    this.aligned.clear();
+    this.codes.clear();
+    this.recons.clear();
+  }
+
+  /** A checkpoint's weights in the canonical space (aligned to the canonicalizer's reference; cached). */
+  canonical(e: ZooEntry): Float32Array {
+    if (!this.canon) return this.flat(e);
+    let f = this.aligned.get(e.id);
     if (!f) {
-      f = loadNetworkSafetensors(path.join(this.dir, e.weights.file), this.infos(e)).flat;
-      this.flats.set(e.id, f);
+      f = this.canon.align(e.architecture, this.flat(e)).flat;
+      this.aligned.set(e.id, f);
     }
     return f;
   }
 
-  /** VQ-VAE codes of a checkpoint (cached). */
-  codesOf(e: ZooEntry, vq: Vqvae, tok: Tokenizer): Int32Array {
+  /** Codes of a checkpoint under a codec (cached; one codec per index). */
+  codesOf(e: ZooEntry, codec: WeightCodec): Int32Array {
     let c = this.codes.get(e.id);
     if (!c) {
-      c = encodeWeights(vq, tok, this.infos(e), this.flat(e)).codes;
+      c = encodeNetwork(codec, e.architecture, this.infos(e), this.canonical(e), { aligned: true }).codes;
       this.codes.set(e.id, c);
     }
     return c;
   }
 
-  /** The checkpoint rebuilt from its own codes (cached). */
-  reconstruction(e: ZooEntry, vq: Vqvae, tok: Tokenizer): Float32Array {
+  /** The checkpoint rebuilt from its own codes, in the canonical space (cached). */
+  reconstruction(e: ZooEntry, codec: WeightCodec): Float32Array {
     let r = this.recons.get(e.id);
     if (!r) {
-      r = decodeWeights(vq, tok, this.infos(e), this.codesOf(e, vq, tok));
+      r = decodeNetwork(codec, e.architecture, this.infos(e), this.codesOf(e, codec));
       this.recons.set(e.id, r);
     }
     return r;
@@ -90,15 +102,13 @@ export class ZooIndex {
 
   /** Final-epoch entry of every job (task x architecture x seed). */
   finals(): ZooEntry[] {
-    const last = new Map<string, ZooEntry>();
-    for (const e of this.entries) if ((last.get(e.job)?.epoch ?? 0) < e.epoch) last.set(e.job, e);
-    return [...last.values()];
+    return this.zoo.finals();
   }
 
-  /** Median pairwise L2 distance of the final checkpoints of a task and architecture (every seed); NaN for < 2. */
+  /** Median pairwise L2 distance (canonical space) of the final checkpoints of a task and architecture (every seed); NaN for < 2. */
   typicalDistance(row: RowKey): number {
     const finals = this.finals().filter((e) => e.task.id === row.task.id && e.architecture.label === row.architecture.label);
-    return medianPairwiseDistance(finals.map((e) => this.flat(e)));
+    return medianPairwiseDistance(finals.map((e) => this.canonical(e)));
   }
 
   /**

@@ -1,37 +1,118 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { getDataset } from '../sdk/dataset';
-import { loadVqvae } from '../vqvae/io';
+import { loadVqvae, saveVqvae } from '../vqvae/io';
 import type { Vqvae } from '../vqvae/model';
 import type { Tokenizer } from '../tokenizer';
-import { loadPrior } from '../prior/checkpoint';
+import { loadPrior, savePrior } from '../prior/checkpoint';
 import type { Prior } from '../prior/prior';
+import { Canonicalizer } from '../canon/canonicalizer';
+import { readJson, sha256, writeJsonAtomic } from '../io/atomic';
+import { samplerOptions, type SamplerOptions } from '../sampler';
 import { checkCompatible, generate, type ArchitectureRef, type GenerateOptions, type GenerateResult } from '../generate';
 import { evaluateNetwork } from '../zoo/evaluate';
 import { makeTask, taskFromId, type Task } from '../zoo/task';
 import { taskSupportSet } from './zoo-networks';
 
-/** A trained IGPG generator: the prior with the tokenizer and VQ-VAE it was trained on. */
+/** A trained IGPG generator: the prior with the codec (canonicalizer, tokenizer, VQ-VAE) it was trained on. */
 export interface Generator {
   prior: Prior;
   vq: Vqvae;
   tokenizer: Tokenizer;
+  /** Alignment reference of the codec (absent for a codec trained on unaligned weights). */
+  canon?: Canonicalizer;
+  /** sha256 of the bundle's config.json, which pins every component's digest ('' for an unsaved generator). */
+  hash: string;
+  /** The bundle's default sampling options (generateForTask uses them unless given others). */
+  sampler: SamplerOptions;
   dispose(): void;
 }
 
 /**
- * Load a VQ-VAE folder and a prior folder and check that they belong together.
- * @example const g = await loadGenerator('runs/default/vqvae', 'runs/default/prior'); ... g.dispose();
+ * A generator bundle is one folder (as diffusers' from_pretrained reads one):
+ *   config.json   format, version, component folders and the sha256 of each component's index file
+ *   vqvae/        the codec: canon.json + canon.safetensors (alignment reference), vqvae.json (tokenizer inside) + vqvae.safetensors
+ *   prior/        checkpoint.json + weights
  */
-export async function loadGenerator(vqvaeDir: string, priorDir: string): Promise<Generator> {
-  const { vq, tokenizer } = loadVqvae(vqvaeDir);
+export const GENERATOR_FORMAT = 'igpg-generator';
+export const GENERATOR_VERSION = 1;
+
+interface GeneratorFile {
+  format: typeof GENERATOR_FORMAT;
+  version: number;
+  components: { codec: string; prior: string };
+  digests: Record<string, string>;
+  /** Default sampling options for this generator (what generate uses unless told otherwise). */
+  sampler: SamplerOptions;
+}
+
+const COMPONENT_FILES = (codec: string, prior: string) => ({
+  [`${codec}/vqvae.json`]: path.join(codec, 'vqvae.json'),
+  [`${codec}/canon.json`]: path.join(codec, 'canon.json'),
+  [`${prior}/checkpoint.json`]: path.join(prior, 'checkpoint.json'),
+});
+
+/**
+ * Write a bundle's config.json over components already in place (`<dir>/vqvae`, `<dir>/prior`, as the training
+ * stages write them). Returns the bundle hash.
+ * @example writeGeneratorConfig('runs/default');
+ */
+export function writeGeneratorConfig(dir: string, options: { sampler?: SamplerOptions } = {}): string {
+  const sampler = samplerOptions(options.sampler as SamplerOptions | undefined); // validated, defaults filled
+  const components = { codec: 'vqvae', prior: 'prior' };
+  const digests: Record<string, string> = {};
+  for (const [key, rel] of Object.entries(COMPONENT_FILES(components.codec, components.prior))) {
+    const file = path.join(dir, rel);
+    if (!fs.existsSync(file)) throw new Error(`${dir}: not a complete generator bundle, ${file} is missing (train the ${key.startsWith('prior') ? 'prior' : 'VQ-VAE'} stage first)`);
+    digests[key] = sha256(fs.readFileSync(file));
+  }
+  const config: GeneratorFile = { format: GENERATOR_FORMAT, version: GENERATOR_VERSION, components, digests, sampler };
+  writeJsonAtomic(path.join(dir, 'config.json'), config);
+  return sha256(fs.readFileSync(path.join(dir, 'config.json')));
+}
+
+/**
+ * Save a generator as one bundle folder (components, then config.json last).
+ * @example await saveGenerator('models/my-generator', g);
+ */
+export async function saveGenerator(dir: string, g: Generator): Promise<string> {
+  // (components first; config.json, which pins their digests, last)
+  saveVqvae(path.join(dir, 'vqvae'), g.vq, g.tokenizer);
+  if (!g.canon) throw new Error('saveGenerator: the generator has no canonicalizer; bundles always carry one (train the codec with trainTokenizerStage)');
+  g.canon.save(path.join(dir, 'vqvae'));
+  await savePrior(path.join(dir, 'prior'), g.prior);
+  return writeGeneratorConfig(dir, { sampler: g.sampler });
+}
+
+/**
+ * Load a generator bundle (see GENERATOR_FORMAT): every component's digest is checked against config.json, and the
+ * prior against the codec it was trained on.
+ * @example const g = await loadGenerator('runs/default'); ... g.dispose();
+ */
+export async function loadGenerator(dir: string): Promise<Generator> {
+  const configFile = path.join(dir, 'config.json');
+  if (!fs.existsSync(configFile)) throw new Error(`${dir}: not a generator bundle (no config.json); train one with \`igpg demo\` or the tokenizer and prior stages`);
+  const config = readJson<GeneratorFile>(configFile);
+  if (config.format !== GENERATOR_FORMAT) throw new Error(`${configFile}: not a generator bundle (format "${config.format}")`);
+  if (config.version !== GENERATOR_VERSION) throw new Error(`${configFile}: generator bundle version ${config.version}, this code reads version ${GENERATOR_VERSION}`);
+  for (const [key, digest] of Object.entries(config.digests)) {
+    const file = path.join(dir, key);
+    if (!fs.existsSync(file)) throw new Error(`${dir}: bundle component ${file} is missing`);
+    if (sha256(fs.readFileSync(file)) !== digest) throw new Error(`${file}: does not match the bundle's config.json (a component was retrained or edited; rerun writeGeneratorConfig or retrain the bundle)`);
+  }
+  const codecDir = path.join(dir, config.components.codec);
+  const { vq, tokenizer } = loadVqvae(codecDir);
   let prior: Prior;
+  let canon: Canonicalizer;
   try {
-    prior = await loadPrior(priorDir);
+    canon = Canonicalizer.load(codecDir);
+    prior = await loadPrior(path.join(dir, config.components.prior));
     checkCompatible(prior, tokenizer, vq);
   } catch (e) {
     vq.dispose();
     throw e;
   }
-  return { prior, vq, tokenizer, dispose: () => { prior.dispose(); vq.dispose(); } };
+  return { prior, vq, tokenizer, canon, hash: sha256(fs.readFileSync(configFile)), sampler: samplerOptions(config.sampler), dispose: () => { prior.dispose(); vq.dispose(); } };
 }
 
 /**
@@ -50,7 +131,7 @@ export function specForTask(arch: ArchitectureRef, task?: Task): ArchitectureRef
   return { name: arch.name, spec: { inputShape: ds.inputShape, classes: task.classes.length, ...arch.spec } };
 }
 
-export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 'tokenizer' | 'vqvae' | 'dataset'> {
+export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 'tokenizer' | 'vqvae' | 'canon' | 'dataset'> {
   /** Dataset name or task id: fills the spec's inputShape/classes and gives the dataset condition. */
   task?: string;
   /** Support samples per class for the dataset condition (default 5; 0 = none). */
@@ -68,7 +149,8 @@ export async function generateForTask(g: Generator, opts: GenerateForTaskOptions
   const task = opts.task ? resolveTask(opts.task) : undefined;
   const k = opts.supportK ?? 5;
   const dataset = task && k > 0 ? await taskSupportSet(task, k, 1) : undefined;
-  const result = await generate({ ...opts, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, dataset });
+  const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(opts.sampler ?? {}).filter(([, v]) => v !== undefined)) };
+  const result = await generate({ ...opts, sampler, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, canon: g.canon, dataset });
   if (!opts.evaluate || !task) return { ...result, task };
   const accuracies: number[] = [];
   for (const net of result.networks) {

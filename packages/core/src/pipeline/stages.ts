@@ -12,10 +12,13 @@ import type { TrainingLoopResult } from '../train/loop';
 import type { ProgressOptions } from '../util/progress';
 import type { SupportSet } from '../encoders/dataset';
 import type { ZooEntry } from '../zoo/manifest';
-import { isTrainingEntry, loadZooNetworks, taskSupportSet } from './zoo-networks';
+import { isTrainingEntry, lastEpochs, loadZooNetworks, taskSupportSet, type ZooNetwork } from './zoo-networks';
+import { Canonicalizer, fitCanonicalizer } from '../canon/canonicalizer';
+import { codecSpace } from '../codec';
 
 // The two training stages of IGPG, from a zoo folder to checkpoint folders:
-//   tokenizer stage: zoo -> fitted tokenizer + VQ-VAE   (<out>/vqvae.json, vqvae.safetensors; training state in <out>/run/)
+//   tokenizer stage: zoo -> canonicalizer (alignment reference) + fitted tokenizer + VQ-VAE, all on the aligned zoo
+//                    (<out>/canon.json, canon.safetensors, permutations.json, vqvae.json, vqvae.safetensors; training state in <out>/run/)
 //   prior stage:     zoo + VQ-VAE -> conditional prior  (<out>/checkpoint.json, weights; training state in <out>/run/)
 // Each stage saves the options it ran with as <out>/stage.json, and resumes from <out>/run/ after a kill.
 
@@ -26,6 +29,8 @@ export interface TokenizerStageOptions {
   vqvae?: Partial<TrainVqvaeConfig>;
   /** Zoo entries to learn from (default: all but held-out tasks and seeds). */
   filter?: (e: ZooEntry) => boolean;
+  /** Align-then-average rounds of the canonicalizer's reference (default 3). */
+  canonRounds?: number;
   resume?: boolean;
   progress?: Partial<ProgressOptions> | false;
 }
@@ -34,15 +39,46 @@ export interface TokenizerStageOptions {
  * Fit the tokenizer on a zoo and train the VQ-VAE; saves the pair to `out`.
  * @example const { vq, tokenizer } = await trainTokenizerStage({ zoo: 'zoo/default', out: 'runs/default/vqvae', vqvae: { steps: 2000 } });
  */
-export async function trainTokenizerStage(opts: TokenizerStageOptions): Promise<{ vq: Vqvae; tokenizer: Tokenizer; result: TrainingLoopResult; networks: number }> {
-  const networks = loadZooNetworks(opts.zoo, opts.filter);
-  const tokenizer = fitTokenizer(networks, opts.tokenizer);
+export async function trainTokenizerStage(opts: TokenizerStageOptions): Promise<{ vq: Vqvae; tokenizer: Tokenizer; canon: Canonicalizer; result: TrainingLoopResult; networks: number }> {
+  const raw = loadZooNetworks(opts.zoo, opts.filter);
+  // the alignment reference comes from each network's final checkpoint; every checkpoint is then aligned to it
+  const { canon } = fitCanonicalizer(lastEpochs(raw.map((n) => n.entry)).map((e) => raw.find((n) => n.entry === e)!).map(toCanon), { rounds: opts.canonRounds });
+  const networks = alignNetworks(canon, raw);
+  canon.save(opts.out);
+  writeJsonAtomic(path.join(opts.out, 'permutations.json'), Object.fromEntries(networks.map((n) => [n.entry.id, n.perms])));
+  // the codec quantizes aligned weights minus the reference (canon.center): fit and train on exactly that
+  const centered = networks.map((n) => ({ ...n, flat: codecSpace(canon, n.entry.architecture, n.flat, { aligned: true }) }));
+  const tokenizer = fitTokenizer(centered, opts.tokenizer);
   writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'tokenizer', zoo: opts.zoo, tokenizer: opts.tokenizer ?? {}, vqvae: opts.vqvae ?? {}, networks: networks.length });
   const { vq, result } = await trainVqvae({
-    dir: path.join(opts.out, 'run'), tokenizer, networks, config: opts.vqvae ?? {}, resume: opts.resume, progress: opts.progress,
+    dir: path.join(opts.out, 'run'), tokenizer, networks: centered, config: opts.vqvae ?? {}, resume: opts.resume, progress: opts.progress,
   });
   saveVqvae(opts.out, vq, tokenizer);
-  return { vq, tokenizer, result, networks: networks.length };
+  return { vq, tokenizer, canon, result, networks: networks.length };
+}
+
+const toCanon = (n: ZooNetwork) => ({ architecture: n.entry.architecture, flat: n.flat });
+
+/** The networks of the first `k` seeds (lowest seed numbers) of each task and architecture; all when k is undefined. */
+function firstSeeds(networks: ZooNetwork[], k: number | undefined): ZooNetwork[] {
+  if (k === undefined) return networks;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`prior stage: seedsPerTask must be a positive integer, got ${k}`);
+  const seeds = new Map<string, Set<number>>();
+  for (const n of networks) {
+    const key = `${n.entry.task.id}|${n.entry.architecture.label}`;
+    if (!seeds.has(key)) seeds.set(key, new Set());
+    seeds.get(key)!.add(n.entry.seed);
+  }
+  const keep = new Map([...seeds].map(([key, s]) => [key, new Set([...s].sort((a, b) => a - b).slice(0, k))]));
+  return networks.filter((n) => keep.get(`${n.entry.task.id}|${n.entry.architecture.label}`)!.has(n.entry.seed));
+}
+
+/** Zoo networks permuted into the canonical space (function unchanged), with the permutation of each. */
+export function alignNetworks(canon: Canonicalizer, networks: ZooNetwork[]): (ZooNetwork & { perms: Record<string, number[]> })[] {
+  return networks.map((n) => {
+    const { flat, perms } = canon.align(n.entry.architecture, n.flat);
+    return { ...n, flat, perms };
+  });
 }
 
 export interface PriorStageOptions {
@@ -58,6 +94,11 @@ export interface PriorStageOptions {
   filter?: (e: ZooEntry) => boolean;
   /** Learn from each network's final checkpoint only (default true: generated networks should be trained ones). */
   lastEpochOnly?: boolean;
+  /**
+   * Learn from the first this many training seeds of each task and architecture (default: all). A prior of this
+   * size fits a few hundred networks' codes closely; spread over thousands it fits none (measured: README).
+   */
+  seedsPerTask?: number;
   resume?: boolean;
   progress?: Partial<ProgressOptions> | false;
 }
@@ -69,7 +110,8 @@ export interface PriorStageOptions {
 export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior: Prior; vq: Vqvae; tokenizer: Tokenizer; result: TrainingLoopResult; examples: number }> {
   const { vq, tokenizer } = loadVqvae(opts.vqvae);
   try {
-    const networks = loadZooNetworks(opts.zoo, opts.filter ?? isTrainingEntry, { lastEpochOnly: opts.lastEpochOnly ?? true });
+    const canon = Canonicalizer.load(opts.vqvae);
+    const networks = alignNetworks(canon, firstSeeds(loadZooNetworks(opts.zoo, opts.filter ?? isTrainingEntry, { lastEpochOnly: opts.lastEpochOnly ?? true }), opts.seedsPerTask));
     const k = opts.supportK ?? 5;
     const train = { steps: 1000, ...opts.train } as PriorTrainConfig;
     const supports = new Map<string, SupportSet>();
@@ -82,8 +124,8 @@ export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior:
         dataset: k > 0 ? await taskSupportSet(n.entry.task, k, train.seed ?? 1, supports) : undefined,
       });
     }
-    const examples = priorExamples(records, tokenizer, vq);
-    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, train, supportK: k, examples: examples.length });
+    const examples = priorExamples(records, { tokenizer, vq, canon }, { aligned: true });
+    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, train, supportK: k, seedsPerTask: opts.seedsPerTask ?? null, examples: examples.length });
     const prior = new Prior({
       ...opts.prior,
       codebookSize: vq.config.codebookSize,

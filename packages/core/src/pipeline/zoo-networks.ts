@@ -1,12 +1,9 @@
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { readFileVerified } from '../io/atomic';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { getArchitecture } from '../sdk/architecture';
 import { getDataset } from '../sdk/dataset';
 import type { ParamInfo } from '../sdk/types';
 import { supportSetFromSplit, type SupportSet } from '../encoders/dataset';
-import { readManifest, type ZooEntry } from '../zoo/manifest';
+import type { ZooEntry } from '../zoo/manifest';
+import { isTrainingEntry, lastEpochs, openZoo, type Zoo } from '../zoo/reader';
 
 /** A zoo checkpoint with its weights loaded (checksum verified) in canonical order. */
 export interface ZooNetwork {
@@ -15,32 +12,20 @@ export interface ZooNetwork {
   flat: Float32Array;
 }
 
-/** Entries IGPG may learn from: every checkpoint except those of held-out tasks and held-out seeds. */
-export const isTrainingEntry = (e: ZooEntry) => !e.heldOut.task && !e.heldOut.seed;
-
-/** Keep each network's last checkpoint only (the zoo may also record earlier epochs of the same run). */
-export function lastEpochs(entries: ZooEntry[]): ZooEntry[] {
-  const last = new Map<string, number>();
-  for (const e of entries) last.set(e.job, Math.max(e.epoch, last.get(e.job) ?? 0));
-  return entries.filter((e) => e.epoch === last.get(e.job));
-}
+export { isTrainingEntry, lastEpochs } from '../zoo/reader';
 
 /**
- * Load zoo checkpoints (weights verified against the manifest's size and sha256).
+ * Load zoo checkpoints through the zoo reader (weights verified against the manifest's size and sha256).
  * Architectures must be registered. `filter` picks entries (default: training entries);
  * `lastEpochOnly` keeps each network's final checkpoint.
  * @example const nets = loadZooNetworks('zoo/default'); nets[0].flat.length // 2464
  */
-export function loadZooNetworks(zooDir: string, filter: (e: ZooEntry) => boolean = isTrainingEntry, options: { lastEpochOnly?: boolean } = {}): ZooNetwork[] {
-  const all = readManifest(zooDir).entries.filter(filter);
+export function loadZooNetworks(zooDir: string | Zoo, filter: (e: ZooEntry) => boolean = isTrainingEntry, options: { lastEpochOnly?: boolean } = {}): ZooNetwork[] {
+  const zoo = typeof zooDir === 'string' ? openZoo(zooDir) : zooDir;
+  const all = zoo.entries.filter(filter);
   const entries = options.lastEpochOnly ? lastEpochs(all) : all;
-  if (!entries.length) throw new Error(`${zooDir}: the zoo has no checkpoints to learn from (build it with \`igpg zoo build\`)`);
-  return entries.map((entry) => {
-    const file = path.join(zooDir, entry.weights.file);
-    readFileVerified(file, entry.weights);
-    const infos = getArchitecture(entry.architecture.name).describe(entry.architecture.spec);
-    return { entry, infos, flat: loadNetworkSafetensors(file, infos).flat };
-  });
+  if (!entries.length) throw new Error(`${zoo.dir}: the zoo has no checkpoints to learn from (build it with \`igpg zoo build\`)`);
+  return entries.map((entry) => ({ entry, infos: zoo.infos(entry), flat: zoo.flat(entry) }));
 }
 
 /**

@@ -1,11 +1,8 @@
-import * as path from 'node:path';
-import type { Tokenizer } from '../tokenizer';
-import { encodeWeights, type Vqvae } from '../vqvae/model';
-import { readEntries, type ZooEntry } from '../zoo/manifest';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { readFileVerified } from '../io/atomic';
+import { encodeNetwork, type WeightCodec } from '../codec';
+import type { ZooEntry } from '../zoo/manifest';
+import { openZoo } from '../zoo/reader';
 import type { SupportSet } from '../encoders/dataset';
-import { resolveArchitecture, type ArchitectureRef } from '../generate';
+import { resolveArchitecture, type ArchitectureRef } from '../sdk/resolve';
 import type { PriorExample } from './train';
 
 /** A trained network to learn from: architecture, flat canonical weights, instruction paraphrases, dataset. */
@@ -17,32 +14,30 @@ export interface NetworkRecord {
 }
 
 /**
- * Turn trained networks into prior examples: weights -> tokenizer chunks -> VQ-VAE codes, with chunk positions.
- * @example const examples = priorExamples([{ architecture: { name: 'mlp', spec }, flat, instructions: ['classify iris'] }], tok, vq);
+ * Turn trained networks into prior examples: weights -> (canonicalizer) -> tokenizer chunks -> VQ-VAE codes, with
+ * chunk positions. `aligned`: the records' weights are already in the canonical space.
+ * @example const examples = priorExamples([{ architecture: { name: 'mlp', spec }, flat, instructions: ['classify iris'] }], { tokenizer, vq });
  */
-export function priorExamples(records: NetworkRecord[], tokenizer: Tokenizer, vqvae: Vqvae): PriorExample[] {
+export function priorExamples(records: NetworkRecord[], codec: WeightCodec, options: { aligned?: boolean } = {}): PriorExample[] {
   return records.map((r, i) => {
     if (!r.instructions.length) throw new Error(`network ${i}: give at least one instruction`);
     const arch = resolveArchitecture(r.architecture);
-    const { codes, positions } = encodeWeights(vqvae, tokenizer, arch.infos, r.flat);
+    const { codes, positions } = encodeNetwork(codec, { name: arch.plugin.name, spec: arch.spec }, arch.infos, r.flat, options);
     return { codes, instructions: r.instructions, architecture: arch.condition, layout: { places: positions }, dataset: r.dataset };
   });
 }
 
 /**
- * Prior examples from a zoo folder (manifest entries + weight files, checksums verified). `datasets` maps a dataset
+ * Prior examples from a zoo folder (read through the zoo reader: checksums verified). `datasets` maps a dataset
  * name to its support set (optional: entries whose dataset is not given train without a dataset condition).
  * `filter` picks entries (e.g. skip held-out tasks: `(e) => !e.heldOut.task`).
  */
-export function priorExamplesFromZoo(zooDir: string, tokenizer: Tokenizer, vqvae: Vqvae, options: { datasets?: Record<string, SupportSet>; filter?: (e: ZooEntry) => boolean } = {}): PriorExample[] {
-  const entries = readEntries(zooDir).filter(options.filter ?? (() => true));
+export function priorExamplesFromZoo(zooDir: string, codec: WeightCodec, options: { datasets?: Record<string, SupportSet>; filter?: (e: ZooEntry) => boolean } = {}): PriorExample[] {
+  const zoo = openZoo(zooDir);
+  const entries = zoo.entries.filter(options.filter ?? (() => true));
   if (!entries.length) throw new Error(`${zooDir}: no zoo entries to train the prior on (build the zoo first)`);
-  const records = entries.map((e): NetworkRecord => {
-    const file = path.join(zooDir, e.weights.file);
-    readFileVerified(file, { size: e.weights.size, sha256: e.weights.sha256 });
-    const arch = resolveArchitecture({ name: e.architecture.name, spec: e.architecture.spec });
-    const { flat } = loadNetworkSafetensors(file, arch.infos);
-    return { architecture: { name: e.architecture.name, spec: e.architecture.spec }, flat, instructions: e.task.instructions, dataset: options.datasets?.[e.task.dataset] };
-  });
-  return priorExamples(records, tokenizer, vqvae);
+  const records = entries.map((e): NetworkRecord => ({
+    architecture: { name: e.architecture.name, spec: e.architecture.spec }, flat: zoo.flat(e), instructions: e.task.instructions, dataset: options.datasets?.[e.task.dataset],
+  }));
+  return priorExamples(records, codec);
 }

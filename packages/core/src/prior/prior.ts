@@ -1,19 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
-import { dense, normalVariable } from '../encoders/init';
+import { dense, normalVariable, zerosVariable } from '../encoders/init';
 import { hashedInstructionEncoder, type InstructionEncoder } from '../encoders/instruction';
 import { datasetEncoder, type DatasetEncoder, type SupportSet } from '../encoders/dataset';
 import { architectureEncoder, positionFeatures, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from '../encoders/architecture';
 import { decoderVariables, type Decoder } from './decoder';
 import { GPT } from './gpt';
+import { gelu } from '../backend/fused_ops';
 
 /**
- * The conditional autoregressive prior p(codes | instruction, dataset, architecture).
- * Sequence fed to the GPT decoder:  [instruction, dataset, architecture]  tok_s ... tok_{s+L-1}
- * where tok_j = embed(code_{j-1}) (a learned BOS vector for j = 0) + proj(position features of token j).
- * The decoder output at tok_j predicts code_j, so each prediction knows which layer/role/offset/code slot it writes.
- * Networks longer than the context are handled in windows (see generate.ts): any window start s is trained.
+ * The conditional autoregressive prior p(codes | instruction, dataset, architecture), one step per CHUNK (a neuron
+ * group), its l residual codes predicted within the step by a small depth head, as in the RQ-Transformer (Lee et
+ * al. 2022, "Autoregressive image generation using residual quantization"):
+ *   trunk (the GPT decoder):  [instruction, dataset, architecture]  x_s ... x_{s+T-1}  ->  h_s ... h_{s+T-1}
+ *     x_c = sum_k inEmbed[k][code_{c-1,k}] (a learned BOS vector for c = 0) + proj(position features of chunk c)
+ *   depth head:  p(code_{c,k} | h_c, code_{c,<k}) = softmax(W2 gelu(W1 (h_c + sum_{j<k} depthEmbed[j][code_{c,j}] + level_k)))
+ * so the trunk sees a network as ~40-70 steps (one per neuron) instead of ~l times as many single codes, and the
+ * fine residual levels are predicted from the coarse ones of the same neuron. Networks longer than the context are
+ * handled in windows of chunks (autoregress.ts): any window start is trained.
  */
 export interface PriorConfig {
   /** Codebook size C of the VQ-VAE (the prior's vocabulary). */
@@ -25,8 +30,10 @@ export interface PriorConfig {
   dModel?: number;
   nLayers?: number;
   nHeads?: number;
-  /** Decoder context, prefix included. */
+  /** Decoder context in chunks, prefix included. */
   contextLength?: number;
+  /** Hidden width of the depth head's MLP (default 2 * dModel). */
+  depthHidden?: number;
   dropout?: number;
   /** Width of each condition vector before its projection to dModel. */
   condDim?: number;
@@ -57,6 +64,7 @@ export const priorConfigSchema = {
     nLayers: { type: 'integer', minimum: 1, default: 2 },
     nHeads: { type: 'integer', minimum: 1, default: 4 },
     contextLength: { type: 'integer', minimum: 8, default: 128 },
+    depthHidden: { type: 'integer', minimum: 1, default: 256 },
     dropout: { type: 'number', minimum: 0, maximum: 1, default: 0 },
     condDim: { type: 'integer', minimum: 1, default: 64 },
     instructionBuckets: { type: 'integer', minimum: 16, default: 16384 },
@@ -76,12 +84,12 @@ export interface PriorCondition {
   dataset?: SupportSet;
 }
 
-/** The token layout of one architecture: where each chunk sits. Tokens = places.length * codesPerChunk. */
+/** The chunk layout of one architecture: where each chunk sits. Codes = places.length * codesPerChunk. */
 export interface TokenLayout {
   places: ChunkPlace[];
 }
 
-/** Number of condition vectors in front of the tokens. */
+/** Number of condition vectors in front of the chunks. */
 export const PREFIX = 3;
 
 export type DecoderFactory = (config: { vocabSize: number; dModel: number; nLayers: number; nHeads: number; contextLength: number; dropout: number }, seed: number, scope: string) => Decoder;
@@ -114,10 +122,11 @@ export class Prior {
     this.config = validate<Required<PriorConfig>>(priorConfigSchema, config, 'prior config');
     const c = this.config;
     if (c.dModel % c.nHeads !== 0) throw new Error(`prior config: dModel ${c.dModel} must be divisible by nHeads ${c.nHeads}`);
-    if (c.contextLength <= PREFIX + c.codesPerChunk) throw new Error(`prior config: contextLength ${c.contextLength} must exceed the ${PREFIX} condition vectors + one chunk (${c.codesPerChunk} codes)`);
+    if (c.contextLength <= PREFIX + 1) throw new Error(`prior config: contextLength ${c.contextLength} must exceed the ${PREFIX} condition vectors + one chunk`);
     const scope = (this.scope = options.scope ?? 'prior');
     const rng = createRng(`prior/${c.seed}`);
-    this.decoder = (options.decoder ?? defaultDecoder)({ vocabSize: c.codebookSize, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, contextLength: c.contextLength, dropout: c.dropout }, rng.tfSeed(), `${scope}/gpt`);
+    // the trunk's "vocabulary" is its output width: it emits features h_c for the depth head, not codes
+    this.decoder = (options.decoder ?? defaultDecoder)({ vocabSize: c.dModel, dModel: c.dModel, nLayers: c.nLayers, nHeads: c.nHeads, contextLength: c.contextLength, dropout: c.dropout }, rng.tfSeed(), `${scope}/gpt`);
     this.instructionEncoder = options.instructionEncoder ?? hashedInstructionEncoder({ buckets: c.instructionBuckets, dim: c.condDim, seed: c.seed }, `${scope}/instruction`);
     this.datasetEncoder = datasetEncoder({ inputDim: c.datasetInputDim, hidden: c.condDim, dim: c.condDim, seed: c.seed }, `${scope}/dataset`);
     this.architectureEncoder = architectureEncoder({ buckets: c.architectureBuckets, dim: c.condDim, seed: c.seed }, `${scope}/architecture`);
@@ -128,13 +137,24 @@ export class Prior {
     const posProj = normalVariable([POSITION_FEATURES, d], 0.5 / Math.sqrt(POSITION_FEATURES), rng.tfSeed(), `${scope}/proj/position`);
     const nulls = normalVariable([PREFIX, d], 0.02, rng.tfSeed(), `${scope}/null`); // learned "no condition" vectors (CFG)
     const bos = normalVariable([1, d], 0.02, rng.tfSeed(), `${scope}/bos`);
+    const Lc = c.codesPerChunk, C = c.codebookSize, H = c.depthHidden;
+    const inEmbed = normalVariable([Lc * C, d], 0.02, rng.tfSeed(), `${scope}/chunk/in`); // row k*C + code: code at level k of the previous chunk
+    const depthEmbed = normalVariable([Lc * C, d], 0.02, rng.tfSeed(), `${scope}/depth/embed`); // row j*C + code: code at level j, seen by levels > j
+    const level = normalVariable([Lc, d], 0.02, rng.tfSeed(), `${scope}/depth/level`);
+    const w1 = normalVariable([d, H], 1 / Math.sqrt(d), rng.tfSeed(), `${scope}/depth/w1`);
+    const b1 = zerosVariable([H], `${scope}/depth/b1`);
+    const w2 = normalVariable([H, C], 0.02, rng.tfSeed(), `${scope}/depth/w2`);
+    const b2 = zerosVariable([C], `${scope}/depth/b2`);
     this.own = {
-      posProj, nulls, bos,
+      posProj, nulls, bos, inEmbed, depthEmbed, level, w1, b1, w2, b2,
       ...Object.fromEntries([this.projInstruction, this.projDataset, this.projArchitecture].flatMap((p) => [[p.W.name, p.W], [p.b.name, p.b]])),
     };
   }
 
-  /** Every variable (decoder, encoders, projections), trainable together. Names are stable for a given scope. */
+  /**
+   * Every variable (decoder, encoders, projections, depth head), trained together. Names are stable for a given
+   * scope. The decoder's token embedding (wte) is not used: chunk inputs come from inEmbed (see `trainable`).
+   */
   get variables(): tf.Variable[] {
     return [
       ...decoderVariables(this.decoder),
@@ -145,16 +165,22 @@ export class Prior {
     ];
   }
 
-  /** Condition vectors a window of tokens can hold. */
+  /** The variables the optimizer updates: all but the decoder's unused token embedding. */
+  get trainable(): tf.Variable[] {
+    const unused = new Set(this.decoder instanceof GPT ? [this.decoder.named.wte] : []);
+    return this.variables.filter((v) => v.trainable && !unused.has(v));
+  }
+
+  /** Chunks a window can hold after the condition vectors. */
   get window(): number {
     return this.config.contextLength - PREFIX;
   }
 
-  /** Position feature rows of every token of a layout (cached per layout): (N, POSITION_FEATURES). */
+  /** Position feature rows of every chunk of a layout (cached per layout): (chunks, POSITION_FEATURES). */
   features(layout: TokenLayout): Float32Array {
     let f = this.featureCache.get(layout.places);
     if (!f) {
-      f = positionFeatures(layout.places, this.config.codesPerChunk, this.config.chunkSize);
+      f = positionFeatures(layout.places, 1, this.config.chunkSize);
       this.featureCache.set(layout.places, f);
     }
     return f;
@@ -193,31 +219,72 @@ export class Prior {
   }
 
   /**
-   * Token inputs (B, L, d): embed(previous code) + position embedding; `prev` holds -1 where the previous token is
-   * the start of the network (BOS). `pos` is (B*L, d) or (L, d) (broadcast over the batch).
+   * Chunk inputs (B, T, d): the previous chunk's codes embedded (one table per level, summed) + position embedding.
+   * `prev` (B*T*l) holds the previous chunk's l codes per step, -1 where the step is the start of the network (BOS).
+   * `pos` is (B*T, d) or (T, d) (broadcast over the batch).
    */
-  tokenInputs(prev: Int32Array, B: number, L: number, pos: tf.Tensor2D): tf.Tensor3D {
-    const d = this.config.dModel;
-    const hasBos = prev.some((p) => p < 0);
-    const ids = hasBos ? Int32Array.from(prev, (p) => Math.max(0, p)) : prev;
+  chunkInputs(prev: Int32Array, B: number, T: number, pos: tf.Tensor2D): tf.Tensor3D {
+    const { dModel: d, codesPerChunk: Lc, codebookSize: C } = this.config;
+    const bos = new Float32Array(B * T);
+    const ids = new Int32Array(prev.length);
+    for (let i = 0; i < prev.length; i++) {
+      if (prev[i] < 0) bos[Math.floor(i / Lc)] = 1;
+      ids[i] = (i % Lc) * C + Math.max(0, prev[i]);
+    }
+    const hasBos = bos.some((v) => v > 0);
     return tf.tidy(() => {
-      const e = this.decoder.embed(tf.tensor2d(ids, [B, L], 'int32')); // (B, L, d)
-      const posB = tf.reshape(pos, pos.shape[0] === L ? [1, L, d] : [B, L, d]);
-      if (!hasBos) return tf.add(e, posB) as tf.Tensor3D; // fast path: every generation step after the first
-      const m = tf.tensor3d(Float32Array.from(prev, (p) => (p < 0 ? 1 : 0)), [B, L, 1]);
-      const tok = tf.add(tf.mul(e, tf.sub(1, m)), tf.mul(m, this.own.bos)); // BOS where m = 1
-      return tf.add(tok, posB) as tf.Tensor3D;
+      const e = tf.sum(tf.reshape(tf.gather(this.own.inEmbed, tf.tensor1d(ids, 'int32')), [B, T, Lc, d]), 2); // (B, T, d)
+      const posB = tf.reshape(pos, pos.shape[0] === T ? [1, T, d] : [B, T, d]);
+      if (!hasBos) return tf.add(e, posB) as tf.Tensor3D;
+      const m = tf.tensor3d(bos, [B, T, 1]);
+      return tf.add(tf.add(tf.mul(e, tf.sub(1, m)), tf.mul(m, this.own.bos)), posB) as tf.Tensor3D;
     });
   }
 
-  /** Logits (B, L, C) for tokens whose inputs are given, after the condition prefix. Full (uncached) pass. */
-  logits(prefix: tf.Tensor3D, inputs: tf.Tensor3D, options?: { training?: boolean; seed?: number }): tf.Tensor3D {
+  /** Trunk features (B, T, d) of chunks whose inputs are given, after the condition prefix. Full (uncached) pass. */
+  trunk(prefix: tf.Tensor3D, inputs: tf.Tensor3D, options?: { training?: boolean; seed?: number }): tf.Tensor3D {
     return tf.tidy(() => {
-      const x = tf.concat([prefix, inputs], 1) as tf.Tensor3D; // (B, 3 + L, d)
-      const out = this.decoder.forward(x, options); // (B, 3 + L, C)
-      const [B, T, C] = out.shape;
-      return tf.slice(out, [0, PREFIX, 0], [B, T - PREFIX, C]) as tf.Tensor3D;
+      const x = tf.concat([prefix, inputs], 1) as tf.Tensor3D; // (B, 3 + T, d)
+      const out = this.decoder.forward(x, options); // (B, 3 + T, d)
+      const [B, T, D] = out.shape;
+      return tf.slice(out, [0, PREFIX, 0], [B, T - PREFIX, D]) as tf.Tensor3D;
     });
+  }
+
+  /** Depth head on rows z (N, d) -> logits (N, C). */
+  private depthHead(z: tf.Tensor2D): tf.Tensor2D {
+    const o = this.own;
+    return tf.tidy(() => tf.add(tf.matMul(gelu(tf.add(tf.matMul(z, o.w1), o.b1)), o.w2), o.b2) as tf.Tensor2D);
+  }
+
+  /**
+   * Teacher-forced code logits (B, T, l, C) of chunks with trunk features h (B, T, d) and their true codes
+   * (B*T*l): level k sees h + the embeddings of the chunk's codes at levels < k + a level embedding.
+   */
+  codeLogits(h: tf.Tensor3D, codes: Int32Array): tf.Tensor4D {
+    const [B, T, d] = h.shape;
+    const { codesPerChunk: Lc, codebookSize: C } = this.config;
+    const ids = Int32Array.from(codes, (c, i) => (i % Lc) * C + c);
+    const below = new Float32Array(Lc * Lc); // below[j, k] = 1 if j < k: level k sums the levels before it
+    for (let j = 0; j < Lc; j++) for (let k = j + 1; k < Lc; k++) below[j * Lc + k] = 1;
+    return tf.tidy(() => {
+      const g = tf.reshape(tf.gather(this.own.depthEmbed, tf.tensor1d(ids, 'int32')), [B * T, Lc, d]); // (BT, l, d)
+      const gt = tf.reshape(tf.transpose(g, [0, 2, 1]), [B * T * d, Lc]); // (BT*d, l)
+      const prevSum = tf.transpose(tf.reshape(tf.matMul(gt, tf.tensor2d(below, [Lc, Lc])), [B * T, d, Lc]), [0, 2, 1]); // (BT, l, d)
+      const z = tf.add(tf.add(tf.reshape(h, [B * T, 1, d]), prevSum), this.own.level); // (BT, l, d)
+      return tf.reshape(this.depthHead(tf.reshape(z, [B * T * Lc, d]) as tf.Tensor2D), [B, T, Lc, C]) as tf.Tensor4D;
+    });
+  }
+
+  /** One depth step while sampling: logits (N, C) of level k given features h (N, d) and the sum of the chunk's lower-level embeddings acc (N, d). */
+  levelLogits(h: tf.Tensor2D, acc: tf.Tensor2D, k: number): tf.Tensor2D {
+    return tf.tidy(() => this.depthHead(tf.add(tf.add(h, acc), tf.slice(this.own.level, [k, 0], [1, this.config.dModel])) as tf.Tensor2D));
+  }
+
+  /** depthEmbed rows of codes (N,) at level k: what the next levels of the chunk see. */
+  levelEmbedding(codes: Int32Array, k: number): tf.Tensor2D {
+    const C = this.config.codebookSize;
+    return tf.tidy(() => tf.gather(this.own.depthEmbed, tf.tensor1d(Int32Array.from(codes, (c) => k * C + c), 'int32')) as tf.Tensor2D);
   }
 
   dispose(): void {

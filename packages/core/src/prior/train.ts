@@ -48,16 +48,23 @@ export const priorTrainConfigSchema = {
   },
 };
 
-/** A training batch as host arrays: conditions, previous codes (-1 = BOS), targets, mask and position rows. */
+/**
+ * A training batch as host arrays, in chunk steps: conditions, the previous chunk's codes per step (-1 = BOS),
+ * the step's own codes (targets), the step mask and position rows. B examples x T chunk steps x l codes.
+ */
 export interface PriorBatch {
   conds: PriorCondition[];
   keep: Float32Array;
+  /** (B*T*l) */
   prev: Int32Array;
+  /** (B*T*l) */
   targets: Int32Array;
+  /** (B*T): 1 where the step is a real chunk */
   mask: Float32Array;
+  /** (B*T*F) */
   rows: Float32Array;
   B: number;
-  L: number;
+  T: number;
 }
 
 /** Check examples against the prior: codes in range, lengths matching their layouts. */
@@ -74,42 +81,48 @@ export function checkExamples(prior: Prior, examples: PriorExample[]): void {
 }
 
 /**
- * Draw a batch: B examples, one instruction paraphrase each, a random window of each code stream (any start, so
+ * Draw a batch: B examples, one instruction paraphrase each, a random window of each network's chunks (any start, so
  * the prior learns to continue from the tail of a previous window), and the CFG drop mask.
  */
 export function drawBatch(prior: Prior, examples: PriorExample[], batchSize: number, rng: Rng): PriorBatch {
   const W = prior.window;
+  const Lc = prior.config.codesPerChunk;
   const picks = Array.from({ length: batchSize }, () => examples[rng.int(examples.length)]);
-  const L = Math.min(W, Math.max(...picks.map((e) => e.codes.length)));
+  const T = Math.min(W, Math.max(...picks.map((e) => e.layout.places.length)));
   const F = POSITION_FEATURES;
-  const prev = new Int32Array(batchSize * L), targets = new Int32Array(batchSize * L);
-  const mask = new Float32Array(batchSize * L), rows = new Float32Array(batchSize * L * F);
+  const prev = new Int32Array(batchSize * T * Lc), targets = new Int32Array(batchSize * T * Lc);
+  const mask = new Float32Array(batchSize * T), rows = new Float32Array(batchSize * T * F);
   const keep = new Float32Array(batchSize * PREFIX);
   const conds = picks.map((e, b) => {
-    const N = e.codes.length;
-    const len = Math.min(L, N);
+    const N = e.layout.places.length;
+    const len = Math.min(T, N);
     const s = rng.int(N - len + 1);
     const feats = prior.features(e.layout);
     for (let j = 0; j < len; j++) {
-      const t = s + j;
-      prev[b * L + j] = t === 0 ? -1 : e.codes[t - 1];
-      targets[b * L + j] = e.codes[t];
-      mask[b * L + j] = 1;
+      const c = s + j, o = (b * T + j) * Lc;
+      if (c === 0) prev.fill(-1, o, o + Lc);
+      else prev.set(e.codes.subarray((c - 1) * Lc, c * Lc), o);
+      targets.set(e.codes.subarray(c * Lc, (c + 1) * Lc), o);
+      mask[b * T + j] = 1;
     }
-    rows.set(feats.subarray(s * F, (s + len) * F), b * L * F);
+    rows.set(feats.subarray(s * F, (s + len) * F), b * T * F);
     for (let k = 0; k < PREFIX; k++) keep[b * PREFIX + k] = rng.next() < prior.config.condDropout ? 0 : 1;
     return { instruction: e.instructions[rng.int(e.instructions.length)], architecture: e.architecture, dataset: e.dataset };
   });
-  return { conds, keep, prev, targets, mask, rows, B: batchSize, L };
+  return { conds, keep, prev, targets, mask, rows, B: batchSize, T };
 }
 
-/** Mean next-code cross-entropy of a batch (differentiable). */
+/** Mean next-code cross-entropy of a batch, nats per code (differentiable). */
 export function priorLoss(prior: Prior, batch: PriorBatch, options?: { training?: boolean; seed?: number }): tf.Scalar {
+  const { B, T } = batch;
+  const Lc = prior.config.codesPerChunk;
+  const codeMask = Float32Array.from({ length: B * T * Lc }, (_, i) => batch.mask[Math.floor(i / Lc)]);
   return tf.tidy(() => {
     const prefix = prior.prefix(batch.conds, batch.keep); // (B, 3, d)
-    const inputs = prior.tokenInputs(batch.prev, batch.B, batch.L, prior.positionEmbedding(batch.rows)); // (B, L, d)
-    const logits = prior.logits(prefix, inputs, options); // (B, L, C)
-    return prior.decoder.loss(logits, tf.tensor2d(batch.targets, [batch.B, batch.L], 'int32'), tf.tensor2d(batch.mask, [batch.B, batch.L]));
+    const inputs = prior.chunkInputs(batch.prev, B, T, prior.positionEmbedding(batch.rows)); // (B, T, d)
+    const h = prior.trunk(prefix, inputs, options); // (B, T, d)
+    const logits = tf.reshape(prior.codeLogits(h, batch.targets), [B, T * Lc, prior.config.codebookSize]) as tf.Tensor3D; // (B, T*l, C)
+    return prior.decoder.loss(logits, tf.tensor2d(batch.targets, [B, T * Lc], 'int32'), tf.tensor2d(codeMask, [B, T * Lc]));
   });
 }
 
@@ -144,7 +157,7 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
   checkExamples(prior, examples);
   const optimizer = createAdam(cfg.lr);
   const variables = prior.variables;
-  const trainable = variables.filter((v) => v.trainable);
+  const trainable = prior.trainable;
   try {
     return await runTrainingLoop({
       dir: opts.dir,
@@ -166,7 +179,7 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
         const loss = cost.dataSync()[0];
         cost.dispose();
         if (!Number.isFinite(loss)) throw new Error(`prior training diverged at step ${i + 1} (loss ${loss}); lower lr (now ${cfg.lr})`);
-        return { loss, tokens: batch.mask.reduce((a, b) => a + b, 0) };
+        return { loss, codes: batch.mask.reduce((a, b) => a + b, 0) * prior.config.codesPerChunk };
       },
     });
   } finally {

@@ -38,3 +38,46 @@ export function linearArch(name = 'test-linear') {
     },
   });
 }
+
+export interface HiddenSpec extends BaseSpec {
+  hidden: number;
+}
+
+/** logits = relu(x @ W0 + b0) @ W1 + b1 on flat inputs, with its hidden units declared as a permutation group. */
+export function hiddenArch(name = 'test-hidden') {
+  return defineArchitecture<HiddenSpec>({
+    name,
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['inputShape', 'classes'],
+      properties: {
+        inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 1 },
+        classes: { type: 'integer', minimum: 2 },
+        hidden: { type: 'integer', minimum: 1, default: 6 },
+      },
+    },
+    describe: (spec) => [
+      { name: 'fc0.weight', role: 'kernel', shape: [spec.inputShape[0], spec.hidden], layer: 0 },
+      { name: 'fc0.bias', role: 'bias', shape: [spec.hidden], layer: 0 },
+      { name: 'fc1.weight', role: 'kernel', shape: [spec.hidden, spec.classes], layer: 1 },
+      { name: 'fc1.bias', role: 'bias', shape: [spec.classes], layer: 1 },
+    ],
+    summary: (spec) => `a one-hidden-layer MLP with ${spec.hidden} units on ${spec.inputShape[0]} inputs with ${spec.classes} classes`,
+    symmetry: (spec) => ({
+      groups: [{ name: 'fc0', size: spec.hidden, axes: [{ param: 'fc0.weight', axis: 1 }, { param: 'fc0.bias', axis: 0 }, { param: 'fc1.weight', axis: 0 }] }],
+    }),
+    build(spec, seed) {
+      const shapes = [[spec.inputShape[0], spec.hidden], [spec.hidden], [spec.hidden, spec.classes], [spec.classes]];
+      const params = shapes.map((s, i) => tf.tidy(() => tf.variable(tf.randomNormal(s, 0, 0.5, 'float32', seed * 10 + i + 1))));
+      const [w0, b0, w1, b1] = params;
+      return {
+        arch: name,
+        spec: spec as unknown as Record<string, unknown>,
+        params,
+        apply: (x) => tf.tidy(() => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w0), b0)) as tf.Tensor2D, w1), b1) as tf.Tensor2D),
+        dispose: () => params.forEach((v) => v.dispose()),
+      };
+    },
+  });
+}

@@ -1,14 +1,15 @@
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from '../sdk/architecture';
 import { getDataset, type DatasetSplit } from '../sdk/dataset';
 import { assignWeights } from '../sdk/weights';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { readManifest, type ZooEntry } from '../zoo/manifest';
+import type { ZooEntry } from '../zoo/manifest';
+import { openZoo } from '../zoo/reader';
 import { evaluateNetwork } from '../zoo/evaluate';
 import type { Tokenizer } from '../tokenizer';
-import { decodeWeights, encodeWeights, type Vqvae } from './model';
+import type { Vqvae } from './model';
+import { decodeNetwork, encodeNetwork } from '../codec';
 import { createProgress, type ProgressOptions } from '../util/progress';
+import type { Canonicalizer } from '../canon/canonicalizer';
 
 /** One network of the functional check: test accuracy of its own weights and of their VQ-VAE reconstruction. */
 export interface FunctionalRow {
@@ -24,15 +25,16 @@ export interface FunctionalRow {
 }
 
 /**
- * THE FUNCTIONAL CHECK: rebuild every zoo network from its own codes and compare test accuracies.
+ * THE FUNCTIONAL CHECK: rebuild every zoo network from its own codes and compare test accuracies. Weight files are
+ * verified (size + sha256) before use; with `canon`, networks are aligned first, as the tokenizer stage trains.
  * Architectures and datasets must be registered (loadPlugins(['@igpg/architectures', '@igpg/datasets'])).
  * `within` (points) gives the summary fraction of networks whose drop is at most that much.
  * @example const r = await functionalCheck('zoo', vq, tokenizer, { limit: 1000 }); r.fractionWithin // 0.97
  */
 export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
-  opts: { limit?: number; within?: number; entries?: (e: ZooEntry) => boolean; progress?: Partial<ProgressOptions> | false } = {}) {
-  const manifest = readManifest(zooDir);
-  const entries = manifest.entries.filter(opts.entries ?? (() => true));
+  opts: { limit?: number; within?: number; entries?: (e: ZooEntry) => boolean; progress?: Partial<ProgressOptions> | false; canon?: Canonicalizer } = {}) {
+  const zoo = openZoo(zooDir);
+  const entries = zoo.entries.filter(opts.entries ?? (() => true));
   if (!entries.length) throw new Error(`functionalCheck: no zoo entries selected in ${zooDir}`);
   const within = opts.within ?? 0.5;
   const rows: FunctionalRow[] = [];
@@ -43,9 +45,12 @@ export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
   try {
     for (const e of entries) {
       const arch = getArchitecture(e.architecture.name);
-      const infos = arch.describe(e.architecture.spec);
-      const { flat } = loadNetworkSafetensors(path.join(zooDir, e.weights.file), infos);
-      const back = decodeWeights(vq, tok, infos, encodeWeights(vq, tok, infos, flat).codes);
+      const infos = zoo.infos(e);
+      const raw = zoo.flat(e);
+      // the codec works in the canonical space (same function, permuted units), so compare there
+      const flat = opts.canon ? opts.canon.align(e.architecture, raw).flat : raw;
+      const codec = { tokenizer: tok, vq, canon: opts.canon };
+      const back = decodeNetwork(codec, e.architecture, infos, encodeNetwork(codec, e.architecture, infos, flat, { aligned: true }).codes);
       const key = `${e.task.dataset}|${e.task.classIndices.join(',')}`;
       if (!splits.has(key)) splits.set(key, await getDataset(e.task.dataset).load({ split: 'test', classes: e.task.classIndices, limit: opts.limit }));
       const data = splits.get(key)!;

@@ -3,7 +3,7 @@ import { createRng } from '../rng';
 import { validate } from '../util/config';
 import { sha256 } from '../io/atomic';
 import type { ParamInfo } from '../sdk/types';
-import type { ChunkPosition, Tokenizer } from '../tokenizer';
+import { chunkKind, type ChunkPosition, type Tokenizer } from '../tokenizer';
 import { emaQuantizer, type EmaQuantizer } from './quantizer-ema';
 import { gumbelQuantizer } from './quantizer-gumbel';
 import { residualQuantizer } from './quantizer-residual';
@@ -37,6 +37,11 @@ export interface VqvaeConfig {
   seed: number;
   /** sha256 of the tokenizer JSON this model was trained with ('' = not bound yet). */
   tokenizerHash: string;
+  /**
+   * Chunk kinds (tokenizer chunkKind keys) with a codebook of their own; [] = one codebook for every chunk. With
+   * kinds, a code means "code c of this chunk's kind": ema and residual quantizers only.
+   */
+  kinds: string[];
 }
 
 export const vqvaeConfigSchema = {
@@ -57,8 +62,32 @@ export const vqvaeConfigSchema = {
     anneal: { type: 'number', minimum: 0, default: 1e-3 },
     seed: { type: 'integer', default: 1 },
     tokenizerHash: { type: 'string', default: '' },
+    kinds: { type: 'array', items: { type: 'string' }, uniqueItems: true, default: [] },
   },
 };
+
+/**
+ * The kind index of each chunk (Int32Array, one per position) for a VQ-VAE with per-kind codebooks; undefined
+ * without. A kind the VQ-VAE never saw (a new width or depth) takes the known kind of the same layer position, role
+ * and sub-chunk with the nearest length, else the nearest length of the same role.
+ */
+export function kindIds(kinds: string[], positions: ChunkPosition[]): Int32Array | undefined {
+  if (kinds.length <= 1) return undefined;
+  const index = new Map(kinds.map((k, i) => [k, i]));
+  const parsed = kinds.map((k) => {
+    const [layer, role, length, part] = k.split(':');
+    return { layer, role, length: Number(length), part };
+  });
+  return Int32Array.from(positions, (p) => {
+    const hit = index.get(chunkKind(p));
+    if (hit !== undefined) return hit;
+    const [layer, role, part] = [`${p.layer}/${p.layers}`, p.role, `${p.part}/${p.parts}`];
+    const score = (k: (typeof parsed)[number]) => (k.role === role ? 0 : 1e6) + (k.layer === layer ? 0 : 1e3) + (k.part === part ? 0 : 1e2) + Math.abs(k.length - p.length) / 1e3;
+    let best = 0;
+    parsed.forEach((k, i) => { if (score(k) < score(parsed[best])) best = i; });
+    return best;
+  });
+}
 
 /** The fingerprint binding a VQ-VAE to its tokenizer (config + normalisation stats). */
 export const tokenizerHash = (tok: Tokenizer) => sha256(JSON.stringify(tok.toJSON()));
@@ -106,9 +135,11 @@ export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') 
   const encoder = widths.slice(1).map((w, i) => denseLayer(widths[i], w, rng.tfSeed(), `${scope}/enc${i}`));
   const back = [...widths].reverse();
   const decoder = back.slice(1).map((w, i) => denseLayer(back[i], w, rng.tfSeed(), `${scope}/dec${i}`));
-  const emaOpts = { codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed };
+  const nK = Math.max(1, cfg.kinds.length);
+  if (nK > 1 && cfg.quantizer === 'gumbel') throw new Error('VQ-VAE config: per-kind codebooks (kinds) need the ema or residual quantizer, not gumbel');
+  const emaOpts = { codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed, kinds: nK };
   const quantizer: Quantizer = residual ? residualQuantizer({ ...emaOpts, levels: L, scope: `${scope}/rvq` }) : cfg.quantizer === 'ema'
-    ? emaQuantizer({ codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed, scope: `${scope}/ema` })
+    ? emaQuantizer({ ...emaOpts, scope: `${scope}/ema` })
     : gumbelQuantizer({ codebookSize: cfg.codebookSize, dim: D, temperature: cfg.temperature, minTemperature: cfg.minTemperature, anneal: cfg.anneal, seed: cfg.seed, scope: `${scope}/gumbel` });
   const netVars = [...encoder, ...decoder].flatMap((l) => [l.W, l.b]);
 
@@ -132,34 +163,43 @@ export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') 
      * Training/eval forward pass. x, mask: (B, K). Returns the masked reconstruction MSE, the quantizer term, their
      * sum, the reconstruction (B, K), the latents (B*l, D) and codes (B*l,). Call inside tf.tidy / optimizer.minimize.
      */
-    forward(x: tf.Tensor2D, mask: tf.Tensor2D, opts: { training?: boolean; seed?: number; step?: number } = {}) {
+    forward(x: tf.Tensor2D, mask: tf.Tensor2D, opts: { training?: boolean; seed?: number; step?: number; kinds?: tf.Tensor1D } = {}) {
       const z = encodeLatents(x); // (B*l, D)
       const { quantized, indices, commitLoss } = quantizer.quantize(z, opts);
       const recon = decodeLatents(quantized); // (B, K)
       const reconLoss = tf.div(tf.sum(tf.mul(tf.square(tf.sub(recon, x)), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
       return { loss: tf.add(reconLoss, commitLoss) as tf.Scalar, reconLoss, commitLoss, recon, z, indices };
     },
-    /** Normalised chunks (N*K values) -> codes (N*l), in batches. */
-    encodeChunks(values: Float32Array, batch = 4096): Int32Array {
+    /**
+     * Normalised chunks (N*K values) -> codes (N*l), in batches; `kinds` (N) gives each chunk's kind index when the
+     * VQ-VAE has per-kind codebooks (kindIds). Codes are per kind: in [0, codebookSize).
+     */
+    encodeChunks(values: Float32Array, kinds?: Int32Array, batch = 4096): Int32Array {
       checkBatch(values.length, K, 'chunk values');
       const n = values.length / K;
+      if (nK > 1 && kinds?.length !== n) throw new Error(`VQ-VAE: per-kind codebooks need the kind of each of the ${n} chunks (kindIds)`);
       const out = new Int32Array(n * L);
       for (let i = 0; i < n; i += batch) {
         const m = Math.min(batch, n - i);
-        const idx = tf.tidy(() => quantizer.quantize(encodeLatents(tf.tensor2d(values.subarray(i * K, (i + m) * K), [m, K]))).indices.dataSync());
-        out.set(idx, i * L);
+        const idx = tf.tidy(() => {
+          const kt = nK > 1 ? tf.tensor1d(kinds!.subarray(i, i + m), 'int32') : undefined;
+          return quantizer.quantize(encodeLatents(tf.tensor2d(values.subarray(i * K, (i + m) * K), [m, K])), { kinds: kt }).indices.dataSync();
+        });
+        for (let j = 0; j < idx.length; j++) out[i * L + j] = idx[j] - (nK > 1 ? kinds![i + Math.floor(j / L)] * cfg.codebookSize : 0);
       }
       return out;
     },
-    /** Codes (N*l) -> chunks (N*K values, normalised): the inverse of encodeChunks up to quantisation error. */
-    decodeChunks(codes: Int32Array | number[], batch = 4096): Float32Array {
+    /** Codes (N*l, per kind) -> chunks (N*K values, normalised): the inverse of encodeChunks up to quantisation error. */
+    decodeChunks(codes: Int32Array | number[], kinds?: Int32Array, batch = 4096): Float32Array {
       checkBatch(codes.length, L, 'codes');
       for (const c of codes) if (!Number.isInteger(c) || c < 0 || c >= cfg.codebookSize) throw new Error(`VQ-VAE: code ${c} is outside the codebook [0, ${cfg.codebookSize})`);
       const n = codes.length / L;
+      if (nK > 1 && kinds?.length !== n) throw new Error(`VQ-VAE: per-kind codebooks need the kind of each of the ${n} chunks (kindIds)`);
+      const global = Int32Array.from(codes, (c, j) => c + (nK > 1 ? kinds![Math.floor(j / L)] * cfg.codebookSize : 0));
       const out = new Float32Array(n * K);
       for (let i = 0; i < n; i += batch) {
         const m = Math.min(batch, n - i);
-        const vals = tf.tidy(() => decodeLatents(quantizer.lookup(tf.tensor1d(Array.from(codes.slice(i * L, (i + m) * L)), 'int32'))).dataSync());
+        const vals = tf.tidy(() => decodeLatents(quantizer.lookup(tf.tensor1d(global.subarray(i * L, (i + m) * L), 'int32'))).dataSync());
         out.set(vals, i * K);
       }
       return out;
@@ -189,7 +229,7 @@ function checkPair(vq: Vqvae, tok: Tokenizer) {
 export function encodeWeights(vq: Vqvae, tok: Tokenizer, infos: ParamInfo[], flat: Float32Array): { codes: Int32Array; positions: ChunkPosition[] } {
   checkPair(vq, tok);
   const { values, positions } = tok.chunk(infos, flat);
-  return { codes: vq.encodeChunks(values), positions };
+  return { codes: vq.encodeChunks(values, kindIds(vq.config.kinds, positions)), positions };
 }
 
 /**
@@ -198,11 +238,12 @@ export function encodeWeights(vq: Vqvae, tok: Tokenizer, infos: ParamInfo[], fla
  */
 export function decodeWeights(vq: Vqvae, tok: Tokenizer, infos: ParamInfo[], codes: Int32Array | number[]): Float32Array {
   checkPair(vq, tok);
-  const chunks = tok.encodeLayout(infos).positions.length;
+  const { positions } = tok.encodeLayout(infos);
+  const chunks = positions.length;
   if (codes.length !== chunks * vq.config.codesPerChunk) {
     throw new Error(`decodeWeights: ${codes.length} codes, the architecture needs ${chunks} chunks x ${vq.config.codesPerChunk} codes = ${chunks * vq.config.codesPerChunk}`);
   }
-  return tok.unchunk(infos, vq.decodeChunks(codes));
+  return tok.unchunk(infos, vq.decodeChunks(codes, kindIds(vq.config.kinds, positions)));
 }
 
 export type { EmaQuantizer };

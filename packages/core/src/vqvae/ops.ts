@@ -25,6 +25,28 @@ export function lookup(e: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(tf.oneHot(tf.cast(indices, 'int32'), e.shape[0]), e) as tf.Tensor2D); // (M, D)
 }
 
+/**
+ * Per-kind codebooks: rows of kind k may only take codes [k*C, (k+1)*C). Returns (M, kinds*C): 0 inside each row's
+ * slice, a large distance outside it, to add to the squared distances before the argmin.
+ */
+export function kindPenalty(kinds: tf.Tensor1D, nKinds: number, C: number): tf.Tensor2D {
+  const block = new Float32Array(nKinds * nKinds * C); // (kinds, kinds*C): row k is 1 on kind k's codes
+  for (let k = 0; k < nKinds; k++) block.fill(1, k * nKinds * C + k * C, k * nKinds * C + (k + 1) * C);
+  return tf.tidy(() => {
+    // a matmul, not tf.tile: wasm's tile of (M, kinds, C) took ~0.1 s per call
+    const own = tf.matMul(tf.oneHot(tf.cast(kinds, 'int32'), nKinds), tf.tensor2d(block, [nKinds, nKinds * C])); // (M, kinds*C)
+    return tf.mul(tf.sub(1, own), 1e30) as tf.Tensor2D;
+  });
+}
+
+/** Options of one quantize call. `kinds` (M,) int32: each row's chunk kind, for quantizers with per-kind codebooks. */
+export interface QuantizeOptions {
+  training?: boolean;
+  seed?: number;
+  step?: number;
+  kinds?: tf.Tensor1D;
+}
+
 /** The common shape of every quantizer (one per file, lucidrains-style). */
 export interface Quantizer {
   readonly kind: 'ema' | 'gumbel';
@@ -35,7 +57,8 @@ export interface Quantizer {
   /** Those the optimizer trains. */
   readonly trainable: tf.Variable[];
   /** z (M, D) -> quantized (M, D) with straight-through gradients, indices (M,), and its own loss term. */
-  quantize(z: tf.Tensor2D, opts?: { training?: boolean; seed?: number; step?: number }): { quantized: tf.Tensor2D; indices: tf.Tensor1D; commitLoss: tf.Scalar };
+  /** Indices are global: kind k's codes are [k*C, (k+1)*C) (C = codebookSize per kind). */
+  quantize(z: tf.Tensor2D, opts?: QuantizeOptions): { quantized: tf.Tensor2D; indices: tf.Tensor1D; commitLoss: tf.Scalar };
   /** indices (M,) -> codebook vectors (M, D): the inverse used by decode. */
   lookup(indices: tf.Tensor1D): tf.Tensor2D;
   /** The codebook (C, D). */

@@ -1,6 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../rng';
-import { lookup, squaredDistances, straightThrough, type Quantizer } from './ops';
+import { kindPenalty, lookup, squaredDistances, straightThrough, type Quantizer } from './ops';
+import type { Rng } from '../rng';
+
+/** Row indices of each kind (undefined without kinds). */
+function rowsByKind(kinds: Int32Array | undefined): Map<number, number[]> | undefined {
+  if (!kinds) return undefined;
+  const by = new Map<number, number[]>();
+  kinds.forEach((k, i) => {
+    if (!by.has(k)) by.set(k, []);
+    by.get(k)!.push(i);
+  });
+  return by;
+}
+
+/** A random row index of z, among the rows of `kind` when kinds are given and some row has it. */
+function pickRow(rng: Rng, rows: number, byKind: Map<number, number[]> | undefined, kind: number): number {
+  const own = byKind?.get(kind);
+  return own?.length ? own[rng.int(own.length)] : rng.int(rows);
+}
 
 export interface EmaQuantizerOptions {
   codebookSize: number;
@@ -16,6 +34,8 @@ export interface EmaQuantizerOptions {
   seed?: number;
   /** Variable name prefix; must be unique among live variables. */
   scope?: string;
+  /** Chunk kinds with a codebook of their own (default 1: one shared codebook of codebookSize codes). */
+  kinds?: number;
 }
 
 /**
@@ -24,7 +44,9 @@ export interface EmaQuantizerOptions {
  * @example const q = emaQuantizer({ codebookSize: 512, dim: 8 }); const { quantized, indices, commitLoss } = q.quantize(z);
  */
 export function emaQuantizer(opts: EmaQuantizerOptions) {
-  const C = opts.codebookSize, D = opts.dim;
+  const nK = opts.kinds ?? 1;
+  const C = opts.codebookSize * nK, D = opts.dim; // C: codebook rows, all kinds
+  const perKind = opts.codebookSize;
   const decay = opts.decay ?? 0.99, eps = opts.eps ?? 1e-5, beta = opts.commitmentWeight ?? 0.25;
   const threshold = opts.deadCodeThreshold ?? 1;
   const scope = opts.scope ?? 'vq';
@@ -34,17 +56,18 @@ export function emaQuantizer(opts: EmaQuantizerOptions) {
   const embedAvg = tf.tidy(() => tf.variable(tf.mul(embed, threshold), false, `${scope}/embedAvg`)); // (C, D)
 
   const quantizer: Quantizer & {
-    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number): { deadCodes: number };
-    initFrom(z: tf.Tensor2D, step: number): void;
+    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number };
+    initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void;
   } = {
     kind: 'ema',
-    codebookSize: C,
+    codebookSize: perKind,
     dim: D,
     variables: [embed, clusterSize, embedAvg],
     trainable: [],
-    quantize(z) {
+    quantize(z, o = {}) {
       return tf.tidy(() => {
-        const indices = tf.argMin(squaredDistances(z, embed), 1) as tf.Tensor1D; // (M,)
+        const d = squaredDistances(z, embed); // (M, C)
+        const indices = tf.argMin(o.kinds && nK > 1 ? tf.add(d, kindPenalty(o.kinds, nK, perKind)) : d, 1) as tf.Tensor1D; // (M,)
         const q = lookup(embed, indices); // (M, D), no gradient to the codebook (EMA updates it)
         const commitLoss = tf.mul(beta, tf.mean(tf.square(tf.sub(z, q)))) as tf.Scalar;
         return { quantized: straightThrough(z, q), indices, commitLoss };
@@ -52,8 +75,11 @@ export function emaQuantizer(opts: EmaQuantizerOptions) {
     },
     lookup: (indices) => lookup(embed, indices),
     codebook: () => embed,
-    /** EMA codebook update from this batch's (detached) latents, then restart dead codes from random batch rows. */
-    update(z, indices, step) {
+    /**
+     * EMA codebook update from this batch's (detached) latents, then restart dead codes from random batch rows (of
+     * the code's own kind when `kinds` (M,) is given).
+     */
+    update(z, indices, step, kinds?: Int32Array) {
       let dead = 0;
       tf.tidy(() => {
         const onehot = tf.oneHot(tf.cast(indices, 'int32'), C); // (M, C)
@@ -64,29 +90,38 @@ export function emaQuantizer(opts: EmaQuantizerOptions) {
         const n = tf.sum(clusterSize);
         const smoothed = tf.mul(tf.div(tf.add(clusterSize, eps), tf.add(n, C * eps)), n); // (C,)
         embed.assign(tf.div(embedAvg, tf.expandDims(smoothed, 1)));
-        // dead codes: replace by batch vectors chosen from (seed, step) so a resumed run restarts identically
-        const sizes = clusterSize.dataSync();
+        // dead codes: replace by batch vectors chosen from (seed, step) so a resumed run restarts identically. Done on
+        // the host: with per-kind codebooks most codes of a rare kind can be dead at once, and a one-hot scatter of
+        // (dead, C) would cost dead * C.
+        const sizes = clusterSize.dataSync() as Float32Array;
         const deadIdx: number[] = [];
         sizes.forEach((s, i) => { if (s < threshold) deadIdx.push(i); });
         dead = deadIdx.length;
         if (!dead) return;
         const rng = createRng(`${seed}/restart/${step}`);
-        const rows = deadIdx.map(() => rng.int(z.shape[0]));
-        const picked = tf.gather(z, rows); // (dead, D)
-        const mask = tf.reshape(tf.sum(tf.oneHot(deadIdx, C), 0), [C, 1]); // (C, 1): 1 on dead codes
-        const scatter = tf.matMul(tf.oneHot(deadIdx, C), picked, true, false); // (C, D)
-        const keep = tf.sub(1, mask);
-        embed.assign(tf.add(tf.mul(embed, keep), scatter));
-        embedAvg.assign(tf.add(tf.mul(embedAvg, keep), tf.mul(scatter, threshold)));
-        clusterSize.assign(tf.add(tf.mul(clusterSize, tf.reshape(keep, [C])), tf.mul(tf.reshape(mask, [C]), threshold)));
+        const byKind = rowsByKind(kinds);
+        const zs = z.dataSync() as Float32Array;
+        const e = Float32Array.from(embed.dataSync() as Float32Array), avg = Float32Array.from(embedAvg.dataSync() as Float32Array), size = Float32Array.from(sizes);
+        for (const i of deadIdx) {
+          const r = pickRow(rng, z.shape[0], byKind, Math.floor(i / perKind));
+          for (let j = 0; j < D; j++) {
+            e[i * D + j] = zs[r * D + j];
+            avg[i * D + j] = zs[r * D + j] * threshold;
+          }
+          size[i] = threshold;
+        }
+        embed.assign(tf.tensor2d(e, [C, D]));
+        embedAvg.assign(tf.tensor2d(avg, [C, D]));
+        clusterSize.assign(tf.tensor1d(size));
       });
       return { deadCodes: dead };
     },
-    /** Data-dependent init: the codebook starts as C random rows of z (fewer rows: repeated). */
-    initFrom(z, step) {
+    /** Data-dependent init: the codebook starts as C random rows of z (of each code's kind when `kinds` is given). */
+    initFrom(z, step, kinds?: Int32Array) {
       tf.tidy(() => {
         const rng = createRng(`${seed}/init/${step}`);
-        const rows = Array.from({ length: C }, () => rng.int(z.shape[0]));
+        const byKind = rowsByKind(kinds);
+        const rows = Array.from({ length: C }, (_, i) => pickRow(rng, z.shape[0], byKind, Math.floor(i / perKind)));
         const picked = tf.gather(z, rows); // (C, D)
         embed.assign(picked);
         embedAvg.assign(tf.mul(picked, threshold));

@@ -16,12 +16,12 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
   const beta = opts.commitmentWeight ?? 0.25;
 
   /** Residual inputs of every level and the codes, without gradients. z (M, D) -> { inputs[k] (M, D), idx[k] (M,) }. */
-  const descend = (z: tf.Tensor2D, given?: tf.Tensor2D) => {
+  const descend = (z: tf.Tensor2D, given?: tf.Tensor2D, kinds?: tf.Tensor1D) => {
     const inputs: tf.Tensor2D[] = [], idx: tf.Tensor1D[] = [];
     let r = z;
     stages.forEach((s, k) => {
       inputs.push(r);
-      const i = given ? (tf.reshape(tf.slice(given, [0, k], [-1, 1]), [-1]) as tf.Tensor1D) : (s.quantize(r).indices);
+      const i = given ? (tf.reshape(tf.slice(given, [0, k], [-1, 1]), [-1]) as tf.Tensor1D) : (s.quantize(r, { kinds }).indices);
       idx.push(i);
       r = tf.sub(r, s.lookup(i)) as tf.Tensor2D;
     });
@@ -29,17 +29,17 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
   };
 
   const quantizer: Quantizer & {
-    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number): { deadCodes: number };
-    initFrom(z: tf.Tensor2D, step: number): void;
+    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number };
+    initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void;
   } = {
     kind: 'ema',
     codebookSize: opts.codebookSize,
     dim: opts.dim,
     variables: stages.flatMap((s) => s.variables),
     trainable: [],
-    quantize(z) {
+    quantize(z, o = {}) {
       return tf.tidy(() => {
-        const { idx, total } = descend(z);
+        const { idx, total } = descend(z, undefined, o.kinds);
         const indices = tf.reshape(tf.stack(idx, 1), [-1]) as tf.Tensor1D; // (M*L,)
         const commitLoss = tf.mul(beta, tf.mean(tf.square(tf.sub(z, total)))) as tf.Scalar;
         return { quantized: straightThrough(z, total), indices, commitLoss };
@@ -52,27 +52,29 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
       });
     },
     codebook: () => stages[0].codebook(),
-    update(z, indices, step) {
+    update(z, indices, step, kinds) {
       // residuals from the codebooks as they were in the forward pass, then update every level
       const { inputs, idx } = tf.tidy(() => {
         const d = descend(z, tf.reshape(indices, [-1, L]) as tf.Tensor2D);
         return { inputs: d.inputs.map((t) => tf.keep(t)), idx: d.idx.map((t) => tf.keep(t)) };
       });
       let dead = 0;
-      stages.forEach((s, k) => { dead += s.update(inputs[k], idx[k], step).deadCodes; });
+      stages.forEach((s, k) => { dead += s.update(inputs[k], idx[k], step, kinds).deadCodes; });
       tf.dispose([...inputs.slice(1), ...idx]); // inputs[0] is z, owned by the caller
       return { deadCodes: dead };
     },
-    initFrom(z, step) {
+    initFrom(z, step, kinds) {
       // level 0 from z; level k from the residuals left by levels < k
       let r = tf.clone(z);
+      const kt = kinds && tf.tensor1d(kinds, 'int32');
       stages.forEach((s) => {
-        s.initFrom(r, step);
-        const next = tf.tidy(() => tf.sub(r, s.lookup(s.quantize(r).indices)) as tf.Tensor2D);
+        s.initFrom(r, step, kinds);
+        const next = tf.tidy(() => tf.sub(r, s.lookup(s.quantize(r, { kinds: kt }).indices)) as tf.Tensor2D);
         r.dispose();
         r = next;
       });
       r.dispose();
+      kt?.dispose();
     },
     dispose: () => stages.forEach((s) => s.dispose()),
   };

@@ -9,6 +9,7 @@ import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
 import { createAdam } from '../backend/adam';
 import type { ProgressOptions } from '../util/progress';
 import { createVqvae, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
+import { chunkKind } from '../tokenizer';
 import { usageStats } from './usage';
 import { saveVqvae } from './io';
 
@@ -22,6 +23,8 @@ export interface TrainVqvaeConfig {
   minLrFraction: number;
   checkpointEvery: number;
   seed: number;
+  /** Give every chunk kind (tokenizer chunkKind) its own codebook, the kinds taken from the zoo's chunks (default false). */
+  perKind: boolean;
 }
 
 export const trainVqvaeConfigSchema = {
@@ -35,21 +38,26 @@ export const trainVqvaeConfigSchema = {
     minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.05 },
     checkpointEvery: { type: 'integer', minimum: 0, default: 200 },
     seed: { type: 'integer', default: 1 },
+    perKind: { type: 'boolean', default: false }, // configs/default.json turns it on
   },
 };
 
-/** All chunks of a set of networks, concatenated: values and mask (N*K each). */
+/**
+ * All chunks of a set of networks, concatenated: values and mask (N*K each) and each chunk's kind key (N).
+ */
 export function zooChunks(tok: Tokenizer, networks: { infos: ParamInfo[]; flat: Float32Array }[]) {
   const parts = networks.map((n) => tok.chunk(n.infos, n.flat));
   const total = parts.reduce((a, p) => a + p.values.length, 0);
   const values = new Float32Array(total), mask = new Float32Array(total);
+  const kinds: string[] = [];
   let o = 0;
   for (const p of parts) {
     values.set(p.values, o);
     mask.set(p.mask, o);
     o += p.values.length;
+    for (const pos of p.positions) kinds.push(chunkKind(pos));
   }
-  return { values, mask, count: total / tok.chunkSize };
+  return { values, mask, kinds, count: total / tok.chunkSize };
 }
 
 export interface TrainVqvaeOptions {
@@ -79,25 +87,44 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
   cfg.model = { ...cfg.model, chunkSize: tok.chunkSize, tokenizerHash: tokenizerHash(tok) };
   if (!opts.networks.length) throw new Error('trainVqvae: no networks to train on');
   const data = zooChunks(tok, opts.networks);
+  // per-kind codebooks: the kinds of this zoo, in a stable order (unless the config lists them)
+  if (cfg.perKind && !cfg.model.kinds?.length && cfg.model.quantizer !== 'gumbel') cfg.model = { ...cfg.model, kinds: [...new Set(data.kinds)].sort() };
   const K = tok.chunkSize, B = cfg.batchSize;
   const vq = createVqvae(cfg.model, opts.scope ?? 'vqvae');
+  const kindIndex = new Map((vq.config.kinds ?? []).map((k, i) => [k, i]));
+  const perRow = vq.config.quantizer === 'residual' ? 1 : vq.config.codesPerChunk; // latent rows per chunk
+  // with per-kind codebooks, batches draw a kind uniformly, then a chunk of it: a rare kind (a CNN's 4 conv3
+  // channels) gets as many rows per step as the MLP hidden units, else its codebook barely trains
+  const chunksOf = new Map<number, number[]>();
+  if (kindIndex.size > 1) {
+    data.kinds.forEach((k, c) => {
+      const i = kindIndex.get(k)!;
+      if (!chunksOf.has(i)) chunksOf.set(i, []);
+      chunksOf.get(i)!.push(c);
+    });
+  }
+  const byKind = [...chunksOf.values()];
   const optimizer = createAdam(cfg.lr);
   const batchAt = (label: string) => {
     const rng = createRng(cfg.seed).fork(label);
     const x = new Float32Array(B * K), m = new Float32Array(B * K);
+    const kinds = new Int32Array(B * perRow);
     for (let b = 0; b < B; b++) {
-      const c = rng.int(data.count);
+      const own = byKind.length ? byKind[rng.int(byKind.length)] : null;
+      const c = own ? own[rng.int(own.length)] : rng.int(data.count);
       x.set(data.values.subarray(c * K, (c + 1) * K), b * K);
       m.set(data.mask.subarray(c * K, (c + 1) * K), b * K);
+      kinds.fill(kindIndex.get(data.kinds[c]) ?? 0, b * perRow, (b + 1) * perRow);
     }
-    return { x: tf.tensor2d(x, [B, K]), m: tf.tensor2d(m, [B, K]) };
+    return { x: tf.tensor2d(x, [B, K]), m: tf.tensor2d(m, [B, K]), kinds: kindIndex.size > 1 ? kinds : undefined };
   };
   // EMA and residual quantizers update their codebooks outside the optimizer
-  const ema = 'update' in vq.quantizer ? (vq.quantizer as unknown as { update(z: tf.Tensor2D, i: tf.Tensor1D, step: number): { deadCodes: number }; initFrom(z: tf.Tensor2D, step: number): void }) : null;
+  const ema = 'update' in vq.quantizer ? (vq.quantizer as unknown as { update(z: tf.Tensor2D, i: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number }; initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void }) : null;
+  const kindTensor = (k: Int32Array | undefined) => (k ? tf.tensor1d(k, 'int32') : undefined);
   if (ema) {
     // data-dependent codebook init (overwritten by the checkpoint on resume)
-    const { x, m } = batchAt('init');
-    tf.tidy(() => ema.initFrom(vq.forward(x, m).z, 0));
+    const { x, m, kinds } = batchAt('init');
+    tf.tidy(() => ema.initFrom(vq.forward(x, m, { kinds: kindTensor(kinds) }).z, 0, kinds));
     tf.dispose([x, m]);
   }
   try {
@@ -108,18 +135,20 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
       getState: () => ({ tokenizer: tok.toJSON() }), progress: opts.progress ?? { label: 'vqvae' }, onCheckpoint: opts.onCheckpoint,
       step(i) {
         optimizer.setLearningRate(cfg.lr * (cfg.minLrFraction + (1 - cfg.minLrFraction) * 0.5 * (1 + Math.cos((Math.PI * i) / Math.max(1, cfg.steps)))));
-        const { x, m } = batchAt(`batch/${i}`);
+        const { x, m, kinds } = batchAt(`batch/${i}`);
         const seed = createRng(cfg.seed).fork(i).tfSeed();
         let z: tf.Tensor2D | null = null, indices: tf.Tensor1D | null = null, recon = 0;
+        const kt = kindTensor(kinds);
         const loss = optimizer.minimize(() => {
-          const f = vq.forward(x, m, { training: true, seed, step: i });
+          const f = vq.forward(x, m, { training: true, seed, step: i, kinds: kt });
           z = tf.keep(f.z);
           indices = tf.keep(f.indices);
           recon = f.reconLoss.dataSync()[0];
           return f.loss;
         }, true, vq.trainable)!;
-        const dead = ema ? ema.update(z!, indices!, i).deadCodes : 0;
-        const usage = usageStats(indices!.dataSync() as Int32Array, vq.config.codebookSize);
+        const dead = ema ? ema.update(z!, indices!, i, kinds).deadCodes : 0;
+        kt?.dispose();
+        const usage = usageStats(indices!.dataSync() as Int32Array, vq.config.codebookSize * Math.max(1, vq.config.kinds.length)); // global indices: every kind's codebook
         const row = { loss: loss.dataSync()[0], recon, perplexity: usage.perplexity, used: usage.usedFraction, deadCodes: dead };
         tf.dispose([loss, x, m, z!, indices!]);
         return row;

@@ -1,0 +1,32 @@
+import { countParams, getArchitecture, validateSpec, type AnyArchitecture } from './architecture';
+import type { ParamInfo } from './types';
+import type { ArchitectureCondition } from '../encoders/architecture';
+
+/** An architecture as the user names it: a registered plugin name and a spec for it. */
+export interface ArchitectureRef {
+  name: string;
+  spec: Record<string, unknown>;
+}
+
+/** A resolved architecture: plugin, validated spec, parameter list, and its condition for the prior. */
+export interface ResolvedArchitecture {
+  plugin: AnyArchitecture;
+  spec: Record<string, unknown>;
+  infos: ParamInfo[];
+  condition: ArchitectureCondition;
+}
+
+/** Look up and validate an architecture; clear errors for an unregistered name or an invalid spec. */
+export function resolveArchitecture(ref: ArchitectureRef): ResolvedArchitecture {
+  if (!ref || typeof ref.name !== 'string') throw new Error('architecture must be { name, spec } with a registered architecture name');
+  const plugin = getArchitecture(ref.name); // unknown name: lists the registered ones
+  const spec = validateSpec(plugin, ref.spec) as Record<string, unknown>;
+  const infos = plugin.describe(spec);
+  return { plugin, spec, infos, condition: architectureCondition(plugin.name, plugin.summary(spec), infos) };
+}
+
+/** The architecture condition of a parameter list. */
+export function architectureCondition(name: string, description: string, infos: ParamInfo[]): ArchitectureCondition {
+  return { name, description, params: countParams(infos), layers: Math.max(...infos.map((p) => p.layer)) + 1, tensors: infos.length };
+}
+
