@@ -53,6 +53,7 @@ export { emaQuantizer, type EmaQuantizer, type EmaQuantizerOptions } from './vqv
 export { residualQuantizer, type ResidualQuantizer } from './vqvae/quantizer-residual';
 export { gumbelQuantizer, gumbelTemperature, type GumbelQuantizer, type GumbelQuantizerOptions } from './vqvae/quantizer-gumbel';
 export { stopGradient, straightThrough, type Quantizer } from './vqvae/ops';
+export { registerQuantizer, getQuantizer, listQuantizers, hasQuantizer, unregisterQuantizer, type QuantizerFactory, type QuantizerFactoryOptions, type QuantizerPlugin } from './vqvae/registry';
 export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions } from './vqvae/train';
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';

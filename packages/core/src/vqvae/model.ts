@@ -4,14 +4,15 @@ import { validate } from '../util/config';
 import { sha256 } from '../io/atomic';
 import type { ParamInfo } from '../sdk/types';
 import { chunkKind, type ChunkPosition, type Tokenizer } from '../tokenizer';
-import { emaQuantizer, type EmaQuantizer } from './quantizer-ema';
-import { gumbelQuantizer } from './quantizer-gumbel';
-import { residualQuantizer } from './quantizer-residual';
+import type { EmaQuantizer } from './quantizer-ema';
+import { builtinQuantizers, type BuiltinQuantizer } from './quantizers';
+import { getQuantizer, listQuantizers } from './registry';
 import type { Quantizer } from './ops';
 
 /**
- * VQ-VAE over weight chunks: chunk (K values) -> MLP encoder -> l latents of D dims -> l codes from one codebook
- * of C vectors -> MLP decoder -> chunk. Every chunk is encoded independently; positions are the prior's business.
+ * VQ-VAE over weight chunks: chunk (K values) -> MLP encoder -> latent rows of D dims -> l codes from a codebook
+ * of C vectors -> MLP decoder -> chunk. How many latent rows a chunk has is the quantizer's (registry.ts rowsPerChunk).
+ * Every chunk is encoded independently; positions are the prior's business.
  */
 export interface VqvaeConfig {
   /** K: values per chunk; must equal the tokenizer's chunkSize. */
@@ -24,9 +25,12 @@ export interface VqvaeConfig {
   codeDim: number;
   /** Hidden widths of the encoder MLP; the decoder mirrors them. [] = linear maps. */
   hidden: number[];
-  /** 'ema': l codes from l slices of the latent; 'residual': l residual EMA levels over one latent (default: most exact); 'gumbel': the paper's. */
-  quantizer: 'ema' | 'residual' | 'gumbel';
-  /** EMA quantizer: decay, commitment weight, dead-code threshold (see quantizer-ema.ts). */
+  /**
+   * A registered quantizer (registry.ts). Built in: 'ema': l codes from l slices of the latent; 'residual': l residual
+   * EMA levels over one latent (default: most exact); 'gumbel': the paper's.
+   */
+  quantizer: BuiltinQuantizer | (string & {});
+  /** EMA quantizers: decay, commitment weight, dead-code threshold (see quantizer-ema.ts). */
   decay: number;
   commitmentWeight: number;
   deadCodeThreshold: number;
@@ -39,7 +43,7 @@ export interface VqvaeConfig {
   tokenizerHash: string;
   /**
    * Chunk kinds (tokenizer chunkKind keys) with a codebook of their own; [] = one codebook for every chunk. With
-   * kinds, a code means "code c of this chunk's kind": ema and residual quantizers only.
+   * kinds, a code means "code c of this chunk's kind": quantizers with perKindCodebooks only (ema, residual).
    */
   kinds: string[];
 }
@@ -53,7 +57,7 @@ export const vqvaeConfigSchema = {
     codebookSize: { type: 'integer', minimum: 2, default: 256 },
     codeDim: { type: 'integer', minimum: 1, default: 8 },
     hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [128] },
-    quantizer: { enum: ['ema', 'residual', 'gumbel'], default: 'residual' },
+    quantizer: { enum: Object.keys(builtinQuantizers), default: 'residual' }, // any registered name: registeredVqvaeConfigSchema
     decay: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.95 },
     commitmentWeight: { type: 'number', minimum: 0, default: 0.25 },
     deadCodeThreshold: { type: 'number', minimum: 0, default: 0.5 },
@@ -65,6 +69,20 @@ export const vqvaeConfigSchema = {
     kinds: { type: 'array', items: { type: 'string' }, uniqueItems: true, default: [] },
   },
 };
+
+let registered: { names: string; schema: typeof vqvaeConfigSchema } | undefined;
+/**
+ * vqvaeConfigSchema whose `quantizer` may be any registered quantizer (built-ins and plugins), so an unknown name fails
+ * validation naming the registered ones. One schema object per set of names, so ajv compiles each once.
+ */
+export function registeredVqvaeConfigSchema(): typeof vqvaeConfigSchema {
+  const names = listQuantizers().map((q) => q.name);
+  if (registered?.names !== names.join()) {
+    const p = vqvaeConfigSchema.properties;
+    registered = { names: names.join(), schema: { ...vqvaeConfigSchema, properties: { ...p, quantizer: { ...p.quantizer, enum: names } } } };
+  }
+  return registered.schema;
+}
 
 /**
  * The kind index of each chunk (Int32Array, one per position) for a VQ-VAE with per-kind codebooks; undefined
@@ -125,25 +143,39 @@ function mlp(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
  * @example const vq = createVqvae({ chunkSize: 16, codesPerChunk: 4, codebookSize: 512 }); const codes = vq.encodeChunks(values);
  */
 export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') {
-  const cfg = validate<VqvaeConfig>(vqvaeConfigSchema, config, 'VQ-VAE config');
+  const cfg = validate<VqvaeConfig>(registeredVqvaeConfigSchema(), config, 'VQ-VAE config');
   if (scopeInUse(scope)) throw new Error(`createVqvae: variable scope "${scope}" is used by another live model; dispose it first or pass another scope`);
   const { chunkSize: K, codesPerChunk: L, codeDim: D } = cfg;
+  const plugin = getQuantizer(cfg.quantizer);
+  const rows = plugin.rowsPerChunk(L); // latent rows per chunk: l (one code each) or 1 (residual: l codes for one latent)
+  if (!Number.isInteger(rows) || rows < 1 || L % rows) throw new Error(`quantizer "${plugin.name}": rowsPerChunk(${L}) is ${rows}, not a divisor of codesPerChunk ${L}`);
+  const nK = Math.max(1, cfg.kinds.length);
+  if (nK > 1 && !plugin.perKindCodebooks) {
+    const able = listQuantizers().filter((q) => q.perKindCodebooks).map((q) => q.name).join(', ');
+    throw new Error(`VQ-VAE config: per-kind codebooks (kinds) need a quantizer that has them (${able}), not ${plugin.name}`);
+  }
   const rng = createRng(`${cfg.seed}/vqvae-init`);
-  const residual = cfg.quantizer === 'residual';
-  const latent = residual ? D : L * D; // residual: one D-dim latent per chunk, coded by l levels
+  const latent = rows * D;
   const widths = [K, ...cfg.hidden, latent];
   const encoder = widths.slice(1).map((w, i) => denseLayer(widths[i], w, rng.tfSeed(), `${scope}/enc${i}`));
   const back = [...widths].reverse();
   const decoder = back.slice(1).map((w, i) => denseLayer(back[i], w, rng.tfSeed(), `${scope}/dec${i}`));
-  const nK = Math.max(1, cfg.kinds.length);
-  if (nK > 1 && cfg.quantizer === 'gumbel') throw new Error('VQ-VAE config: per-kind codebooks (kinds) need the ema or residual quantizer, not gumbel');
-  const emaOpts = { codebookSize: cfg.codebookSize, dim: D, decay: cfg.decay, commitmentWeight: cfg.commitmentWeight, deadCodeThreshold: cfg.deadCodeThreshold, seed: cfg.seed, kinds: nK };
-  const quantizer: Quantizer = residual ? residualQuantizer({ ...emaOpts, levels: L, scope: `${scope}/rvq` }) : cfg.quantizer === 'ema'
-    ? emaQuantizer({ ...emaOpts, scope: `${scope}/ema` })
-    : gumbelQuantizer({ codebookSize: cfg.codebookSize, dim: D, temperature: cfg.temperature, minTemperature: cfg.minTemperature, anneal: cfg.anneal, seed: cfg.seed, scope: `${scope}/gumbel` });
   const netVars = [...encoder, ...decoder].flatMap((l) => [l.W, l.b]);
+  const { codebookSize, seed, decay, commitmentWeight, deadCodeThreshold, temperature, minTemperature, anneal } = cfg;
+  let quantizer: Quantizer;
+  try {
+    quantizer = plugin.create({
+      codebookSize, dim: D, levels: L, kinds: nK, seed, scope: `${scope}/${plugin.scope ?? plugin.name}`,
+      decay, commitmentWeight, deadCodeThreshold, temperature, minTemperature, anneal,
+    });
+  } catch (e) {
+    tf.dispose(netVars);
+    throw e;
+  }
+  /** Each chunk's kind (n,) -> each latent row's (n*rows,). */
+  const rowKinds = (k: Int32Array) => (rows === 1 ? k : Int32Array.from({ length: k.length * rows }, (_, r) => k[Math.floor(r / rows)]));
 
-  /** x (B, K) -> latents (B*l, D), or (B, D) for residual (its quantizer emits l codes per row). */
+  /** x (B, K) -> latents (B*rows, D); the quantizer gives each row l/rows codes. */
   const encodeLatents = (x: tf.Tensor2D) => tf.reshape(mlp(x, encoder), [-1, D]) as tf.Tensor2D;
   /** quantized latents -> chunks (B, K). */
   const decodeLatents = (q: tf.Tensor2D) => mlp(tf.reshape(q, [-1, latent]) as tf.Tensor2D, decoder);
@@ -155,16 +187,19 @@ export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') 
   const vq = {
     config: cfg,
     quantizer,
+    /** Latent rows per chunk (the quantizer's rowsPerChunk(l)); rows of chunk b are [b*rows, (b+1)*rows). */
+    rowsPerChunk: rows,
     /** Every variable to checkpoint (named, stable). */
     variables: [...netVars, ...quantizer.variables],
     /** What the optimizer trains. */
     trainable: [...netVars, ...quantizer.trainable],
     /**
      * Training/eval forward pass. x, mask: (B, K). Returns the masked reconstruction MSE, the quantizer term, their
-     * sum, the reconstruction (B, K), the latents (B*l, D) and codes (B*l,). Call inside tf.tidy / optimizer.minimize.
+     * sum, the reconstruction (B, K), the latents (B*rows, D) and codes (B*l,); `kinds` (B*rows,) is each latent row's
+     * kind. Call inside tf.tidy / optimizer.minimize.
      */
     forward(x: tf.Tensor2D, mask: tf.Tensor2D, opts: { training?: boolean; seed?: number; step?: number; kinds?: tf.Tensor1D } = {}) {
-      const z = encodeLatents(x); // (B*l, D)
+      const z = encodeLatents(x); // (B*rows, D)
       const { quantized, indices, commitLoss } = quantizer.quantize(z, opts);
       const recon = decodeLatents(quantized); // (B, K)
       const reconLoss = tf.div(tf.sum(tf.mul(tf.square(tf.sub(recon, x)), mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
@@ -182,7 +217,7 @@ export function createVqvae(config: Partial<VqvaeConfig> = {}, scope = 'vqvae') 
       for (let i = 0; i < n; i += batch) {
         const m = Math.min(batch, n - i);
         const idx = tf.tidy(() => {
-          const kt = nK > 1 ? tf.tensor1d(kinds!.subarray(i, i + m), 'int32') : undefined;
+          const kt = nK > 1 ? tf.tensor1d(rowKinds(kinds!.subarray(i, i + m)), 'int32') : undefined; // (m*rows,)
           return quantizer.quantize(encodeLatents(tf.tensor2d(values.subarray(i * K, (i + m) * K), [m, K])), { kinds: kt }).indices.dataSync();
         });
         for (let j = 0; j < idx.length; j++) out[i * L + j] = idx[j] - (nK > 1 ? kinds![i + Math.floor(j / L)] * cfg.codebookSize : 0);

@@ -47,21 +47,34 @@ export interface QuantizeOptions {
   kinds?: tf.Tensor1D;
 }
 
-/** The common shape of every quantizer (one per file, lucidrains-style). */
+/** The common shape of every quantizer (one per file, lucidrains-style; registered by name in registry.ts). */
 export interface Quantizer {
-  readonly kind: 'ema' | 'gumbel';
+  /** The registry name it was made under ('ema', 'residual', 'gumbel', or a plugin's). */
+  readonly kind: string;
   readonly codebookSize: number;
   readonly dim: number;
   /** Every variable (named) to checkpoint. */
   readonly variables: tf.Variable[];
   /** Those the optimizer trains. */
   readonly trainable: tf.Variable[];
-  /** z (M, D) -> quantized (M, D) with straight-through gradients, indices (M,), and its own loss term. */
-  /** Indices are global: kind k's codes are [k*C, (k+1)*C) (C = codebookSize per kind). */
+  /**
+   * z (M, D) -> quantized (M, D) with straight-through gradients, indices (M * codes per row,), and its own loss term.
+   * Indices are global: kind k's codes are [k*C, (k+1)*C) (C = codebookSize per kind).
+   */
   quantize(z: tf.Tensor2D, opts?: QuantizeOptions): { quantized: tf.Tensor2D; indices: tf.Tensor1D; commitLoss: tf.Scalar };
-  /** indices (M,) -> codebook vectors (M, D): the inverse used by decode. */
+  /** indices (M * codes per row,) -> codebook vectors (M, D): the inverse used by decode. */
   lookup(indices: tf.Tensor1D): tf.Tensor2D;
   /** The codebook (C, D). */
   codebook(): tf.Tensor2D;
+  /**
+   * Codebooks updated outside the optimizer (EMA): called after every step with that step's detached latents z (M, D),
+   * its indices and each row's kind (M,), when per-kind. Returns how many dead codes were restarted.
+   */
+  update?(z: tf.Tensor2D, indices: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number };
+  /** Data-dependent init from a batch of latents z (M, D) before the first step (overwritten by a checkpoint on resume). */
+  initFrom?(z: tf.Tensor2D, step: number, kinds?: Int32Array): void;
   dispose(): void;
 }
+
+/** A quantizer whose codebook is updated outside the optimizer (update and initFrom present). */
+export type EmaUpdated = Quantizer & Required<Pick<Quantizer, 'update' | 'initFrom'>>;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../rng';
-import { kindPenalty, lookup, squaredDistances, straightThrough, type Quantizer } from './ops';
+import { kindPenalty, lookup, squaredDistances, straightThrough, type EmaUpdated } from './ops';
+import type { QuantizerFactory } from './registry';
 import type { Rng } from '../rng';
 
 /** Row indices of each kind (undefined without kinds). */
@@ -55,10 +56,7 @@ export function emaQuantizer(opts: EmaQuantizerOptions) {
   const clusterSize = tf.tidy(() => tf.variable(tf.fill([C], threshold), false, `${scope}/clusterSize`)); // (C,)
   const embedAvg = tf.tidy(() => tf.variable(tf.mul(embed, threshold), false, `${scope}/embedAvg`)); // (C, D)
 
-  const quantizer: Quantizer & {
-    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number };
-    initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void;
-  } = {
+  const quantizer: EmaUpdated = {
     kind: 'ema',
     codebookSize: perKind,
     dim: D,
@@ -133,3 +131,13 @@ export function emaQuantizer(opts: EmaQuantizerOptions) {
   return quantizer;
 }
 export type EmaQuantizer = ReturnType<typeof emaQuantizer>;
+
+/** Registry entry 'ema' (quantizers.ts): the product quantizer, l slices of the latent with one code each. */
+export const emaFactory: QuantizerFactory = {
+  rowsPerChunk: (levels) => levels,
+  perKindCodebooks: true,
+  create: (o) => emaQuantizer({
+    codebookSize: o.codebookSize, dim: o.dim, decay: o.decay, commitmentWeight: o.commitmentWeight, deadCodeThreshold: o.deadCodeThreshold,
+    seed: o.seed, kinds: o.kinds, scope: o.scope,
+  }),
+};

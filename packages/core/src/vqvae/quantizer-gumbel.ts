@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../rng';
 import { lookup, stopGradient, type Quantizer } from './ops';
+import type { QuantizerFactory } from './registry';
 
 export interface GumbelQuantizerOptions {
   codebookSize: number;
@@ -68,3 +69,12 @@ export function gumbelQuantizer(opts: GumbelQuantizerOptions) {
   return quantizer;
 }
 export type GumbelQuantizer = ReturnType<typeof gumbelQuantizer>;
+
+/** Registry entry 'gumbel' (quantizers.ts): one code per latent slice, one codebook for every chunk kind. */
+export const gumbelFactory: QuantizerFactory = {
+  rowsPerChunk: (levels) => levels,
+  perKindCodebooks: false,
+  create: (o) => gumbelQuantizer({
+    codebookSize: o.codebookSize, dim: o.dim, temperature: o.temperature, minTemperature: o.minTemperature, anneal: o.anneal, seed: o.seed, scope: o.scope,
+  }),
+};

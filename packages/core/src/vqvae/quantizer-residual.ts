@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { emaQuantizer, type EmaQuantizerOptions } from './quantizer-ema';
-import { straightThrough, type Quantizer } from './ops';
+import { straightThrough, type EmaUpdated } from './ops';
+import type { QuantizerFactory } from './registry';
 
 /**
  * Residual VQ (Zeghidour et al. 2021, SoundStream; lucidrains `ResidualVQ`): `levels` EMA codebooks, each
@@ -28,11 +29,8 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
     return { inputs, idx, total: tf.sub(z, r) as tf.Tensor2D };
   };
 
-  const quantizer: Quantizer & {
-    update(z: tf.Tensor2D, indices: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number };
-    initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void;
-  } = {
-    kind: 'ema',
+  const quantizer: EmaUpdated = {
+    kind: 'residual',
     codebookSize: opts.codebookSize,
     dim: opts.dim,
     variables: stages.flatMap((s) => s.variables),
@@ -81,3 +79,14 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
   return quantizer;
 }
 export type ResidualQuantizer = ReturnType<typeof residualQuantizer>;
+
+/** Registry entry 'residual' (quantizers.ts): one latent per chunk, coded by l levels. Variables under `rvq/`, as saved models have them. */
+export const residualFactory: QuantizerFactory = {
+  rowsPerChunk: () => 1,
+  perKindCodebooks: true,
+  scope: 'rvq',
+  create: (o) => residualQuantizer({
+    levels: o.levels, codebookSize: o.codebookSize, dim: o.dim, decay: o.decay, commitmentWeight: o.commitmentWeight,
+    deadCodeThreshold: o.deadCodeThreshold, seed: o.seed, kinds: o.kinds, scope: o.scope,
+  }),
+};

@@ -8,7 +8,8 @@ import type { Tokenizer } from '../tokenizer';
 import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
 import { createAdam } from '../backend/adam';
 import type { ProgressOptions } from '../util/progress';
-import { createVqvae, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
+import { createVqvae, registeredVqvaeConfigSchema, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
+import { getQuantizer } from './registry';
 import { chunkKind } from '../tokenizer';
 import { usageStats } from './usage';
 import { saveVqvae } from './io';
@@ -41,6 +42,14 @@ export const trainVqvaeConfigSchema = {
     perKind: { type: 'boolean', default: false }, // configs/default.json turns it on
   },
 };
+
+let registered: { model: object; schema: typeof trainVqvaeConfigSchema } | undefined;
+/** trainVqvaeConfigSchema whose `model.quantizer` may be any registered quantizer (see registeredVqvaeConfigSchema). */
+function registeredTrainSchema(): typeof trainVqvaeConfigSchema {
+  const model = registeredVqvaeConfigSchema();
+  if (registered?.model !== model) registered = { model, schema: { ...trainVqvaeConfigSchema, properties: { ...trainVqvaeConfigSchema.properties, model } } };
+  return registered.schema;
+}
 
 /**
  * All chunks of a set of networks, concatenated: values and mask (N*K each) and each chunk's kind key (N).
@@ -82,17 +91,18 @@ export interface TrainVqvaeOptions {
 export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; result: TrainingLoopResult }> {
   const tok = opts.tokenizer;
   const given = opts.config.model?.chunkSize;
-  const cfg = validate<TrainVqvaeConfig>(trainVqvaeConfigSchema, { ...opts.config, model: { chunkSize: tok.chunkSize, ...opts.config.model } }, 'VQ-VAE training config');
+  const cfg = validate<TrainVqvaeConfig>(registeredTrainSchema(), { ...opts.config, model: { chunkSize: tok.chunkSize, ...opts.config.model } }, 'VQ-VAE training config');
   if (given !== undefined && given !== tok.chunkSize) throw new Error(`VQ-VAE chunkSize ${given} differs from the tokenizer's ${tok.chunkSize}`);
   cfg.model = { ...cfg.model, chunkSize: tok.chunkSize, tokenizerHash: tokenizerHash(tok) };
   if (!opts.networks.length) throw new Error('trainVqvae: no networks to train on');
   const data = zooChunks(tok, opts.networks);
   // per-kind codebooks: the kinds of this zoo, in a stable order (unless the config lists them)
-  if (cfg.perKind && !cfg.model.kinds?.length && cfg.model.quantizer !== 'gumbel') cfg.model = { ...cfg.model, kinds: [...new Set(data.kinds)].sort() };
+  const perKindCodebooks = getQuantizer(cfg.model.quantizer!).perKindCodebooks; // quantizer: filled in by the schema default
+  if (cfg.perKind && !cfg.model.kinds?.length && perKindCodebooks) cfg.model = { ...cfg.model, kinds: [...new Set(data.kinds)].sort() };
   const K = tok.chunkSize, B = cfg.batchSize;
   const vq = createVqvae(cfg.model, opts.scope ?? 'vqvae');
   const kindIndex = new Map((vq.config.kinds ?? []).map((k, i) => [k, i]));
-  const perRow = vq.config.quantizer === 'residual' ? 1 : vq.config.codesPerChunk; // latent rows per chunk
+  const perRow = vq.rowsPerChunk; // latent rows per chunk
   // with per-kind codebooks, batches draw a kind uniformly, then a chunk of it: a rare kind (a CNN's 4 conv3
   // channels) gets as many rows per step as the MLP hidden units, else its codebook barely trains
   const chunksOf = new Map<number, number[]>();
@@ -118,13 +128,13 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
     }
     return { x: tf.tensor2d(x, [B, K]), m: tf.tensor2d(m, [B, K]), kinds: kindIndex.size > 1 ? kinds : undefined };
   };
-  // EMA and residual quantizers update their codebooks outside the optimizer
-  const ema = 'update' in vq.quantizer ? (vq.quantizer as unknown as { update(z: tf.Tensor2D, i: tf.Tensor1D, step: number, kinds?: Int32Array): { deadCodes: number }; initFrom(z: tf.Tensor2D, step: number, kinds?: Int32Array): void }) : null;
+  // EMA quantizers (ema, residual) update their codebooks outside the optimizer
+  const q = vq.quantizer;
   const kindTensor = (k: Int32Array | undefined) => (k ? tf.tensor1d(k, 'int32') : undefined);
-  if (ema) {
+  if (q.initFrom) {
     // data-dependent codebook init (overwritten by the checkpoint on resume)
     const { x, m, kinds } = batchAt('init');
-    tf.tidy(() => ema.initFrom(vq.forward(x, m, { kinds: kindTensor(kinds) }).z, 0, kinds));
+    tf.tidy(() => q.initFrom!(vq.forward(x, m, { kinds: kindTensor(kinds) }).z, 0, kinds));
     tf.dispose([x, m]);
   }
   try {
@@ -146,7 +156,7 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
           recon = f.reconLoss.dataSync()[0];
           return f.loss;
         }, true, vq.trainable)!;
-        const dead = ema ? ema.update(z!, indices!, i, kinds).deadCodes : 0;
+        const dead = q.update ? q.update(z!, indices!, i, kinds).deadCodes : 0;
         kt?.dispose();
         const usage = usageStats(indices!.dataSync() as Int32Array, vq.config.codebookSize * Math.max(1, vq.config.kinds.length)); // global indices: every kind's codebook
         const row = { loss: loss.dataSync()[0], recon, perplexity: usage.perplexity, used: usage.usedFraction, deadCodes: dead };
