@@ -11,11 +11,13 @@ interface StageConfigFile {
   prior?: Record<string, unknown>;
   priorTrain?: Record<string, unknown>;
   supportK?: number;
+  /** Train the prior on the first this many training seeds of each task and architecture (default: all). */
+  seedsPerTask?: number;
   /** Default sampling options written into the generator bundle's config.json. */
   sampler?: Record<string, unknown>;
 }
 
-const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK', 'sampler'];
+const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK', 'seedsPerTask', 'sampler'];
 
 /** Read a pipeline config file ({ tokenizer, vqvae, prior, priorTrain, supportK }); each section is validated by its stage. */
 export function readStageConfig(file?: string): StageConfigFile {
@@ -93,7 +95,7 @@ export function registerTrain(program: Command): void {
       await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
       const train = withOverrides(cfg.priorTrain, opts);
-      const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, resume: opts.resume });
+      const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask, resume: opts.resume });
       r.prior.dispose();
       r.vq.dispose();
       // <dir>/vqvae + <dir>/prior is a generator bundle: index it so `igpg generate --generator <dir>` loads it
