@@ -42,7 +42,8 @@ export interface TokenizerStageOptions {
 export async function trainTokenizerStage(opts: TokenizerStageOptions): Promise<{ vq: Vqvae; tokenizer: Tokenizer; canon: Canonicalizer; result: TrainingLoopResult; networks: number }> {
   const raw = loadZooNetworks(opts.zoo, opts.filter);
   // the alignment reference comes from each network's final checkpoint; every checkpoint is then aligned to it
-  const { canon } = fitCanonicalizer(lastEpochs(raw.map((n) => n.entry)).map((e) => raw.find((n) => n.entry === e)!).map(toCanon), { rounds: opts.canonRounds });
+  const finals = new Set(lastEpochs(raw.map((n) => n.entry)));
+  const { canon } = fitCanonicalizer(raw.filter((n) => finals.has(n.entry)).map(toCanon), { rounds: opts.canonRounds });
   const networks = alignNetworks(canon, raw);
   canon.save(opts.out);
   writeJsonAtomic(path.join(opts.out, 'permutations.json'), Object.fromEntries(networks.map((n) => [n.entry.id, n.perms])));
