@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { EXIT_USAGE, reportError } from './errors';
+import { EXIT_USAGE, oneLine, reportError } from './errors';
 import { commands } from './commands';
 
 /** Build the `igpg` program. Each subcommand lives in its own file under commands/. */
@@ -10,9 +10,9 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'force a compute backend: tfjs-node-gpu, tfjs-node, wasm or cpu (env IGPG_BACKEND)')
     .option('--threads <n>', 'wasm threads (default: all cores)')
     .option('--verbose', 'show stack traces and debug output')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.configureOutput({ outputError: (s, write) => write(`igpg: ${s.replace(/^error: /, 'error: ')}`) });
+  // commander's own errors as one line too (its "Did you mean" hint sits on a second line otherwise)
+  program.configureOutput({ outputError: (s, write) => write(`igpg: error: ${oneLine(s.replace(/^error: /, ''))} (run with --help for usage)\n`) });
   for (const register of commands) register(program);
   return program;
 }

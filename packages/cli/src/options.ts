@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { checkInputPath, DEFAULT_MAX_PARAMS } from '@igpg/core';
 import { UsageError } from './errors';
+
+/** Config files are small; a huge one is a mistake (a weights file passed as --config?), refused before reading. */
+const MAX_JSON_BYTES = 16_000_000;
+
+/** The --max-params flag, shared by every command that builds or trains a model (issue #16: bounds before allocation). */
+export const MAX_PARAMS_FLAG = ['--max-params <n>', `largest model allowed, in parameters (default ${DEFAULT_MAX_PARAMS.toLocaleString('en-US')}, about 320 MB to train)`] as const;
 
 /** commander argument parsers that reject bad values with a message naming the fix. */
 export function parseIntArg(name: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
@@ -32,7 +39,12 @@ export function parseIntListArg(name: string) {
 
 /** Read a JSON file given on the command line; a missing or malformed file is a usage error naming the flag. */
 export function readJsonArg<T = unknown>(flag: string, file: string): T {
-  if (!fs.existsSync(file)) throw new UsageError(`${flag} ${file}: file not found.`);
+  try {
+    checkInputPath(file, 'file');
+  } catch (e) {
+    throw new UsageError(`${flag} ${(e as Error).message}.`);
+  }
+  if (fs.statSync(file).size > MAX_JSON_BYTES) throw new UsageError(`${flag} ${file}: ${fs.statSync(file).size} bytes; a config is at most ${MAX_JSON_BYTES / 1e6} MB.`);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch (e) {

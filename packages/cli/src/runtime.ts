@@ -3,6 +3,7 @@ import { initBackend, shutdownBackend, BACKEND_NAMES, type BackendInfo, type Bac
 import { registerBuiltinArchitectures } from '@igpg/architectures';
 import { registerBuiltinDatasets } from '@igpg/datasets';
 import { UsageError } from './errors';
+import { keepOutputs, releaseFailedOutputs } from './checks/output';
 
 /** Plugin modules that zoo workers load; the CLI registers the same ones in-process. */
 export const BUILTIN_PLUGINS = ['@igpg/architectures', '@igpg/datasets'];
@@ -36,7 +37,8 @@ export async function startBackend(cmd: Command, quiet = false): Promise<Backend
     if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads ${g.threads}: must be a positive integer.`);
   }
   const info = await initBackend({ backend: g.backend as BackendName | undefined, threads });
-  if (!quiet) process.stderr.write(`igpg: backend ${info.name} (${info.threads} thread${info.threads > 1 ? 's' : ''}${info.native ? `, ${info.native}` : ''})\n`);
+  // On a terminal, or with --verbose; in logs and pipes stderr stays for errors (one line each, issue #16).
+  if (!quiet && (g.verbose || process.stderr.isTTY)) process.stderr.write(`igpg: backend ${info.name} (${info.threads} thread${info.threads > 1 ? 's' : ''}${info.native ? `, ${info.native}` : ''})\n`);
   return info;
 }
 
@@ -46,10 +48,19 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     registerBuiltins();
     try {
       await fn(...args);
+      keepOutputs();
+    } catch (e) {
+      releaseFailedOutputs(); // a failed run leaves no half-made output folder behind
+      throw e;
     } finally {
       shutdownBackend();
     }
   };
+}
+
+/** Print a note for the user on stderr (nothing for an empty note). */
+export function note(text: string): void {
+  if (text) process.stderr.write(`igpg: ${text}\n`);
 }
 
 /** Print a result: JSON with --json, else the human text. */

@@ -1,4 +1,4 @@
-import type { ZooEntry } from '@igpg/core';
+import { escapeControl, type ZooEntry } from '@igpg/core';
 
 export interface Spread {
   n: number;
@@ -42,7 +42,7 @@ export function summarizeZoo(entries: ZooEntry[]): { networks: number; groups: Z
 
 /** A fixed-width text table. */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map(String))];
+  const cells = [header, ...rows.map((r) => r.map((c) => escapeControl(String(c))))]; // cells may hold instructions or file text
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');

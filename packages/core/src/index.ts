@@ -73,3 +73,8 @@ export { defaultVariants, type ArchitectureVariant } from './eval/sections';
 export { createAdam, FusedAdamOptimizer } from './backend/adam';
 export { softmaxCrossEntropy } from './backend/fused_ops';
 export { blasThreads } from './backend/blas_threads';
+export { checkOutputDir, checkInputPath, PathError } from './io/paths';
+export { cleanStaleTemps } from './io/atomic';
+export { escapeControl } from './util/terminal';
+export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/budget';
+export { verifyRecordedCheckpoints, checkZooFolderConfig, type RepairedCheckpoint } from './zoo/verify';

@@ -9,6 +9,7 @@ import { UsageError } from '../errors';
 import { parseIntArg, readJsonArg } from '../options';
 import { action, BUILTIN_PLUGINS, emit, globals, startBackend } from '../runtime';
 import { readStageConfig } from './train';
+import { checkDemoFlags } from '../checks/commands';
 import { pct, spread, table } from '../summaries';
 
 export interface DemoRow {
@@ -52,6 +53,7 @@ export function registerDemo(program: Command): void {
       if (!fs.existsSync(opts.config)) throw new UsageError(`--config ${opts.config}: file not found.`);
       const cfg = readStageConfig(opts.config);
       const zooConfig = readJsonArg('--zoo-config', opts.zooConfig);
+      checkDemoFlags(opts);
       await startBackend(cmd);
       if (!fs.existsSync(path.join(opts.zoo, 'manifest.json')) || readManifest(opts.zoo).entries.length === 0) {
         log(`building the zoo ${opts.zoo} from ${opts.zooConfig} (resumable)`);

@@ -4,6 +4,7 @@ import { runEvaluation } from '@igpg/core';
 import { renderPng } from '@igpg/kernel-plugin';
 import { parseIntArg } from '../options';
 import { action, emit, startBackend } from '../runtime';
+import { checkEvalFlags } from '../checks/commands';
 
 /** `igpg eval`: the evaluation report (seen / held-out seeds / held-out tasks, memorization audit, ...). */
 export function registerEval(program: Command): void {
@@ -20,6 +21,7 @@ export function registerEval(program: Command): void {
     .option('--no-plots', 'skip PNG plots (they need Chromium)')
     .option('--json', 'print the targets as JSON')
     .action(action(async (opts: { zoo: string; generator: string; out: string; seed: number; samples?: number; tasks?: string; quick?: boolean; plots: boolean; json?: boolean }, cmd: Command) => {
+      checkEvalFlags(opts);
       await startBackend(cmd);
       const t0 = Date.now();
       const res = await runEvaluation({

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { generateForTask, loadGenerator, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
 import { UsageError } from '../errors';
-import { parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
+import { MAX_PARAMS_FLAG, parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
 import { action, emit, startBackend } from '../runtime';
+import { checkGenerateFlags } from '../checks/commands';
 import { pct, table } from '../summaries';
 
 /** `--arch` takes a JSON file or inline JSON `{ "name": "cnn-s", "spec": {...} }`, or a bare architecture name. */
@@ -26,7 +27,8 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('generate ready-to-run network weights from an instruction')
-    .requiredOption('--instruction <text>', 'what the network should do, e.g. "classify handwritten digits 0 to 4"')
+    .option('--instruction <text>', 'what the network should do, e.g. "classify handwritten digits 0 to 4"')
+    .option('--instruction-file <file>', 'read the instruction from a UTF-8 text file (at most 10,000 characters)')
     .requiredOption('--arch <spec>', 'architecture: JSON file or inline JSON {"name","spec"}, or a name such as cnn-s')
     .option('--dataset <name|task>', 'dataset name or task id (e.g. fashion-mnist:sandal+sneaker): dataset condition, spec defaults, and test accuracy')
     .option('--n <n>', 'networks to generate', parseIntArg('--n', 1, 1024), 1)
@@ -40,20 +42,15 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling mass (1 = off)', parseFloatArg('--top-p', 0, 1))
     .option('--sampled-levels <n>', "sample only each neuron's first n residual codes, the finer ones greedily (0 = all sampled; default: the bundle's)", parseIntArg('--sampled-levels', 0))
     .option('--guidance <scale>', 'classifier-free guidance scale (1 = off)', parseFloatArg('--guidance', 0, 100))
+    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
-      instruction: string; arch: string; dataset?: string; n: number; seed: number; generator: string; out?: string;
+      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; n: number; seed: number; generator: string; out?: string;
       format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
-      if (!opts.instruction.trim()) throw new UsageError('--instruction is empty: describe the task, e.g. --instruction "classify MNIST digits".');
-      const formats = opts.format.split(',').map((f) => f.trim());
-      const bad = formats.find((f) => !(FORMATS as readonly string[]).includes(f));
-      if (bad) throw new UsageError(`--format ${bad}: unknown format; choose from ${FORMATS.join(', ')}.`);
-      if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
       const architecture = parseArchArg(opts.arch);
-      if (!fs.existsSync(path.join(opts.generator, 'config.json'))) {
-        throw new UsageError(`--generator ${opts.generator}: not a generator bundle (no config.json); run \`igpg demo\` to train the default one, or \`igpg tokenizer train\` and \`igpg prior train\` into <dir>/vqvae and <dir>/prior.`);
-      }
+      const { instruction, formats } = checkGenerateFlags({ ...opts, arch: architecture }); // every flag, before any work
+      opts.instruction = instruction;
       await startBackend(cmd);
       const g = await loadGenerator(opts.generator);
       try {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { readCheckpointMeta, readManifest, readSafetensors, readJson, type TfjsModelJson } from '@igpg/core';
+import { escapeControl, readCheckpointMeta, readManifest, readSafetensors, readJson, type TfjsModelJson } from '@igpg/core';
 import { UsageError } from '../errors';
 import { action, emit } from '../runtime';
 import { formatZooSummary, summarizeZoo, table } from '../summaries';
@@ -24,7 +24,8 @@ const fmt = (x: number) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3
 
 function tensorsText(meta: Record<string, string>, tensors: TensorSummary[]): string {
   const params = tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
-  const metaLines = Object.entries(meta).map(([k, v]) => `  ${k}: ${v.length > 120 ? v.slice(0, 117) + '...' : v}`);
+  // metadata is free text from the file (instructions): escaped, so an ESC sequence cannot drive the terminal
+  const metaLines = Object.entries(meta).map(([k, v]) => `  ${escapeControl(k)}: ${escapeControl(v.length > 120 ? v.slice(0, 117) + '...' : v)}`);
   return [`${tensors.length} tensors, ${params.toLocaleString('en-US')} parameters`, ...(metaLines.length ? ['metadata:', ...metaLines] : []),
     table(['tensor', 'shape', 'mean', 'std', 'min', 'max'], tensors.map((t) => [t.name, `[${t.shape.join(',')}]`, fmt(t.mean), fmt(t.std), fmt(t.min), fmt(t.max)]))].join('\n');
 }
@@ -36,7 +37,7 @@ export function inspectPath(target: string): { kind: string; summary: unknown; t
   if (stat.isDirectory()) {
     if (fs.existsSync(path.join(target, 'manifest.json'))) {
       const summary = summarizeZoo(readManifest(target, { verify: true }).entries);
-      return { kind: 'zoo', summary, text: `zoo ${target} (all weight files verified)\n${formatZooSummary(summary)}` };
+      return { kind: 'zoo', summary, text: `zoo ${target} (all weight files verified: size, sha256, finite values)\n${formatZooSummary(summary)}` };
     }
     const meta = readCheckpointMeta(target);
     if (meta) {

@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { functionalCheck, trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type TrainingLoopResult } from '@igpg/core';
 import { UsageError } from '../errors';
-import { parseIntArg, parseIntListArg, readJsonArg } from '../options';
-import { action, emit, startBackend } from '../runtime';
+import { MAX_PARAMS_FLAG, parseIntArg, parseIntListArg, readJsonArg } from '../options';
+import { action, emit, note, startBackend } from '../runtime';
+import { checkPriorTrainFlags, checkTokenizerTrainFlags } from '../checks/commands';
 
 interface StageConfigFile {
   tokenizer?: Record<string, unknown>;
@@ -36,8 +37,8 @@ function withOverrides(section: Record<string, unknown> | undefined, opts: { ste
 
 /** "<what> trained on N networks: step S (resumed from R), loss=... \nsaved to <out>" */
 function trainedLine(what: string, networks: number, r: TrainingLoopResult, out: string): string {
-  return `${what} trained on ${networks} networks: step ${r.steps}${r.resumed ? ` (resumed from ${r.startStep})` : ''}, ` +
-    Object.entries(r.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ') + `\nsaved to ${out}`;
+  const metrics = Object.entries(r.last).map(([k, v]) => `${k}=${+v.toPrecision(4)}`).join(' ');
+  return `${what} trained on ${networks} networks: step ${r.steps}${r.resumed ? ` (resumed from ${r.startStep})` : ''}${metrics ? `, ${metrics}` : ''}` + `\nsaved to ${out}`;
 }
 
 export function registerTrain(program: Command): void {
@@ -51,16 +52,18 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'pipeline config JSON with "tokenizer" and "vqvae" sections')
     .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
     .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
-    .option('--no-resume', 'start over instead of resuming from <out>/run')
+    .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
+    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--check', 'then rebuild every zoo network from its own codes and compare test accuracies (the functional check)')
     .option('--check-seeds <list>', 'with --check: only the zoo networks of these seeds, e.g. 0,1,10,11 (default: all)', parseIntListArg('--check-seeds'))
     .option('--check-limit <n>', 'with --check: score on the first n test images of each task (default: the whole test split)', parseIntArg('--check-limit', 1))
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; check?: boolean; checkSeeds?: number[]; checkLimit?: number; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; maxParams?: number; check?: boolean; checkSeeds?: number[]; checkLimit?: number; json?: boolean }, cmd: Command) => {
       if ((opts.checkSeeds || opts.checkLimit) && !opts.check) throw new UsageError('--check-seeds and --check-limit refine --check; add --check.');
-      await startBackend(cmd);
       const cfg = readStageConfig(opts.config);
       const vqvae = withOverrides(cfg.vqvae, opts);
+      note(checkTokenizerTrainFlags(opts, cfg, vqvae)); // every flag and config section, before any work
+      await startBackend(cmd);
       const r = await trainTokenizerStage({ zoo: opts.zoo, out: opts.out, tokenizer: cfg.tokenizer, vqvae, resume: opts.resume });
       let check: Omit<Awaited<ReturnType<typeof functionalCheck>>, 'rows'> | undefined;
       try {
@@ -89,12 +92,14 @@ export function registerTrain(program: Command): void {
     .option('--config <file>', 'pipeline config JSON with "prior", "priorTrain" and "supportK" sections')
     .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
     .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
-    .option('--no-resume', 'start over instead of resuming from <out>/run')
+    .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
+    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { zoo: string; vqvae: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; json?: boolean }, cmd: Command) => {
-      await startBackend(cmd);
+    .action(action(async (opts: { zoo: string; vqvae: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; maxParams?: number; json?: boolean }, cmd: Command) => {
       const cfg = readStageConfig(opts.config);
       const train = withOverrides(cfg.priorTrain, opts);
+      note(checkPriorTrainFlags(opts, cfg, train)); // every flag and config section, before any work
+      await startBackend(cmd);
       const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask, resume: opts.resume });
       r.prior.dispose();
       r.vq.dispose();

@@ -1,8 +1,11 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { buildZoo, readManifest } from '@igpg/core';
-import { parseIntArg, readJsonArg } from '../options';
-import { action, BUILTIN_PLUGINS, emit, globals } from '../runtime';
+import { buildZoo, readManifest, resolveZooConfig } from '@igpg/core';
+import { UsageError } from '../errors';
+import { MAX_PARAMS_FLAG, parseIntArg, readJsonArg } from '../options';
+import { action, BUILTIN_PLUGINS, emit, globals, note } from '../runtime';
+import { prepareOutput } from '../checks/output';
+import { checkFolderFlag, checkOutFlag } from '../checks/paths';
 import { summarizeZoo, formatZooSummary } from '../summaries';
 
 /** `igpg zoo build|show`: train many networks across tasks x architectures x seeds. */
@@ -10,18 +13,30 @@ export function registerZoo(program: Command): void {
   const zoo = program.command('zoo').description('build and look at model zoos (the networks IGPG learns from)');
   zoo
     .command('build')
-    .description('train the networks of a zoo config; rerunning resumes where it stopped')
+    .description('train the networks of a zoo config; rerunning resumes where it stopped (every skipped checkpoint is verified first)')
     .requiredOption('--config <file>', 'zoo config JSON (e.g. zoo/default.json)')
     .requiredOption('--out <dir>', 'output folder for weights and manifest')
     .option('--workers <n>', 'parallel worker processes', parseIntArg('--workers', 1, 64), os.cpus().length)
+    .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
+    .option(...MAX_PARAMS_FLAG.map((s, i) => (i ? `${s}; overrides the config's "maxParams"` : s)) as [string, string], parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { config: string; out: string; workers: number; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { config: string; out: string; workers: number; resume: boolean; maxParams?: number; json?: boolean }, cmd: Command) => {
       const config = readJsonArg('--config', opts.config);
+      checkOutFlag('--out', opts.out);
+      try {
+        resolveZooConfig(config, { maxParams: opts.maxParams }); // every config problem, before anything is written
+      } catch (e) {
+        throw new UsageError(`--config ${opts.config}: ${(e as Error).message}`);
+      }
+      note(prepareOutput('--out', opts.out, { resume: opts.resume }));
       const g = globals(cmd);
-      const result = await buildZoo(config, { out: opts.out, plugins: BUILTIN_PLUGINS, workers: opts.workers, backend: g.backend });
+      const result = await buildZoo(config, { out: opts.out, plugins: BUILTIN_PLUGINS, workers: opts.workers, backend: g.backend, maxParams: opts.maxParams });
       const summary = summarizeZoo(result.manifest.entries);
-      emit(opts.json, { ...summary, trained: result.trained, skipped: result.skipped, seconds: result.seconds }, () =>
-        `${formatZooSummary(summary)}\ntrained ${result.trained}, skipped ${result.skipped} (already built), ${result.seconds.toFixed(0)} s`);
+      const rebuilt = result.repaired.length
+        ? `, rebuilt ${result.repaired.length} corrupt or missing (${result.repaired.slice(0, 3).map((r) => r.id).join(', ')}${result.repaired.length > 3 ? ', ...' : ''})` : '';
+      for (const r of result.repaired) note(`rebuilt ${r.id}: ${r.problem}`);
+      emit(opts.json, { ...summary, trained: result.trained, skipped: result.skipped, repaired: result.repaired, seconds: result.seconds }, () =>
+        `${formatZooSummary(summary)}\ntrained ${result.trained}, skipped ${result.skipped} (already built, verified)${rebuilt}, ${result.seconds.toFixed(0)} s`);
     }));
   zoo
     .command('show')
@@ -29,6 +44,7 @@ export function registerZoo(program: Command): void {
     .argument('<dir>', 'zoo folder (holding manifest.json)')
     .option('--json', 'print the summary as JSON')
     .action(action(async (dir: string, opts: { json?: boolean }) => {
+      checkFolderFlag('zoo', dir, 'manifest.json', 'build one with `igpg zoo build`');
       const summary = summarizeZoo(readManifest(dir).entries);
       emit(opts.json, summary, () => formatZooSummary(summary));
     }));

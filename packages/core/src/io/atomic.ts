@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkOutputDir } from './paths';
 
 /** SHA-256 of bytes, hex. */
 export function sha256(data: Uint8Array | string): string {
@@ -13,7 +14,11 @@ export function sha256(data: Uint8Array | string): string {
  * @example writeFileAtomic('zoo/manifest.json', JSON.stringify(manifest));
  */
 export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const parent = path.dirname(path.resolve(file));
+  if (!fs.existsSync(parent)) {
+    checkOutputDir(parent); // a bounded walk first: recursive mkdir never returns on /proc paths
+    fs.mkdirSync(parent, { recursive: true });
+  }
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
@@ -68,4 +73,51 @@ export function readJson<T = unknown>(file: string): T {
   } catch (e) {
     throw new FileIntegrityError(`${file}: not valid JSON (${(e as Error).message})`);
   }
+}
+
+/** Temp files of writeFileAtomic: `<file>.<pid>.<8 hex>.tmp`. */
+const TEMP = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
+  }
+}
+
+/**
+ * Remove the temp files that writeFileAtomic left behind in `dir` when its process was killed mid-write
+ * (a killed checkpoint write leaves a whole weights file's worth, issue #16). Only files whose writer process
+ * is gone are removed; the walk is bounded (`maxDepth` levels, `maxEntries` entries). Returns the removed paths.
+ * @example cleanStaleTemps('runs/default/prior');
+ */
+export function cleanStaleTemps(dir: string, options: { maxDepth?: number; maxEntries?: number } = {}): string[] {
+  const maxDepth = options.maxDepth ?? 6;
+  let budget = options.maxEntries ?? 200_000;
+  const removed: string[] = [];
+  const walk = (d: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (--budget < 0) return;
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && depth < maxDepth) walk(p, depth + 1);
+      else if (e.isFile()) {
+        const m = TEMP.exec(e.name);
+        const pid = m ? Number(m[1]) : 0;
+        if (m && pid !== process.pid && !processAlive(pid)) {
+          fs.rmSync(p, { force: true });
+          removed.push(p);
+        }
+      }
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir, 0);
+  return removed;
 }

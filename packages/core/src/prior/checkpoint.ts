@@ -35,7 +35,7 @@ export async function savePrior(dir: string, prior: Prior, step = 0): Promise<vo
  */
 export async function loadPrior(dir: string, options: { instructionEncoder?: InstructionEncoder; decoder?: DecoderFactory } = {}): Promise<Prior> {
   const meta = readCheckpointMeta(dir); // checks the checkpoint format version
-  if (!meta) throw new Error(`${dir}: no prior checkpoint here (expected ${path.join(dir, 'checkpoint.json')}); train one with trainPrior`);
+  if (!meta) throw new Error(`${dir}: no prior checkpoint here (expected ${path.join(dir, 'checkpoint.json')}); train one with "igpg prior train" (or trainPrior)`);
   if (meta.kind !== 'prior') throw new CheckpointMismatchError(`${dir}: holds a "${meta.kind}" checkpoint, not a prior`);
   const cfg = meta.config as PriorCheckpointConfig;
   if (cfg.priorFormat !== PRIOR_FORMAT_VERSION) {

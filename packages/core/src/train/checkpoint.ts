@@ -157,7 +157,11 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): 
   const { tensors } = decodeTensors(bytes, path.join(dir, meta.weights.file));
   checkNames(opts.variables);
   const missing = opts.variables.filter((v) => !tensors[`var/${v.name}`]).map((v) => v.name);
-  if (missing.length) throw new CheckpointMismatchError(`${dir}: checkpoint lacks variables ${missing.join(', ')} (it has ${meta.variables.join(', ')})`);
+  if (missing.length) {
+    const list = (names: string[]) => names.slice(0, 3).map((n) => `"${n}"`).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
+    throw new CheckpointMismatchError(`${path.join(dir, meta.weights.file)}: lacks ${missing.length} of the ${opts.variables.length} variables this model needs (${list(missing)}); ` +
+      `it was saved by another model or config: retrain, or point at the matching checkpoint`);
+  }
   for (const v of opts.variables) {
     const h = tensors[`var/${v.name}`];
     if (h.shape.join('x') !== v.shape.join('x')) {

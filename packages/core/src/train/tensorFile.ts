@@ -40,21 +40,55 @@ export function encodeTensors(tensors: Record<string, HostTensor>, metadata: Rec
   return out;
 }
 
-/** Decode safetensors bytes into named host tensors (copies, so they outlive the buffer). */
+/**
+ * Decode safetensors bytes into named host tensors (copies, so they outlive the buffer). Every defect is named
+ * with the file and the tensor: truncation, bad header, offsets that overlap, leave gaps or run past the end,
+ * a size that does not fit the shape, non-finite values (issue #16: a NaN checkpoint used to load silently).
+ */
 export function decodeTensors(bytes: Uint8Array, what = 'tensor file'): { tensors: Record<string, HostTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new Error(`${what}: too short to be a safetensors file`);
+  const fail = (msg: string): never => {
+    throw new Error(`${what}: ${msg}`);
+  };
+  if (bytes.length < 8) fail(`truncated (${bytes.length} bytes; too short to be a safetensors file)`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  if (8 + n > bytes.length) throw new Error(`${what}: header length ${n} exceeds the file size`);
-  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8')) as Record<string, any>;
+  if (8 + n > bytes.length) fail(`header length ${n} runs past the ${bytes.length}-byte file (truncated?)`);
+  let header: Record<string, any>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8'));
+  } catch (e) {
+    return fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) return fail('header is not a JSON object');
   const base = 8 + n;
+  const dataBytes = bytes.length - base;
+  const spans: { name: string; a: number; b: number }[] = [];
   const tensors: Record<string, HostTensor> = {};
   for (const [name, h] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const dtype = FROM_ST[h.dtype];
-    if (!dtype) throw new Error(`${what}: tensor "${name}" has dtype ${h.dtype}; only F32 and I32 are supported`);
-    const [a, b] = h.data_offsets as [number, number];
+    const dtype = FROM_ST[h?.dtype];
+    if (!dtype) fail(`tensor "${name}" has dtype ${JSON.stringify(h?.dtype)}; only F32 and I32 are supported`);
+    const shape = h.shape as number[];
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor "${name}": bad shape ${JSON.stringify(h.shape)}`);
+    const offs = h.data_offsets as [number, number];
+    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isInteger(o) || o < 0) || offs[0] > offs[1]) fail(`tensor "${name}": bad data_offsets ${JSON.stringify(offs)}`);
+    const [a, b] = offs;
+    if (b > dataBytes) fail(`tensor "${name}": data_offsets [${a}, ${b}] run past the ${dataBytes} data bytes (truncated?)`);
+    const want = shape.reduce((x, y) => x * y, 1) * 4;
+    if (b - a !== want) fail(`tensor "${name}": ${b - a} bytes for shape [${shape}], expected ${want}`);
+    spans.push({ name, a, b });
     const raw = new Uint8Array(bytes.subarray(base + a, base + b)); // a copy (Buffer.slice would be a view): aligned, owned
-    tensors[name] = { dtype, shape: h.shape, data: dtype === 'float32' ? new Float32Array(raw.buffer) : new Int32Array(raw.buffer) };
+    const data = dtype === 'float32' ? new Float32Array(raw.buffer) : new Int32Array(raw.buffer);
+    if (dtype === 'float32') {
+      const bad = data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) fail(`tensor "${name}" holds a non-finite value (${data[bad]}) at flat index ${bad}; the checkpoint is corrupt: retrain or restore it`);
+    }
+    tensors[name] = { dtype, shape, data };
   }
-  return { tensors, metadata: header.__metadata__ ?? {} };
+  spans.sort((x, y) => x.a - y.a);
+  let at = 0;
+  for (const sp of spans) {
+    if (sp.a < at) fail(`tensor "${sp.name}": data_offsets [${sp.a}, ${sp.b}] overlap the previous tensor (which ends at ${at})`);
+    at = sp.b;
+  }
+  return { tensors, metadata: (header as Record<string, any>).__metadata__ ?? {} };
 }

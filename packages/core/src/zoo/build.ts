@@ -3,12 +3,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readJson, writeJsonAtomic } from '../io/atomic';
+import { writeJsonAtomic } from '../io/atomic';
 import { createProgress } from '../util/progress';
-import { resolveZooConfig, stableHash, type ZooConfig, type ZooJob } from './config';
+import { resolveZooConfig, stableHash, type ZooJob } from './config';
 import { entryFile, entryStem, writeManifest, type ZooManifest } from './manifest';
 import { loadPlugins } from './plugins';
 import type { FromWorker, ToWorker } from './worker';
+import { checkZooFolderConfig, verifyRecordedCheckpoints, type RepairedCheckpoint } from './verify';
 
 export interface BuildZooOptions {
   /** Output folder (created). Rebuilding into it resumes: finished checkpoints are skipped. */
@@ -17,6 +18,8 @@ export interface BuildZooOptions {
   plugins?: string[];
   /** Worker processes training in parallel (default: the number of CPU cores). */
   workers?: number;
+  /** Largest network allowed, in parameters (overrides the config's maxParams; default DEFAULT_MAX_PARAMS). */
+  maxParams?: number;
   /** Backend of each worker (default 'wasm', 1 thread per worker). */
   backend?: string;
   /** false: print nothing; default: a bar on a TTY, lines otherwise. */
@@ -30,6 +33,8 @@ export interface BuildZooResult {
   /** Jobs trained in this run and jobs found finished already. */
   trained: number;
   skipped: number;
+  /** Recorded checkpoints that failed verification (missing, corrupt or non-finite weights) and were rebuilt. */
+  repaired: RepairedCheckpoint[];
   seconds: number;
 }
 
@@ -52,14 +57,13 @@ export async function buildZoo(rawConfig: unknown, options: BuildZooOptions): Pr
   const t0 = Date.now();
   const plugins = options.plugins ?? [];
   await loadPlugins(plugins);
-  const { config, jobs } = resolveZooConfig(rawConfig); // every config error surfaces here, before training
+  const { config, jobs } = resolveZooConfig(rawConfig, { maxParams: options.maxParams }); // every config error surfaces here, before training
   const out = path.resolve(options.out);
   const configHash = stableHash(config);
   const saved = path.join(out, 'config.json');
-  if (fs.existsSync(saved) && stableHash(readJson<ZooConfig>(saved)) !== configHash) {
-    throw new Error(`${out} holds a zoo built from another config (${saved}); build into a new folder, or delete it to start over`);
-  }
+  checkZooFolderConfig(out, configHash);
   writeJsonAtomic(saved, config);
+  const repaired = verifyRecordedCheckpoints(out, jobs); // resume never keeps a corrupt or missing checkpoint
   const todo = jobs.filter((j) => !isDone(out, j));
   const skipped = jobs.length - todo.length;
   const progress = createProgress({ label: `zoo ${config.name ?? ''}`.trim(), total: jobs.length, silent: options.progress === false });
@@ -71,7 +75,7 @@ export async function buildZoo(rawConfig: unknown, options: BuildZooOptions): Pr
   });
   progress.stop();
   const manifest = writeManifest(out, config.name, configHash);
-  return { manifest, trained: todo.length, skipped, seconds: (Date.now() - t0) / 1000 };
+  return { manifest, trained: todo.length, skipped, repaired, seconds: (Date.now() - t0) / 1000 };
 }
 
 /** Hand jobs to `workers` forked processes, one job at a time each; reject on the first worker error. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { getArchitecture, validateSpec, countParams } from '../sdk/architecture';
 import { getDataset } from '../sdk/dataset';
 import { validate } from '../util/config';
+import { checkParamBudget, DEFAULT_MAX_PARAMS } from '../sdk/budget';
 import { makeTask, taskFromId, type Task } from './task';
 
 // A zoo config says which networks to train: tasks x architectures x seeds, checkpointed at `epochs`.
@@ -40,6 +41,8 @@ export interface ZooConfig {
   baseSeed: number;
   /** Held-out marks (for testing generation on unseen tasks / seeds). */
   heldOut: { tasks: string[]; seeds: number[] };
+  /** Largest network (parameters) the config may ask for, checked before training (default DEFAULT_MAX_PARAMS). */
+  maxParams?: number;
 }
 
 const taskRef = {
@@ -89,6 +92,7 @@ export const zooConfigSchema = {
     trainLimit: { type: 'integer', minimum: 1 },
     testLimit: { type: 'integer', minimum: 1 },
     baseSeed: { type: 'integer', minimum: 0, default: 0 },
+    maxParams: { type: 'integer', minimum: 1 },
     heldOut: {
       type: 'object', additionalProperties: false, default: {},
       properties: {
@@ -142,7 +146,7 @@ function resolveTask(ref: ZooTaskRef): Task {
  * before any training. Needs the datasets and architectures registered.
  * @example const { config, jobs } = resolveZooConfig(JSON.parse(fs.readFileSync('zoo.json', 'utf8')));
  */
-export function resolveZooConfig(raw: unknown): { config: ZooConfig; jobs: ZooJob[] } {
+export function resolveZooConfig(raw: unknown, options: { maxParams?: number } = {}): { config: ZooConfig; jobs: ZooJob[] } {
   const config = validate<ZooConfig>(zooConfigSchema, raw, 'zoo config');
   const problems: string[] = [];
   const tryDo = <T>(what: string, fn: () => T): T | undefined => {
@@ -191,6 +195,11 @@ export function resolveZooConfig(raw: unknown): { config: ZooConfig; jobs: ZooJo
       const spec = tryDo(where, () => validateSpec(plugin, { ...ref.spec, inputShape: ds.inputShape, classes: task.classes.length }));
       const params = spec && tryDo(where, () => countParams(plugin.describe(spec)));
       if (!spec || params === undefined) return;
+      const limit = options.maxParams ?? config.maxParams ?? DEFAULT_MAX_PARAMS;
+      if (!(params <= limit)) { // before any worker allocates it
+        tryDo(where, () => checkParamBudget('network', params, { limit, raise: '"maxParams" in the zoo config (or --max-params)' }));
+        return;
+      }
       for (const seed of ref.seeds === undefined ? seeds : seedList(ref.seeds)) {
         const key = `${task.id}/${label}/s${seed}`;
         jobs.push({

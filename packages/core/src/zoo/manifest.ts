@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readFileVerified, readJson, sha256, writeJsonAtomic } from '../io/atomic';
+import { readJson, sha256, writeJsonAtomic } from '../io/atomic';
 import { validate } from '../util/config';
 import type { ZooJob } from './config';
+import { verifyWeightFile } from './weight-check';
 
 // The zoo on disk:
 //   <out>/config.json                 the config it was built from
@@ -115,7 +116,7 @@ export function writeManifest(out: string, name: string | undefined, configHash:
 }
 
 /**
- * Read a zoo's manifest, validating every entry; with `verify`, also check each weight file's size and SHA-256.
+ * Read a zoo's manifest, validating every entry; with `verify`, also check each weight file's size, SHA-256 and finiteness.
  * @example const { entries } = readManifest('zoo/', { verify: true });
  */
 export function readManifest(out: string, options: { verify?: boolean } = {}): ZooManifest {
@@ -123,7 +124,7 @@ export function readManifest(out: string, options: { verify?: boolean } = {}): Z
   if (m.version !== 1 || !Array.isArray(m.entries)) throw new Error(`${path.join(out, 'manifest.json')}: not a zoo manifest (version ${m.version})`);
   for (const e of m.entries) {
     validate(zooEntrySchema, e, `zoo entry ${e.id}`);
-    if (options.verify) readFileVerified(path.join(out, e.weights.file), e.weights);
+    if (options.verify) verifyWeightFile(path.join(out, e.weights.file), e.weights);
   }
   return m;
 }

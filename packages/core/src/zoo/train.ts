@@ -5,6 +5,7 @@ import type { Network } from '../sdk/types';
 import { createRng, type Rng } from '../rng';
 import type { ZooJob } from './config';
 import { evaluateNetwork, type Evaluation } from './evaluate';
+import { exitIfOrphaned } from './orphan';
 
 /** What a checkpoint reports: its epoch, train/test metrics and the network at that point. */
 export interface Checkpoint {
@@ -35,6 +36,7 @@ export function trainEpoch(network: Network, optimizer: tf.Optimizer, train: { x
       const yb = tf.oneHot(tf.gather(train.y, idx) as tf.Tensor1D, classes); // (B, classes)
       optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, network.apply(xb, { training: true })) as tf.Scalar, false, network.params);
     });
+    exitIfOrphaned();
   }
 }
 

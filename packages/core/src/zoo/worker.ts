@@ -91,7 +91,7 @@ function main(): void {
         process.exit(0);
       }
     } catch (e) {
-      send({ type: 'error', key: msg.type === 'job' ? msg.job.key : undefined, message: (e as Error).stack ?? String(e) });
+      send({ type: 'error', key: msg.type === 'job' ? msg.job.key : undefined, message: e instanceof Error ? e.message : String(e) }); // one line; the stack stays here
     }
   });
 }

@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createRunTailer, type RunChange } from './tail';
 import { dashboardPage } from './page';
 import { codebookView, type CodebookViewData } from '../codebookView';
+import { rateLimitedLog } from './logLimit';
 
 /** Options of the live training dashboard. */
 export interface DashboardOptions {
@@ -19,6 +20,7 @@ export interface DashboardOptions {
   allowedOrigins?: string[];   // extra browser origins allowed to connect (the page's own origin always is)
   codebook?: string;           // JSON file holding CodebookViewData: served as the interactive view at /codebook
   log?: (msg: string) => void; // default: console.error with a prefix
+  logIntervalMs?: number;      // at most one log line per client per interval, escaped (default 10000)
 }
 
 /** A running dashboard. */
@@ -44,6 +46,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const pollMs = opts.pollMs ?? 500;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
   const log = opts.log ?? ((m: string) => console.error(`[igpg dashboard] ${m}`));
+  const clientLog = rateLimitedLog(log, opts.logIntervalMs ?? 10_000);
   const stats = { sent: 0, bytesSent: 0, dropped: 0, badMessages: 0, rejectedOrigins: 0 };
   const tailer = createRunTailer(roots, { maxRowsPerRun: opts.maxRowsPerRun, onBadLine: (f, l) => log(`skipped a malformed line in ${f}: ${l.slice(0, 80)}`) });
   const plotlyPath = require.resolve('plotly.js-dist/plotly.js');
@@ -88,7 +91,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     verifyClient: ({ origin }: { origin?: string }) => {
       if (!origin || selfOrigins().has(origin)) return true;
       stats.rejectedOrigins++;
-      log(`rejected a WebSocket from foreign origin ${origin}`);
+      clientLog(server, `rejected a WebSocket from foreign origin ${origin}`);
       return false;
     },
   });
@@ -115,9 +118,9 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       if (msg && typeof msg === 'object' && msg.type === 'ping') { send(ws, JSON.stringify({ type: 'pong' })); return; }
       if (msg && typeof msg === 'object' && msg.type === 'hello') return;
       stats.badMessages++;
-      log(`ignored a malformed client message (${raw.toString().slice(0, 60)})`);
+      clientLog(ws, `ignored a malformed client message (${raw.toString().slice(0, 60)})`);
     });
-    ws.on('error', (e) => log(`client error: ${e.message}`)); // e.g. maxPayload exceeded: ws closes it with 1009
+    ws.on('error', (e) => clientLog(ws, `client error: ${e.message}`)); // e.g. maxPayload exceeded: ws closes it with 1009
   });
 
   const broadcast = (changes: RunChange[]) => {

@@ -1,0 +1,65 @@
+import type { ArchitectureRef } from '@igpg/core';
+import { UsageError } from '../errors';
+import { checkArchFlag, checkDatasetFlag } from './architecture';
+import { checkPriorSections, checkTokenizerSections } from './configs';
+import { readInstructionFlags } from './instruction';
+import { prepareOutput } from './output';
+import { checkFolderFlag, checkOutFlag } from './paths';
+
+// Each command's flags checked in one call, before the backend starts or anything is read at length or written:
+// every bad input gets its one-line answer in well under a second (issue #16).
+
+export const VQVAE_HINT = 'train one with `igpg tokenizer train` (or run `igpg demo`)';
+export const PRIOR_HINT = 'train one with `igpg prior train` (or run `igpg demo`)';
+export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg tokenizer train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
+export const ZOO_HINT = 'build one with `igpg zoo build`';
+
+const GENERATE_FORMATS = ['safetensors', 'tfjs'];
+
+/** `igpg generate`: instruction, formats, layout, architecture + dataset + size, generator bundle, --out. */
+export function checkGenerateFlags(opts: {
+  instruction?: string; instructionFile?: string; arch: ArchitectureRef; dataset?: string; format: string; layout: string;
+  generator: string; out?: string; maxParams?: number;
+}): { instruction: string; formats: string[] } {
+  const instruction = readInstructionFlags(opts);
+  const formats = opts.format.split(',').map((f) => f.trim());
+  const bad = formats.find((f) => !GENERATE_FORMATS.includes(f));
+  if (bad !== undefined) throw new UsageError(`--format ${JSON.stringify(bad)}: unknown format; choose from ${GENERATE_FORMATS.join(', ')}.`);
+  if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
+  checkArchFlag(opts.arch, checkDatasetFlag(opts.dataset), opts.maxParams);
+  checkFolderFlag('--generator', opts.generator, 'config.json', GENERATOR_HINT);
+  if (opts.out !== undefined) prepareOutput('--out', opts.out);
+  return { instruction, formats };
+}
+
+type Section = Record<string, unknown> | undefined;
+
+/** `igpg tokenizer train`: zoo folder, config sections (with overrides), model size, --out. Returns a note or ''. */
+export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { tokenizer?: Section }, vqvae: Section): string {
+  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkOutFlag('--out', opts.out);
+  checkTokenizerSections(opts.config ? `--config ${opts.config}` : 'tokenizer config', cfg.tokenizer, vqvae, opts.maxParams);
+  return prepareOutput('--out', opts.out, { resume: opts.resume });
+}
+
+/** `igpg prior train`: zoo and VQ-VAE folders, config sections (with overrides), model size, --out. Returns a note or ''. */
+export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { prior?: Section; supportK?: unknown }, train: Section): string {
+  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkFolderFlag('--vqvae', opts.vqvae, 'vqvae.json', VQVAE_HINT);
+  checkOutFlag('--out', opts.out);
+  checkPriorSections(opts.config ? `--config ${opts.config}` : 'prior config', cfg.prior, train, cfg.supportK, opts.maxParams);
+  return prepareOutput('--out', opts.out, { resume: opts.resume });
+}
+
+/** `igpg eval`: the zoo and generator folders exist and are the right kind; the report folder can be written. */
+export function checkEvalFlags(opts: { zoo: string; generator: string; out: string }): void {
+  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkFolderFlag('--generator', opts.generator, 'config.json', GENERATOR_HINT);
+  prepareOutput('--out', opts.out);
+}
+
+/** `igpg demo`: its zoo and runs folders are outputs (built when missing), so they must be writable folders. */
+export function checkDemoFlags(opts: { zoo: string; runs: string }): void {
+  checkOutFlag('--zoo', opts.zoo);
+  checkOutFlag('--runs', opts.runs);
+}
