@@ -60,6 +60,8 @@ describe('buildZoo', () => {
   it('refuses to resume into a folder built from another config', async () => {
     const out = tmp();
     fs.writeFileSync(path.join(out, 'config.json'), JSON.stringify({ other: true }));
+    fs.mkdirSync(path.join(out, 'entries'));
+    fs.writeFileSync(path.join(out, 'entries', 'x-e1.json'), '{}'); // a checkpoint of the other config is recorded
     await expect(buildZoo(tiny, { out, plugins, workers: 1, progress: false })).rejects.toThrow(/another config/);
   });
 
