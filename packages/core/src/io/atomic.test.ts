@@ -23,3 +23,19 @@ describe('atomic writes and verified reads', () => {
     expect(() => readJson(path.join(dir, 'nope.json'))).toThrow(/cannot read \(ENOENT\)/);
   });
 });
+
+describe('cleanStaleTemps', () => {
+  it('removes temp files of dead writers only, at any depth', async () => {
+    const { cleanStaleTemps } = await import('./atomic');
+    const { spawnSync } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-stale-'));
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout; // exited: its pid is free
+    fs.mkdirSync(path.join(dir, 'run'));
+    const stale = path.join(dir, 'run', `weights-10.safetensors.${dead}.0a1b2c3d.tmp`);
+    const live = path.join(dir, `checkpoint.json.${process.pid}.deadbeef.tmp`);
+    const other = path.join(dir, 'notes.tmp');
+    for (const f of [stale, live, other]) fs.writeFileSync(f, 'x');
+    expect(cleanStaleTemps(dir)).toEqual([stale]);
+    expect(fs.existsSync(live) && fs.existsSync(other)).toBe(true);
+  });
+});
