@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { checkInstruction } from '@igpg/core';
+import { checkInstruction, escapeControl } from '@igpg/core';
 import { UsageError } from '../errors';
 import { checkFileFlag } from './paths';
 
@@ -9,7 +9,7 @@ import { checkFileFlag } from './paths';
  */
 export const MAX_INSTRUCTION_CHARS = 10_000;
 
-const shown = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 37)}...` : s);
+const shown = (s: string) => `"${escapeControl(s.length > 40 ? `${s.slice(0, 37)}...` : s)}"`;
 
 /**
  * The instruction from `--instruction <text>` or `--instruction-file <file>` (for text too long for one argument:
@@ -34,7 +34,8 @@ export function readInstructionFlags(opts: { instruction?: string; instructionFi
   if (text.length > MAX_INSTRUCTION_CHARS) throw new UsageError(`${flag}: ${text.length} characters, over the ${MAX_INSTRUCTION_CHARS}-character limit; shorten it.`);
   if (!text) throw new UsageError(`${flag} is empty: describe the task, e.g. --instruction "classify MNIST digits".`);
   try {
-    checkInstruction(text);
+    // words outside terminal escape sequences: "\u001b[31m" alone is not an instruction
+    checkInstruction(text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '));
   } catch {
     throw new UsageError(`${flag} ${shown(text)} has no words (letters or digits): describe the task, e.g. "classify MNIST digits".`);
   }

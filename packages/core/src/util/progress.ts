@@ -41,7 +41,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   const line = (done: number, info?: Record<string, string | number>) => {
     const s = (Date.now() - start) / 1000;
     const eta = done > 0 ? ((opts.total - done) * s) / done : NaN;
-    stream.write(`${opts.label}: ${done}/${opts.total} (${((100 * done) / opts.total).toFixed(0)}%) ${s.toFixed(0)}s elapsed` +
+    stream.write(`${opts.label}: ${done}/${opts.total} (${opts.total > 0 ? ((100 * done) / opts.total).toFixed(0) : 100}%) ${s.toFixed(0)}s elapsed` +
       `${Number.isFinite(eta) ? `, ETA ${eta.toFixed(0)}s` : ''} ${fmtInfo(info)}\n`);
   };
   return {
