@@ -57,11 +57,11 @@ describe('zoo resume verification', () => {
     expect(r.trained).toBe(1);
   });
 
-  it('workers exit within a second when their coordinator is killed (kill -9)', async () => {
+  it('workers exit within 1.5 s when their coordinator is killed (kill -9)', async () => {
     const out = tmp();
     const cfg = path.join(out, 'cfg.json');
     // a job long enough that a worker is mid-epoch when its parent dies
-    fs.writeFileSync(cfg, JSON.stringify({ ...tiny, tasks: ['mnist:0+1'], architectures: [{ name: 'mlp', spec: { hidden: [256] }, label: 'mlp256' }], seeds: 2, epochs: [1, 60], optimizer: { learningRate: 0.01, batchSize: 4 }, trainLimit: 3000 })); // epochs of seconds: without the ppid poll the workers lived 4.5 s
+    fs.writeFileSync(cfg, JSON.stringify({ ...tiny, tasks: ['mnist:0+1'], architectures: [{ name: 'mlp', spec: { hidden: [256] }, label: 'mlp256' }], seeds: 2, epochs: [60], optimizer: { learningRate: 0.01, batchSize: 4 }, trainLimit: 3000 })); // epochs of seconds: without the ppid poll the workers lived 4.5 s
     const script = `require(${JSON.stringify(path.join(__dirname, 'plugins.ts'))}).aliasWorkspaceSources();
       const { buildZoo } = require(${JSON.stringify(path.join(__dirname, 'build.ts'))});
       buildZoo(JSON.parse(require('fs').readFileSync(${JSON.stringify(cfg)}, 'utf8')), { out: ${JSON.stringify(path.join(out, 'zoo'))}, plugins: ${JSON.stringify(plugins)}, workers: 2, progress: false });`;
@@ -75,21 +75,21 @@ describe('zoo resume verification', () => {
     };
     // running = not gone and not a zombie (an exited worker waits as a zombie until its new parent reaps it)
     const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     let workers: number[] = [];
-    // wait until both workers are training: each has recorded its epoch-1 checkpoint and is on its way to epoch 60
-    const entries = path.join(out, 'zoo', 'entries');
-    const recorded = () => (fs.existsSync(entries) ? (fs.readdirSync(entries, { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).length : 0);
-    while ((workers = kids()).length < 2 || recorded() < 2) {
+    // wait until both workers are deep in training: 4 s of CPU each is past module loading, backend start and the
+    // data, inside an epoch that takes seconds (CPU time, not wall time: the machine may be busy)
+    const cpuSeconds = (pid: number) => { try { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; } catch { return 0; } };
+    while ((workers = kids()).length < 2 || workers.some((w) => cpuSeconds(w) < 4)) {
       if (Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(workers.length).toBe(2);
-    expect(recorded()).toBe(2);
+    expect(fs.existsSync(path.join(out, 'zoo', 'entries'))).toBe(false); // still in the first epoch
     child.kill('SIGKILL');
     const killedAt = Date.now();
     while (workers.some(alive) && Date.now() - killedAt < 5000) await new Promise((r) => setTimeout(r, 20));
     expect(workers.filter(alive)).toEqual([]);
-    expect(Date.now() - killedAt).toBeLessThan(1000);
-  }, 90_000);
+    expect(Date.now() - killedAt).toBeLessThan(1500);
+  }, 200_000);
 });
