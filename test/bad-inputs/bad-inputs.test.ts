@@ -55,7 +55,7 @@ describe('bad inputs (issue #16 corpus)', () => {
     const file = path.join(dir, 'long-instruction.txt');
     fs.writeFileSync(file, `classify the four blobs \u001b[31m${' and their colours'.repeat(400)}`); // ~7 KB
     const out = path.join(dir, 'gen-long');
-    const r = await igpg(['generate', '--instruction-file', file, '--arch', 'mlp', '--dataset', 'blobs-4:all', '--vqvae', f.vq, '--prior', f.prior, '--out', out, '--format', 'safetensors', '--json']);
+    const r = await igpg(['generate', '--instruction-file', file, '--arch', 'mlp', '--dataset', 'blobs-4:all', '--generator', f.gen, '--out', out, '--format', 'safetensors', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const [weights] = JSON.parse(r.stdout).files as string[];
     const shown = await igpg(['inspect', weights]);

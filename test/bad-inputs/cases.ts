@@ -15,8 +15,8 @@ export interface BadInput {
 
 export function badInputs(f: Fixtures): BadInput[] {
   const out = (name: string) => path.join(f.dir, 'outputs', name); // never created by a failing case
-  const gen = (...extra: string[]) => ['generate', '--instruction', 'classify the blobs', '--arch', 'mlp', '--dataset', 'blobs-4:all', '--vqvae', f.vq, '--prior', f.prior, ...extra];
-  const genArch = (arch: unknown, ...extra: string[]) => ['generate', '--instruction', 'classify', '--arch', JSON.stringify(arch), '--vqvae', f.vq, '--prior', f.prior, ...extra];
+  const gen = (...extra: string[]) => ['generate', '--instruction', 'classify the blobs', '--arch', 'mlp', '--dataset', 'blobs-4:all', '--generator', f.gen, ...extra];
+  const genArch = (arch: unknown, ...extra: string[]) => ['generate', '--instruction', 'classify', '--arch', JSON.stringify(arch), '--generator', f.gen, ...extra];
   const zooWith = (name: string, patch: Record<string, unknown>) => f.config(name, { ...zooConfig, ...patch });
   const pipeWith = (name: string, patch: Record<string, unknown>) => f.config(name, { ...pipelineConfig, ...patch });
   const prior = (cfg: string, o = out(`prior-${path.basename(cfg)}`)) => ['prior', 'train', '--zoo', f.zoo, '--vqvae', f.vq, '--out', o, '--config', cfg];
@@ -65,11 +65,11 @@ export function badInputs(f: Fixtures): BadInput[] {
     { name: '--arch without --dataset', args: genArch({ name: 'mlp', spec: {} }), code: 2, names: '--dataset' },
     { name: '--dataset unknown', args: gen().map((a) => (a === 'blobs-4:all' ? 'nope-set' : a)), code: 2, names: 'nope-set' },
     { name: '--dataset unknown class', args: gen().map((a) => (a === 'blobs-4:all' ? 'mnist:cat+dog' : a)), code: 2, names: 'cat' },
-    // generator folders
-    { name: '--vqvae missing', args: gen().map((a) => (a === f.vq ? path.join(f.dir, 'no-vq') : a)), code: 2, names: 'no-vq' },
-    { name: '--vqvae a file', args: gen().map((a) => (a === f.vq ? f.file : a)), code: 2, names: 'a-file.txt' },
-    { name: '--prior missing', args: gen().map((a) => (a === f.prior ? path.join(f.dir, 'no-prior') : a)), code: 2, names: 'no-prior' },
-    { name: '--prior not a checkpoint', args: gen().map((a) => (a === f.prior ? f.empty : a)), code: 2, names: 'empty-folder' },
+    // generator bundles
+    { name: '--generator missing', args: gen().map((a) => (a === f.gen ? path.join(f.dir, 'no-gen') : a)), code: 2, names: 'no-gen' },
+    { name: '--generator a file', args: gen().map((a) => (a === f.gen ? f.file : a)), code: 2, names: 'a-file.txt' },
+    { name: '--generator not a bundle', args: gen().map((a) => (a === f.gen ? f.empty : a)), code: 2, names: 'empty-folder' },
+    { name: '--generator a component, not the bundle', args: gen().map((a) => (a === f.gen ? f.prior : a)), code: 2, names: 'config.json' },
     // output folders
     { name: 'generate --out under /proc', args: gen('--out', '/proc/igpg-x'), code: 2, names: '/proc/igpg-x' },
     { name: 'generate --out a file', args: gen('--out', f.file), code: 2, names: 'a-file.txt' },
@@ -107,17 +107,18 @@ export function badInputs(f: Fixtures): BadInput[] {
     { name: 'prior --out a file', args: ['prior', 'train', '--zoo', f.zoo, '--vqvae', f.vq, '--out', f.file], code: 2, names: 'a-file.txt' },
     { name: 'prior --steps negative', args: ['prior', 'train', '--zoo', f.zoo, '--vqvae', f.vq, '--out', out('p3'), '--steps', '-1'], code: 2, names: '--steps', out: out('p3') },
     // corrupt files found while working: exit 1, naming the file and the defect
-    { name: 'prior weights hold NaN', args: gen('--out', out('g-nan')).map((a) => (a === f.prior ? f.nanPrior : a)), code: 1, names: 'non-finite', out: out('g-nan') },
-    { name: 'prior weights truncated', args: gen('--out', out('g-trunc')).map((a) => (a === f.prior ? f.truncatedPrior : a)), code: 1, names: 'prior-truncated', out: out('g-trunc') },
-    { name: 'prior weights overlap', args: gen('--out', out('g-over')).map((a) => (a === f.prior ? f.overlapPrior : a)), code: 1, names: 'overlap', out: out('g-over') },
+    { name: 'prior weights hold NaN', args: gen('--out', out('g-nan')).map((a) => (a === f.gen ? f.nanPrior : a)), code: 1, names: 'non-finite', out: out('g-nan') },
+    { name: 'prior weights truncated', args: gen('--out', out('g-trunc')).map((a) => (a === f.gen ? f.truncatedPrior : a)), code: 1, names: 'gen-truncated', out: out('g-trunc') },
+    { name: 'prior weights overlap', args: gen('--out', out('g-over')).map((a) => (a === f.gen ? f.overlapPrior : a)), code: 1, names: 'overlap', out: out('g-over') },
     { name: 'inspect an all-NaN zoo', args: ['inspect', f.nanZoo], code: 1, names: 'non-finite' },
     { name: 'inspect a truncated safetensors file', args: ['inspect', f.badSafetensors], code: 1, names: 'bad.safetensors' },
     { name: 'inspect a missing path', args: ['inspect', path.join(f.dir, 'ghost')], code: 2, names: 'ghost' },
     { name: 'inspect a path with an ESC sequence', args: ['inspect', path.join(f.dir, 'x\u001b[31mred')], code: 2, names: 'x\\x1b[31mred' },
     { name: 'inspect an unknown file type', args: ['inspect', f.file], code: 2, names: 'a-file.txt' },
     { name: 'zoo show a missing folder', args: ['zoo', 'show', path.join(f.dir, 'no-zoo3')], code: 2, names: 'no-zoo3' },
-    { name: 'eval --zoo missing', args: ['eval', '--zoo', path.join(f.dir, 'no-zoo4'), '--vqvae', f.vq, '--prior', f.prior, '--out', out('e1')], code: 2, names: 'no-zoo4', out: out('e1') },
-    { name: 'eval --out under /proc', args: ['eval', '--zoo', f.zoo, '--vqvae', f.vq, '--prior', f.prior, '--out', '/proc/igpg-report'], code: 2, names: '/proc/igpg-report' },
+    { name: 'eval --zoo missing', args: ['eval', '--zoo', path.join(f.dir, 'no-zoo4'), '--generator', f.gen, '--out', out('e1')], code: 2, names: 'no-zoo4', out: out('e1') },
+    { name: 'eval --generator missing', args: ['eval', '--zoo', f.zoo, '--generator', path.join(f.dir, 'no-gen2'), '--out', out('e2')], code: 2, names: 'no-gen2', out: out('e2') },
+    { name: 'eval --out under /proc', args: ['eval', '--zoo', f.zoo, '--generator', f.gen, '--out', '/proc/igpg-report'], code: 2, names: '/proc/igpg-report' },
     { name: 'dashboard --runs missing', args: ['dashboard', '--runs', path.join(f.dir, 'no-runs')], code: 2, names: 'no-runs' },
     { name: 'dashboard --port out of range', args: ['dashboard', '--runs', f.dir, '--port', '70000'], code: 2, names: '--port' },
     { name: 'demo --config missing', args: ['demo', '--config', path.join(f.dir, 'no-config.json')], code: 2, names: 'no-config.json' },

@@ -18,12 +18,15 @@ export const pipelineConfig = {
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Copy a prior checkpoint folder, rewrite its weights with `edit`, and record the new size and sha256 (so only the content check can catch it). */
+/**
+ * Copy a generator bundle, rewrite its prior's weights with `edit`, and record the new size and sha256 in the
+ * checkpoint and its digest in the bundle's config.json (so only the content check can catch the defect).
+ */
 function corruptPrior(src: string, dst: string, edit: (bytes: Buffer, headerLen: number, header: Record<string, any>) => Buffer, keepChecksum = true): void {
   fs.cpSync(src, dst, { recursive: true });
-  const metaFile = path.join(dst, 'checkpoint.json');
+  const metaFile = path.join(dst, 'prior', 'checkpoint.json');
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8'));
-  const wFile = path.join(dst, meta.weights.file);
+  const wFile = path.join(dst, 'prior', meta.weights.file);
   const bytes = fs.readFileSync(wFile);
   const n = Number(bytes.readBigUInt64LE(0));
   const out = edit(bytes, n, JSON.parse(bytes.subarray(8, 8 + n).toString()));
@@ -32,11 +35,16 @@ function corruptPrior(src: string, dst: string, edit: (bytes: Buffer, headerLen:
     meta.weights.size = out.length;
     meta.weights.sha256 = sha(out);
     fs.writeFileSync(metaFile, JSON.stringify(meta));
+    const bundleFile = path.join(dst, 'config.json');
+    const bundle = JSON.parse(fs.readFileSync(bundleFile, 'utf8'));
+    bundle.digests['prior/checkpoint.json'] = sha(fs.readFileSync(metaFile));
+    fs.writeFileSync(bundleFile, JSON.stringify(bundle));
   }
 }
 
 export interface Fixtures {
-  dir: string; zoo: string; vq: string; prior: string; file: string; empty: string;
+  /** gen is a generator bundle (config.json, vqvae/, prior/); the corrupt ones are copies of it. */
+  dir: string; zoo: string; gen: string; vq: string; prior: string; file: string; empty: string;
   nanPrior: string; truncatedPrior: string; overlapPrior: string; nanZoo: string; badSafetensors: string;
   config: (name: string, value: unknown) => string;
 }
@@ -47,7 +55,7 @@ export async function buildFixtures(dir: string): Promise<Fixtures> {
     fs.writeFileSync(f, typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value));
     return f;
   };
-  const zoo = path.join(dir, 'zoo'), vq = path.join(dir, 'vq'), prior = path.join(dir, 'prior');
+  const zoo = path.join(dir, 'zoo'), gen = path.join(dir, 'gen'), vq = path.join(gen, 'vqvae'), prior = path.join(gen, 'prior');
   const zooFile = config('zoo.json', zooConfig), pipe = config('pipeline.json', pipelineConfig);
   for (const args of [
     ['zoo', 'build', '--config', zooFile, '--out', zoo, '--workers', '1'],
@@ -61,12 +69,12 @@ export async function buildFixtures(dir: string): Promise<Fixtures> {
   const empty = path.join(dir, 'empty-folder');
   fs.mkdirSync(empty);
 
-  const nanPrior = path.join(dir, 'prior-nan');
-  corruptPrior(prior, nanPrior, (b, n) => { const o = Buffer.from(b); o.writeFloatLE(NaN, 8 + n); return o; });
-  const truncatedPrior = path.join(dir, 'prior-truncated');
-  corruptPrior(prior, truncatedPrior, (b) => b.subarray(0, b.length - 100), false);
-  const overlapPrior = path.join(dir, 'prior-overlap');
-  corruptPrior(prior, overlapPrior, (b, n, h) => {
+  const nanPrior = path.join(dir, 'gen-nan');
+  corruptPrior(gen, nanPrior, (b, n) => { const o = Buffer.from(b); o.writeFloatLE(NaN, 8 + n); return o; });
+  const truncatedPrior = path.join(dir, 'gen-truncated');
+  corruptPrior(gen, truncatedPrior, (b) => b.subarray(0, b.length - 100), false);
+  const overlapPrior = path.join(dir, 'gen-overlap');
+  corruptPrior(gen, overlapPrior, (b, n, h) => {
     const names = Object.keys(h).filter((k) => k !== '__metadata__');
     const [first, second] = names.sort((x, y) => h[x].data_offsets[0] - h[y].data_offsets[0]);
     const len = h[second].data_offsets[1] - h[second].data_offsets[0];
@@ -90,5 +98,5 @@ export async function buildFixtures(dir: string): Promise<Fixtures> {
   fs.writeFileSync(path.join(nanZoo, 'manifest.json'), JSON.stringify(manifest));
 
   const badSafetensors = config('bad.safetensors', Buffer.from([1, 2, 3]));
-  return { dir, zoo, vq, prior, file, empty, nanPrior, truncatedPrior, overlapPrior, nanZoo, badSafetensors, config };
+  return { dir, zoo, gen, vq, prior, file, empty, nanPrior, truncatedPrior, overlapPrior, nanZoo, badSafetensors, config };
 }

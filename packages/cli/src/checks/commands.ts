@@ -1,4 +1,6 @@
 import type { ArchitectureRef } from '@igpg/core';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UsageError } from '../errors';
 import { checkArchFlag, checkDatasetFlag } from './architecture';
 import { checkPriorSections, checkTokenizerSections } from './configs';
@@ -10,7 +12,6 @@ import { checkFolderFlag, checkOutFlag } from './paths';
 // every bad input gets its one-line answer in well under a second (issue #16).
 
 export const VQVAE_HINT = 'train one with `igpg tokenizer train` (or run `igpg demo`)';
-export const PRIOR_HINT = 'train one with `igpg prior train` (or run `igpg demo`)';
 export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg tokenizer train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
 export const ZOO_HINT = 'build one with `igpg zoo build`';
 
@@ -27,12 +28,27 @@ export function checkGenerateFlags(opts: {
   if (bad !== undefined) throw new UsageError(`--format ${JSON.stringify(bad)}: unknown format; choose from ${GENERATE_FORMATS.join(', ')}.`);
   if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
   checkArchFlag(opts.arch, checkDatasetFlag(opts.dataset), opts.maxParams);
-  checkFolderFlag('--generator', opts.generator, 'config.json', GENERATOR_HINT);
+  checkGeneratorFlag(opts.generator);
   if (opts.out !== undefined) prepareOutput('--out', opts.out);
   return { instruction, formats };
 }
 
 type Section = Record<string, unknown> | undefined;
+
+/** A generator bundle: a folder whose config.json is a bundle index (a component folder has a config.json too). */
+function checkGeneratorFlag(dir: string): void {
+  checkFolderFlag('--generator', dir, 'config.json', GENERATOR_HINT);
+  let format: unknown;
+  try {
+    format = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: unknown })?.format;
+  } catch {
+    format = undefined;
+  }
+  if (format !== 'igpg-generator') {
+    const inside = fs.existsSync(path.join(dir, 'checkpoint.json')) || fs.existsSync(path.join(dir, 'vqvae.json')) ? ' (it looks like one component of a bundle: give the folder above it)' : '';
+    throw new UsageError(`--generator ${dir}: ${path.join(dir, 'config.json')} is not a generator bundle index${inside}; ${GENERATOR_HINT}`);
+  }
+}
 
 /** `igpg tokenizer train`: zoo folder, config sections (with overrides), model size, --out. Returns a note or ''. */
 export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { tokenizer?: Section }, vqvae: Section): string {
@@ -54,7 +70,7 @@ export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: st
 /** `igpg eval`: the zoo and generator folders exist and are the right kind; the report folder can be written. */
 export function checkEvalFlags(opts: { zoo: string; generator: string; out: string }): void {
   checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
-  checkFolderFlag('--generator', opts.generator, 'config.json', GENERATOR_HINT);
+  checkGeneratorFlag(opts.generator);
   prepareOutput('--out', opts.out);
 }
 
