@@ -46,6 +46,10 @@ async function killed(args, ready) {
 }
 
 const t0 = Date.now();
+const save = (r) => {
+  fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'bench/results/kill-trials.json'), JSON.stringify({ ...r, seconds: (Date.now() - t0) / 1000 }, null, 2) + '\n');
+};
 const refZoo = path.join(dir, 'zoo-ref'), vq = path.join(dir, 'vq'), refPrior = path.join(dir, 'prior-ref');
 run(['zoo', 'build', '--config', zooCfg, '--out', refZoo, '--workers', '2']);
 run(['tokenizer', 'train', '--zoo', refZoo, '--out', vq, '--config', pipe]);
@@ -61,9 +65,7 @@ for (let i = 0; i < trials; i++) {
   if (await killed(['prior', 'train', '--zoo', refZoo, '--vqvae', vq, '--out', p, '--config', pipe], () => fs.existsSync(path.join(p, 'run', 'checkpoint.json')))) result.prior.killedMidRun++;
   try { run(['prior', 'train', '--zoo', refZoo, '--vqvae', vq, '--out', p, '--config', pipe]); if (priorDigest(p) !== priorDigest(refPrior)) throw new Error('differs'); } catch (e) { result.prior.lost++; result.failures.push(`prior ${i}: ${e.message}`); }
   process.stderr.write(`trial ${i + 1}/${trials}: zoo lost ${result.zoo.lost}, prior lost ${result.prior.lost}\n`);
+  save({ ...result, done: i + 1 }); // written after every trial, so a stopped run still reports what it did
 }
-result.seconds = (Date.now() - t0) / 1000;
-fs.mkdirSync(path.join(root, 'bench/results'), { recursive: true });
-fs.writeFileSync(path.join(root, 'bench/results/kill-trials.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result));
 fs.rmSync(dir, { recursive: true, force: true });

@@ -29,7 +29,7 @@ export function checkGenerateFlags(opts: {
   if (opts.layout !== 'tfjs' && opts.layout !== 'torch') throw new UsageError(`--layout ${opts.layout}: choose tfjs or torch.`);
   checkArchFlag(opts.arch, checkDatasetFlag(opts.dataset), opts.maxParams);
   checkGeneratorFlag(opts.generator);
-  if (opts.out !== undefined) prepareOutput('--out', opts.out);
+  if (opts.out !== undefined) prepareOutput('--out', opts.out, { resumable: false });
   return { instruction, formats };
 }
 
@@ -71,7 +71,7 @@ export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: st
 export function checkEvalFlags(opts: { zoo: string; generator: string; out: string }): void {
   checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
   checkGeneratorFlag(opts.generator);
-  prepareOutput('--out', opts.out);
+  prepareOutput('--out', opts.out, { resumable: false });
 }
 
 /** `igpg demo`: its zoo and runs folders are outputs (built when missing), so they must be writable folders. */
