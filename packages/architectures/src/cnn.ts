@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture, type ArchitecturePlugin } from '@igpg/core';
+import { countParams, defineArchitecture, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
 import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -91,7 +91,7 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
     // build() does too; for monotone activations both orders give the same values)
     layers(spec) {
       const act = spec.activation;
-      const stages = spec.channels.flatMap((filters, i) => {
+      const stages = spec.channels.flatMap((filters, i): KerasLayer[] => {
         const conv = { type: 'conv2d' as const, name: `conv${i + 1}`, filters, kernelSize: spec.kernels[i], kernel: `conv${i + 1}.weight`, bias: `conv${i + 1}.bias` };
         const pool = spec.pools[i] > 1 ? [{ type: 'maxPooling2d' as const, name: `pool${i + 1}`, poolSize: spec.pools[i] }] : [];
         if (act === 'gelu' || act === 'relu') return [{ ...conv, activation: act }, ...pool];
