@@ -76,3 +76,4 @@ export { defaultVariants, type ArchitectureVariant } from './eval/sections';
 export { createAdam, FusedAdamOptimizer } from './backend/adam';
 export { softmaxCrossEntropy } from './backend/fused_ops';
 export { blasThreads } from './backend/blas_threads';
+export { writeModelCard, modelCardMarkdown, pytorchSnippet, tfjsSnippet, preprocessingOf, type ModelCardFields, type Preprocessing } from './io/model-card';
