@@ -77,3 +77,4 @@ export { createAdam, FusedAdamOptimizer } from './backend/adam';
 export { softmaxCrossEntropy } from './backend/fused_ops';
 export { blasThreads } from './backend/blas_threads';
 export { writeModelCard, modelCardMarkdown, pytorchSnippet, tfjsSnippet, preprocessingOf, type ModelCardFields, type Preprocessing } from './io/model-card';
+export { init, BUILTIN_PLUGIN_PACKAGES, type InitOptions } from './init';
