@@ -131,7 +131,7 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
 /**
  * CNN-s (Schürholt et al. model zoos): conv 5x5 (8) -> pool 2 -> conv 5x5 (6) -> pool 2 -> conv 2x2 (4)
  * -> flatten (36 on 28x28) -> FC 20 -> FC classes, tanh. 2,464 parameters on 28x28x1 with 10 classes, 2,864 on 28x28x3.
- * @example const net = cnnS.build({ inputShape: [28, 28, 1], classes: 10 }, 1);
+ * @example const net = getArchitecture('cnn-s').build({ inputShape: [28, 28, 1], classes: 10 }, 1); // the registry's build fills the defaults
  */
 export const cnnS = zooCnn('cnn-s', { channels: [8, 6, 4], kernels: [5, 5, 2], pools: [2, 2, 1], hidden: 20, activation: 'tanh' }, 'CNN-s');
 

@@ -47,7 +47,7 @@ function plan(spec: MlpSpec): Planned[] {
 
 /**
  * MLP architecture.
- * @example const net = mlp.build({ inputShape: [4], classes: 3, hidden: [16, 16] }, 7);
+ * @example const net = mlp.build({ inputShape: [4], classes: 3, hidden: [16, 16], activation: 'relu', inputPool: 1 }, 7);
  */
 export const mlp = defineArchitecture<MlpSpec>({
   name: 'mlp',
