@@ -34,7 +34,7 @@ describe('figure builders', () => {
     expect(fig.data.map((d) => d.yaxis)).toEqual(['y', 'y', 'y2', 'y2']);
     expect((fig.data[0] as { y: number[] }).y).toEqual([2, 1]);
     expect(fig.layout.yaxis).toMatchObject({ type: 'log', title: { text: 'loss (log)' } }); // a loss spans decades
-    expect((fig.layout.yaxis2 as { type?: string }).type).toBeUndefined(); // "recon" is no loss by name: linear
+    expect(fig.layout.yaxis2).toMatchObject({ type: 'log' }); // reconstruction error too
     expect((fig.layout.title as { text: string }).text).toBe('Training curves: loss, recon over 2 steps (2 runs)');
     expect(() => figures.trainingCurves([])).toThrow(/no rows/);
     expect(() => figures.trainingCurves([{ step: 1 }])).toThrow(/no numeric metrics/);

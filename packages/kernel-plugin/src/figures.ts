@@ -13,7 +13,7 @@ function fail(fn: string, msg: string): never {
 }
 
 /** Axis pairs for `n` small multiples laid out on a grid: domains plus the axis ids traces refer to. */
-function grid(n: number, cols = Math.ceil(Math.sqrt(n)), gap = 0.08) {
+function grid(n: number, cols = Math.ceil(Math.sqrt(n)), gap = 0.1) {
   const rows = Math.ceil(n / cols);
   const layout: Record<string, unknown> = {};
   const axes: Array<{ xaxis: string; yaxis: string }> = [];
@@ -104,10 +104,12 @@ export function trainingCurves(runs: Record<string, MetricsRow[]> | MetricsRow[]
     });
     // losses and errors span decades: a log axis, when every value is positive
     const positive = all.every((r) => typeof r[k] !== 'number' || (r[k] as number) > 0);
-    const log = /loss|mse|error|nll/i.test(k) && positive;
+    const log = /loss|mse|error|nll|recon/i.test(k) && positive;
     const ax = `${i === 0 ? '' : i + 1}`;
     g.layout[`yaxis${ax}`] = { ...(g.layout[`yaxis${ax}`] as object), title: { text: `${k}${log ? ' (log)' : ''}` }, ...(log ? { type: 'log' } : {}), automargin: true };
-    g.layout[`xaxis${ax}`] = { ...(g.layout[`xaxis${ax}`] as object), title: { text: x }, automargin: true };
+    // x titled on the bottom row only: a title between rows would sit on the panel below
+    const bottom = Math.floor(i / g.cols) === g.rows - 1 || i + g.cols >= keys.length;
+    g.layout[`xaxis${ax}`] = { ...(g.layout[`xaxis${ax}`] as object), ...(bottom ? { title: { text: x } } : {}), automargin: true };
   });
   const last = all.reduce((m, r) => Math.max(m, typeof r[x] === 'number' ? (r[x] as number) : 0), 0);
   const title = opts.title ?? `Training curves: ${keys.join(', ')} over ${last.toLocaleString('en-US')} ${x}s${runNames.length > 1 ? ` (${runNames.length} runs)` : ''}`;
