@@ -36,6 +36,25 @@ export function addNodeModulesFallback(sys: Sys, cwd: string, nodeModules: strin
   if (orig.realpath) sys.realpath = (p: string) => orig.realpath(pick(p, (q) => orig.fileExists(q) || orig.directoryExists(q)) ?? p);
 }
 
+/**
+ * tslab 1.0.22 never publishes `execute_input`, the iopub message that carries a cell's execution count; nbclient
+ * (jupyter nbconvert --execute) takes the count only from iopub, so executed notebooks came out with none.
+ * Publish it before each execution, with the count tslab is about to give the cell.
+ */
+export function publishExecuteInput(ZmqServer: { prototype: Sys }): void {
+  const orig = ZmqServer.prototype.handleExecute;
+  if (orig.igpgPatched) return;
+  const patched = async function (this: Sys, sock: unknown, msg: Sys) {
+    const input = msg.createReply();
+    input.header.msg_type = 'execute_input';
+    input.content = { code: msg.content.code, execution_count: this.handler.execCount + 1 };
+    input.signAndSend(this.connInfo.key, this.iopub);
+    return orig.call(this, sock, msg);
+  };
+  (patched as Sys).igpgPatched = true;
+  ZmqServer.prototype.handleExecute = patched;
+}
+
 function main(argv: string[]) {
   const i = argv.indexOf('--config-path');
   if (i < 0 || !argv[i + 1]) {
@@ -46,6 +65,7 @@ function main(argv: string[]) {
   const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [nodeModules] }));
   const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir] }));
   addNodeModulesFallback(ts.sys, process.cwd(), nodeModules);
+  publishExecuteInput(require(path.join(tslabDir, 'dist', 'jupyter.js')).ZmqServer);
   const { startKernel } = require(path.join(tslabDir, 'dist', 'main.js'));
   startKernel({ configPath: argv[i + 1], enableFindLocal: false });
 }
