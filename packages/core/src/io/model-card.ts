@@ -23,8 +23,8 @@ export interface ModelCardFields {
   sampling: { seed: number; index: number; temperature?: number; topK?: number; topP?: number; guidance?: number };
   /** Test accuracy on the task, as a fraction. */
   accuracy?: number;
-  /** The closest zoo checkpoint (L2 over the flat weights) and its distance. */
-  nearest?: { id: string; distance: number; relative?: number };
+  /** The closest zoo checkpoint (L2 over the flat weights) and its distance; `space` says which weights (default 'raw'). */
+  nearest?: { id: string; distance: number; relative?: number; space?: string };
   /** The files written, relative to the card's folder. */
   files: { safetensors?: { file: string; layout: WeightLayout }; tfjsLayers?: string; tfjsWeights?: string };
 }
@@ -207,7 +207,7 @@ export function modelCardMarkdown(fields: ModelCardFields): string {
     `| generator bundle | ${fields.generatorHash ? `sha256 \`${fields.generatorHash}\`` : 'unsaved generator (no bundle hash)'} |`,
     `| sampling | ${sampling} |`,
     `| test accuracy | ${fields.accuracy !== undefined && task ? `${pct(fields.accuracy)} on the \`${task.id}\` test split` : 'not measured'} |`,
-    `| nearest zoo checkpoint | ${fields.nearest ? `\`${fields.nearest.id}\`, L2 distance ${fields.nearest.distance.toPrecision(4)}${fields.nearest.relative !== undefined ? ` (${fields.nearest.relative.toFixed(3)} of the weight norm)` : ''}` : 'not measured'} |`,
+    `| nearest zoo checkpoint | ${fields.nearest ? `\`${fields.nearest.id}\`, L2 distance ${fields.nearest.distance.toPrecision(4)} over the ${fields.nearest.space ?? 'raw'} weights${fields.nearest.relative !== undefined ? ` (${fields.nearest.relative.toFixed(3)} of the weight norm)` : ''}` : 'not measured'} |`,
     '',
     '## Preprocessing',
     `- **pixel scale:** ${pre.pixelScale}`,
