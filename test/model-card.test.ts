@@ -73,5 +73,5 @@ describe('model card', () => {
       }
     }
     fs.rmSync(dir, { recursive: true, force: true });
-  });
+  }, 300_000); // two PyTorch and two node processes; slow on a loaded machine
 });
