@@ -144,8 +144,11 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   // does not deliver (network mounts).
   let scheduled: NodeJS.Timeout | null = null;
   const soon = () => { scheduled ??= setTimeout(() => { scheduled = null; poll(); }, 20); };
-  const watcher = watch(roots, { ignoreInitial: true, depth: 3, ignored: (p: string) => /node_modules|\/\./.test(p) });
+  const watcher = watch(roots, { ignoreInitial: true, depth: 6, ignored: (p: string) => /node_modules|\/\./.test(p) });
   watcher.on('add', soon).on('change', soon).on('unlink', soon).on('addDir', soon).on('error', (e) => log(`watch failed: ${(e as Error).message}`));
+  // changes made before the watcher is ready raise no event: wait for it, then read once more
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  poll();
   const timer = setInterval(poll, pollMs);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
