@@ -72,6 +72,8 @@ try {
     const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
     let figures = 0, views = 0;
     for (const cell of nb.cells) {
+      // the one inlined copy of plotly.js (10 MB) only served the interactive figures, which become PNGs below
+      if (cell.outputs) cell.outputs = cell.outputs.filter((o) => !text(o.data?.['text/html']).includes('plotly.js v'));
       for (const out of cell.outputs ?? []) {
         if (!out.data) continue;
         if (out.data[PLOTLY_MIME]) {

@@ -30,7 +30,13 @@ function execute(name: string): Output[] {
     encoding: 'utf8', timeout: 900_000, env: { ...process.env, ...checkpoints, JUPYTER_PATH: path.join(prefix, 'share/jupyter') },
   });
   if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''}):\n${(r.stderr ?? '').split('\n').slice(-40).join('\n')}`);
-  const nb = JSON.parse(fs.readFileSync(path.join(out, name), 'utf8')) as { cells: { outputs?: Output[] }[] };
+  const nb = JSON.parse(fs.readFileSync(path.join(out, name), 'utf8')) as { cells: { cell_type: string; execution_count?: number | null; outputs?: Output[] }[] };
+  // executed notebooks keep their execution counts (the kernel publishes execute_input), 1, 2, ... in order
+  const counts = nb.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count);
+  expect(counts, `${name}: execution counts`).toEqual(counts.map((_, i) => i + 1));
+  // plotly.js (10 MB) is in the notebook at most once, not in every figure's output
+  const copies = nb.cells.flatMap((c) => c.outputs ?? []).filter((o) => joined(o.data?.['text/html']).includes('plotly.js v')).length;
+  expect(copies, `${name}: copies of plotly.js`).toBeLessThanOrEqual(1);
   return nb.cells.flatMap((c) => c.outputs ?? []);
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture, type ArchitecturePlugin } from '@igpg/core';
+import { countParams, defineArchitecture, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
 import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -87,6 +87,23 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
       const fc1 = { name: 'fc1', size: spec.hidden, axes: [{ param: 'fc1.weight', axis: 1 }, { param: 'fc1.bias', axis: 0 }, { param: 'fc2.weight', axis: 0 }] };
       return { groups: [...convs, fc1], unhandled: spec.activation === 'tanh' ? 'sign flips of tanh units are not aligned (they are a symmetry only where no max-pool sits between the unit and its activation, e.g. fc1)' : undefined };
     },
+    // conv (valid) -> max-pool -> activation, as build() computes it (GELU: activation before the pool, which
+    // build() does too; for monotone activations both orders give the same values)
+    layers(spec) {
+      const act = spec.activation;
+      const stages = spec.channels.flatMap((filters, i): KerasLayer[] => {
+        const conv = { type: 'conv2d' as const, name: `conv${i + 1}`, filters, kernelSize: spec.kernels[i], kernel: `conv${i + 1}.weight`, bias: `conv${i + 1}.bias` };
+        const pool = spec.pools[i] > 1 ? [{ type: 'maxPooling2d' as const, name: `pool${i + 1}`, poolSize: spec.pools[i] }] : [];
+        if (act === 'gelu' || act === 'relu') return [{ ...conv, activation: act }, ...pool];
+        return [{ ...conv, activation: 'linear' as const }, ...pool, { type: 'activation' as const, name: `act${i + 1}`, activation: act }];
+      });
+      return [
+        ...stages,
+        { type: 'flatten' as const, name: 'flatten' },
+        { type: 'dense' as const, name: 'fc1', units: spec.hidden, activation: act, kernel: 'fc1.weight', bias: 'fc1.bias' },
+        { type: 'dense' as const, name: 'fc2', units: spec.classes, activation: 'linear' as const, kernel: 'fc2.weight', bias: 'fc2.bias' },
+      ];
+    },
     build(spec, seed) {
       const act = spec.activation;
       return buildNetwork(name, spec, plan(spec), seed, (p, x) => {
@@ -114,7 +131,7 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
 /**
  * CNN-s (Schürholt et al. model zoos): conv 5x5 (8) -> pool 2 -> conv 5x5 (6) -> pool 2 -> conv 2x2 (4)
  * -> flatten (36 on 28x28) -> FC 20 -> FC classes, tanh. 2,464 parameters on 28x28x1 with 10 classes, 2,864 on 28x28x3.
- * @example const net = cnnS.build({ inputShape: [28, 28, 1], classes: 10 }, 1);
+ * @example const net = getArchitecture('cnn-s').build({ inputShape: [28, 28, 1], classes: 10 }, 1); // the registry's build fills the defaults
  */
 export const cnnS = zooCnn('cnn-s', { channels: [8, 6, 4], kernels: [5, 5, 2], pools: [2, 2, 1], hidden: 20, activation: 'tanh' }, 'CNN-s');
 

@@ -47,7 +47,7 @@ function plan(spec: MlpSpec): Planned[] {
 
 /**
  * MLP architecture.
- * @example const net = mlp.build({ inputShape: [4], classes: 3, hidden: [16, 16] }, 7);
+ * @example const net = mlp.build({ inputShape: [4], classes: 3, hidden: [16, 16], activation: 'relu', inputPool: 1 }, 7);
  */
 export const mlp = defineArchitecture<MlpSpec>({
   name: 'mlp',
@@ -70,6 +70,19 @@ export const mlp = defineArchitecture<MlpSpec>({
     })),
     unhandled: spec.activation === 'tanh' ? 'sign flips of tanh units (w -> -w on both sides) are not aligned' : undefined,
   }),
+  // the same function in Keras terms: AveragePooling2D (when inputPool > 1) -> Flatten (NHWC) -> Dense x depth
+  layers(spec) {
+    const depth = spec.hidden.length + 1;
+    const widths = [...spec.hidden, spec.classes];
+    return [
+      ...(spec.inputPool > 1 ? [{ type: 'averagePooling2d' as const, name: 'input_pool', poolSize: spec.inputPool }] : []),
+      ...(spec.inputShape.length > 1 ? [{ type: 'flatten' as const, name: 'flatten' }] : []),
+      ...widths.map((units, i) => ({
+        type: 'dense' as const, name: `layers_${i}`, units, activation: i < depth - 1 ? spec.activation : ('linear' as const),
+        kernel: `layers.${i}.weight`, bias: `layers.${i}.bias`,
+      })),
+    ];
+  },
   build(spec, seed) {
     const depth = spec.hidden.length + 1;
     return buildNetwork('mlp', spec, plan(spec), seed, (p, x) => {

@@ -107,7 +107,7 @@ function symmetry(spec: ResnetSpec) {
 
 /**
  * ResNet architecture.
- * @example const net = resnet.build({ inputShape: [28, 28, 1], classes: 10, stages: [{ blocks: 2, channels: 8 }] }, 3);
+ * @example const net = getArchitecture('resnet').build({ inputShape: [28, 28, 1], classes: 10, stages: [{ blocks: 2, channels: 8 }] }, 3);
  */
 export const resnet = defineArchitecture<ResnetSpec>({
   name: 'resnet',

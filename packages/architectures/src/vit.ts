@@ -117,7 +117,7 @@ function symmetry(spec: VitSpec) {
 
 /**
  * ViT architecture.
- * @example const net = vit.build({ inputShape: [28, 28, 1], classes: 10, patchSize: 7, dim: 32, depth: 2, heads: 2 }, 5);
+ * @example const net = getArchitecture('vit').build({ inputShape: [28, 28, 1], classes: 10, patchSize: 7, dim: 32, depth: 2, heads: 2 }, 5);
  */
 export const vit = defineArchitecture<VitSpec>({
   name: 'vit',

@@ -1,4 +1,9 @@
+import Table from 'cli-table3';
 import { escapeControl, type ZooEntry } from '@igpg/core';
+
+// simple-statistics ships a CommonJS build (its "require" export) but ESM-only type declarations
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { median } = require('simple-statistics') as { median(xs: number[]): number };
 
 export interface Spread {
   n: number;
@@ -16,10 +21,7 @@ export interface ZooGroupSummary extends Spread {
 
 /** Median, min and max of a list of numbers. */
 export function spread(values: number[]): Spread {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { n: s.length, median, min: s[0], max: s[s.length - 1] };
+  return { n: values.length, median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 /** Test accuracy spread per (task, architecture, final epoch). */
@@ -40,12 +42,16 @@ export function summarizeZoo(entries: ZooEntry[]): { networks: number; groups: Z
   return { networks: entries.length, groups: rows };
 }
 
-/** A fixed-width text table. */
+// no borders: header, a dashed rule, rows; the first column left-aligned, the rest right-aligned (numbers)
+const PLAIN = { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' };
+
+/** A fixed-width text table (cli-table3, which measures wide and combining characters correctly). */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => escapeControl(String(c))))]; // cells may hold instructions or file text
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+  const t = new Table({ head: header, chars: PLAIN, style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 }, colAligns: header.map((_, i) => (i === 0 ? 'left' : 'right')) });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => escapeControl(String(r[i] ?? '')).length)));
+  t.push(widths.map((w) => '-'.repeat(w)), ...rows.map((r) => r.map((c) => escapeControl(String(c))))); // cells may hold instructions or file text
+  return t.toString().split('\n').map((l) => l.trimEnd()).join('\n');
 }
 
 export const pct = (x: number) => (100 * x).toFixed(1);

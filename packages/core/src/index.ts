@@ -13,6 +13,9 @@ export { layoutShape, toLayout, fromLayout, type WeightLayout } from './sdk/layo
 export { sharedRegistry, type Registry } from './sdk/registry';
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, saveNetworkSafetensors, loadNetworkSafetensors, SafetensorsError, type SafeTensor, type SafeDtype, type SafetensorsReadOptions, type SafetensorsExportOptions } from './io/safetensors';
 export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-format';
+export { toLayersModel, kerasLayersOf } from './io/tfjs-layers';
+export { convertNetwork, readNetworkFile, type ConvertOptions } from './io/convert';
+export type { KerasLayer, KerasActivation } from './sdk/keras';
 export { buildZoo, type BuildZooOptions, type BuildZooResult } from './zoo/build';
 export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
@@ -78,3 +81,5 @@ export { cleanStaleTemps } from './io/atomic';
 export { escapeControl } from './util/terminal';
 export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/budget';
 export { verifyRecordedCheckpoints, checkZooFolderConfig, type RepairedCheckpoint } from './zoo/verify';
+export { writeModelCard, modelCardMarkdown, pytorchSnippet, tfjsSnippet, preprocessingOf, type ModelCardFields, type Preprocessing } from './io/model-card';
+export { init, BUILTIN_PLUGIN_PACKAGES, type InitOptions } from './init';

@@ -37,7 +37,7 @@ export function samplerOptions(opts: SamplerOptions = {}): Required<SamplerOptio
 /**
  * Draw one code per row from logits (B, V) laid out row-major in a Float32Array.
  * Works on plain arrays: V is a codebook size (hundreds), so the per-token cost is a few microseconds.
- * @example const codes = sampleLogits(await logits.data(), 2, 256, { topK: 10 }, createRng(1));
+ * @example const codes = sampleLogits(await logits.data() as Float32Array, 2, 256, { temperature: 1, topK: 10, topP: 1, sampledLevels: 0 }, createRng(1));
  */
 export function sampleLogits(logits: Float32Array, batch: number, vocab: number, opts: Required<SamplerOptions>, rng: Rng): Int32Array {
   if (logits.length !== batch * vocab) throw new Error(`sampleLogits: got ${logits.length} logits, expected batch ${batch} x vocab ${vocab}`);

@@ -8,7 +8,16 @@ describe('figure builders', () => {
     const bar = fig.data[0] as { y: number[] };
     expect(bar.y.reduce((a, b) => a + b, 0)).toBeCloseTo(1);
     expect((fig.layout.title as { text: string }).text).toContain('2/3 codes used');
-    expect((fig.data[1] as { z: number[][] }).z).toEqual([[2, 0, 1], [1, 0, 0]]);
+    // normalised per layer: each row is that layer's share of its own codes; raw counts stay in the hover
+    expect((fig.data[1] as { z: number[][] }).z).toEqual([[2 / 3, 0, 1 / 3], [1, 0, 0]]);
+    expect((fig.data[1] as { customdata: number[][] }).customdata).toEqual([[2, 0, 1], [1, 0, 0]]);
+  });
+
+  it('codebookUsage takes core codeUsage() output as it is (typed arrays, perLayer objects)', () => {
+    const u = { counts: new Int32Array([4, 0, 2]), perplexity: 1.9, perLayer: [{ layer: 0, counts: new Int32Array([3, 0, 1]) }, { layer: 2, counts: new Int32Array([1, 0, 1]) }] };
+    const fig = figures.codebookUsage(u);
+    expect((fig.data[1] as { y: string[] }).y).toEqual(['layer 0', 'layer 2']);
+    expect((fig.data[1] as { z: number[][] }).z[1]).toEqual([0.5, 0, 0.5]);
   });
 
   it('codebookUsage rejects ragged or negative counts with the offending index', () => {
@@ -24,6 +33,9 @@ describe('figure builders', () => {
     expect(fig.data).toHaveLength(4); // (loss, recon) x (a, b)
     expect(fig.data.map((d) => d.yaxis)).toEqual(['y', 'y', 'y2', 'y2']);
     expect((fig.data[0] as { y: number[] }).y).toEqual([2, 1]);
+    expect(fig.layout.yaxis).toMatchObject({ type: 'log', title: { text: 'loss (log)' } }); // a loss spans decades
+    expect(fig.layout.yaxis2).toMatchObject({ type: 'log' }); // reconstruction error too
+    expect((fig.layout.title as { text: string }).text).toBe('Training curves: loss, recon over 2 steps (2 runs)');
     expect(() => figures.trainingCurves([])).toThrow(/no rows/);
     expect(() => figures.trainingCurves([{ step: 1 }])).toThrow(/no numeric metrics/);
   });
@@ -41,7 +53,11 @@ describe('figure builders', () => {
     ];
     const fig = figures.tokenGrid(chunks);
     const t = fig.data[0] as { z: Array<Array<number | null>>; text: string[][] };
-    expect(t.z).toEqual([[5, 6, 7, 8], [1, 2, null, null]]);
+    // categorical: hashed colour indices, no colour bar; neighbouring ids do not get neighbouring colours
+    expect(t.z.map((r) => r.map((v) => v === null))).toEqual([[false, false, false, false], [false, false, true, true]]);
+    expect(new Set(t.z[0]).size).toBeGreaterThan(1);
+    expect(fig.data[0].showscale).toBe(false);
+    expect(t.text[0][0]).toMatch(/^code 5<br>layer 0/);
     expect(t.text[0][2]).toContain('l0.weight');
     expect(t.text[0][2]).toContain('offset 8');
   });
@@ -75,6 +91,10 @@ describe('figure builders', () => {
     expect(t.cells.values[1]).toEqual(['0.9712', '0.8800']);
     const bars = figures.accuracyComparison(rows);
     expect(bars.data.map((d) => d.name)).toEqual(['pretrained', 'generated']);
+    const withChance = figures.accuracyComparison([{ ...rows[0], classes: 10 }, { ...rows[1], chance: 0.5 }]);
+    expect(withChance.data.map((d) => d.name)).toEqual(['pretrained', 'generated', 'chance']);
+    expect(withChance.data[2].y).toEqual([0.1, 0.5]);
+    expect(withChance.layout.yaxis).toMatchObject({ title: { text: 'test accuracy (fraction)' }, automargin: true });
     expect(() => figures.evalTable([])).toThrow(/no rows/);
   });
 });

@@ -12,16 +12,8 @@ function fail(fn: string, msg: string): never {
   throw new Error(`figures.${fn}: ${msg}`);
 }
 
-function checkCounts(fn: string, what: string, xs: unknown): number[] {
-  if (!Array.isArray(xs) || xs.length === 0) fail(fn, `${what} must be a non-empty array of numbers`);
-  xs.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(fn, `${what}[${i}] = ${String(v)}: counts must be finite and >= 0`);
-  });
-  return xs as number[];
-}
-
 /** Axis pairs for `n` small multiples laid out on a grid: domains plus the axis ids traces refer to. */
-function grid(n: number, cols = Math.ceil(Math.sqrt(n)), gap = 0.08) {
+function grid(n: number, cols = Math.ceil(Math.sqrt(n)), gap = 0.1) {
   const rows = Math.ceil(n / cols);
   const layout: Record<string, unknown> = {};
   const axes: Array<{ xaxis: string; yaxis: string }> = [];
@@ -45,7 +37,21 @@ export function numericKeys(rows: MetricsRow[], exclude: string[] = ['time', 'st
   return [...keys].filter((k) => !exclude.includes(k));
 }
 
-/** Bar chart of code frequencies, plus a layers x codes heatmap when `perLayer` is given. */
+function checkCounts(fn: string, what: string, xs: unknown): number[] {
+  if (!(Array.isArray(xs) || ArrayBuffer.isView(xs)) || (xs as ArrayLike<number>).length === 0) fail(fn, `${what} must be a non-empty array of numbers (a typed array is fine)`);
+  const out = Array.from(xs as ArrayLike<unknown>);
+  out.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(fn, `${what}[${i}] = ${String(v)}: counts must be finite and >= 0`);
+  });
+  return out as number[];
+}
+
+/**
+ * Bar chart of code frequencies, plus a layers x codes heatmap when `perLayer` is given. Takes core's
+ * `codeUsage()` result as it is (typed-array counts, perLayer as [{ layer, counts }]). The heatmap shows each
+ * layer's share of its own codes (rows sum to 1), so a small layer is as readable as a big one.
+ * @example show(figures.codebookUsage(codeUsage([encodeWeights(vq, tok, infos, flat)], 64)))
+ */
 export function codebookUsage(usage: CodebookUsage, opts: { title?: string } = {}): Figure {
   const counts = checkCounts('codebookUsage', 'counts', usage.counts);
   const total = counts.reduce((a, b) => a + b, 0) || 1;
@@ -55,22 +61,27 @@ export function codebookUsage(usage: CodebookUsage, opts: { title?: string } = {
     hovertemplate: 'code %{x}<br>frequency %{y:.4f}<extra></extra>' };
   const title = opts.title ?? `Codebook usage: ${used}/${counts.length} codes used`;
   if (!usage.perLayer) {
-    return { data: [bar], layout: { ...BASE_LAYOUT, title: { text: title }, xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'frequency' } }, bargap: 0 } };
+    return { data: [bar], layout: { ...BASE_LAYOUT, title: { text: title }, xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'share of all codes' } }, bargap: 0 } };
   }
-  const perLayer = usage.perLayer;
-  perLayer.forEach((row, l) => {
-    checkCounts('codebookUsage', `perLayer[${l}]`, row);
-    if (row.length !== counts.length) fail('codebookUsage', `perLayer[${l}] has ${row.length} codes but counts has ${counts.length}`);
+  const layerRows: { layer?: number; counts: ArrayLike<number> }[] = usage.perLayer.map((row) => ('counts' in row && !ArrayBuffer.isView(row) && !Array.isArray(row) ? row : { counts: row as ArrayLike<number> }));
+  const perLayer = layerRows.map((row, l) => {
+    const r = checkCounts('codebookUsage', `perLayer[${l}]`, row.counts);
+    if (r.length !== counts.length) fail('codebookUsage', `perLayer[${l}] has ${r.length} codes but counts has ${counts.length}`);
+    return r;
   });
-  const names = usage.layerNames ?? perLayer.map((_, l) => `layer ${l}`);
+  const names = usage.layerNames ?? layerRows.map((row, l) => `layer ${row.layer ?? l}`);
   if (names.length !== perLayer.length) fail('codebookUsage', `layerNames has ${names.length} names for ${perLayer.length} layers`);
-  const heat = { type: 'heatmap', z: perLayer, x: codes, y: names, xaxis: 'x2', yaxis: 'y2', colorscale: 'Viridis',
-    colorbar: { title: { text: 'count' }, len: 0.5, y: 0.25 }, hovertemplate: '%{y}<br>code %{x}<br>count %{z}<extra></extra>' };
+  const share = perLayer.map((row) => {
+    const n = row.reduce((a, b) => a + b, 0) || 1;
+    return row.map((c) => c / n);
+  });
+  const heat = { type: 'heatmap', z: share, customdata: perLayer, x: codes, y: names, xaxis: 'x2', yaxis: 'y2', colorscale: 'Viridis', zmin: 0,
+    colorbar: { title: { text: 'share of layer' }, len: 0.42, y: 0.21 }, hovertemplate: '%{y}<br>code %{x}<br>%{z:.3f} of the layer (%{customdata} uses)<extra></extra>' };
   return {
     data: [bar, heat],
-    layout: { ...BASE_LAYOUT, title: { text: title }, height: 600, bargap: 0,
-      xaxis: { domain: [0, 1], anchor: 'y', title: { text: 'code' } }, yaxis: { domain: [0.58, 1], anchor: 'x', title: { text: 'frequency' } },
-      xaxis2: { domain: [0, 1], anchor: 'y2', title: { text: 'code' } }, yaxis2: { domain: [0, 0.42], anchor: 'x2', autorange: 'reversed' } },
+    layout: { ...BASE_LAYOUT, title: { text: title }, height: Math.max(600, 360 + 22 * names.length), bargap: 0,
+      xaxis: { domain: [0, 1], anchor: 'y', title: { text: 'code' } }, yaxis: { domain: [0.58, 1], anchor: 'x', title: { text: 'share of all codes' } },
+      xaxis2: { domain: [0, 1], anchor: 'y2', title: { text: 'code' } }, yaxis2: { domain: [0, 0.42], anchor: 'x2', autorange: 'reversed', title: { text: 'layer' }, automargin: true } },
   };
 }
 
@@ -91,9 +102,18 @@ export function trainingCurves(runs: Record<string, MetricsRow[]> | MetricsRow[]
       data.push({ type: 'scatter', mode: 'lines', name: runNames.length > 1 ? `${run}` : k, legendgroup: run, showlegend: runNames.length > 1 ? i === 0 : false,
         x: rows.map((r, n) => (typeof r[x] === 'number' ? r[x] : n)), y: rows.map((r) => r[k]), ...g.axes[i], line: { color: PALETTE[j % PALETTE.length] } });
     });
-    g.layout[`yaxis${i === 0 ? '' : i + 1}`] = { ...(g.layout[`yaxis${i === 0 ? '' : i + 1}`] as object), title: { text: k } };
+    // losses and errors span decades: a log axis, when every value is positive
+    const positive = all.every((r) => typeof r[k] !== 'number' || (r[k] as number) > 0);
+    const log = /loss|mse|error|nll|recon/i.test(k) && positive;
+    const ax = `${i === 0 ? '' : i + 1}`;
+    g.layout[`yaxis${ax}`] = { ...(g.layout[`yaxis${ax}`] as object), title: { text: `${k}${log ? ' (log)' : ''}` }, ...(log ? { type: 'log' } : {}), automargin: true };
+    // x titled on the bottom row only: a title between rows would sit on the panel below
+    const bottom = Math.floor(i / g.cols) === g.rows - 1 || i + g.cols >= keys.length;
+    g.layout[`xaxis${ax}`] = { ...(g.layout[`xaxis${ax}`] as object), ...(bottom ? { title: { text: x } } : {}), automargin: true };
   });
-  return { data, layout: { ...BASE_LAYOUT, ...g.layout, title: { text: opts.title ?? 'Training curves' }, height: Math.max(300, 220 * g.rows) } };
+  const last = all.reduce((m, r) => Math.max(m, typeof r[x] === 'number' ? (r[x] as number) : 0), 0);
+  const title = opts.title ?? `Training curves: ${keys.join(', ')} over ${last.toLocaleString('en-US')} ${x}s${runNames.length > 1 ? ` (${runNames.length} runs)` : ''}`;
+  return { data, layout: { ...BASE_LAYOUT, ...g.layout, title: { text: title }, height: Math.max(320, 260 * g.rows), legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' }, margin: { ...BASE_LAYOUT.margin, t: 90 } } };
 }
 
 /** Codebook perplexity and dead codes over training (two y-axes), from metrics rows. */
@@ -107,8 +127,10 @@ export function perplexityAndDeadCodes(rows: MetricsRow[], opts: { x?: string } 
       { type: 'scatter', mode: 'lines', name: 'perplexity', x: p.map((r) => r[x]), y: p.map((r) => r.perplexity), line: { color: PALETTE[0] } },
       { type: 'scatter', mode: 'lines', name: 'dead codes', x: d.map((r) => r[x]), y: d.map((r) => r.deadCodes), yaxis: 'y2', line: { color: PALETTE[1], dash: 'dot' } },
     ],
-    layout: { ...BASE_LAYOUT, title: { text: 'Codebook perplexity and dead codes' }, xaxis: { title: { text: x } },
-      yaxis: { title: { text: 'perplexity' } }, yaxis2: { title: { text: 'dead codes' }, overlaying: 'y', side: 'right', rangemode: 'tozero' } },
+    // the right axis needs its own margin, or its tick labels are cut off at the edge
+    layout: { ...BASE_LAYOUT, margin: { l: 70, r: 80, t: 90, b: 60 }, title: { text: 'Codebook perplexity and dead codes' }, xaxis: { title: { text: x }, automargin: true },
+      yaxis: { title: { text: 'perplexity (codes)' }, automargin: true, rangemode: 'tozero' }, yaxis2: { title: { text: 'dead codes (count)' }, overlaying: 'y', side: 'right', rangemode: 'tozero', automargin: true },
+      legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' } },
   };
 }
 
@@ -137,13 +159,25 @@ export function tokenGrid(chunks: TokenChunk[], opts: { title?: string } = {}): 
     while (zr.length < width) { zr.push(null); tr.push(''); }
     z.push(zr); text.push(tr);
   }
+  // code ids are labels, not quantities: each code gets one of the categorical palette's colours by a hash of its
+  // id (neighbouring ids land far apart), drawn as a stepped colour scale without a colour bar
+  const zc = z.map((row) => row.map((code) => (code === null ? null : hashCode(code) % CATEGORICAL.length)));
+  const n = CATEGORICAL.length;
+  const colorscale = CATEGORICAL.flatMap((c, i) => [[i / n, c], [(i + 1) / n, c]]);
   return {
-    data: [{ type: 'heatmap', z, text, hoverinfo: 'text', y: layers.map((l) => `layer ${l}`), colorscale: 'Viridis', colorbar: { title: { text: 'code' } },
+    data: [{ type: 'heatmap', z: zc, zmin: -0.5, zmax: n - 0.5, text, hoverinfo: 'text', y: layers.map((l) => `layer ${l}`), colorscale, showscale: false,
       // 1-pixel gaps would hide every cell once a row holds hundreds of tokens
       ...(width <= 200 ? { xgap: 1, ygap: 1 } : {}) }],
-    layout: { ...BASE_LAYOUT, title: { text: opts.title ?? `Token grid: ${chunks.length} chunks over ${layers.length} layers` },
-      xaxis: { title: { text: 'token within layer' } }, yaxis: { autorange: 'reversed' }, height: Math.max(250, 40 * layers.length + 120) },
+    layout: { ...BASE_LAYOUT, title: { text: opts.title ?? `Token grid: ${chunks.length} chunks over ${layers.length} layers (colour = code id, hashed; hover for code and position)` },
+      xaxis: { title: { text: 'token within layer' } }, yaxis: { title: { text: 'layer' }, autorange: 'reversed', automargin: true }, height: Math.max(250, 40 * layers.length + 120) },
   };
+}
+
+/** A well-mixed hash of a code id (so neighbouring ids get unrelated colours). */
+function hashCode(code: number): number {
+  let h = Math.imul(code ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** Histogram of weights per layer (all tensors of a layer together), one small panel per layer. */
@@ -162,7 +196,12 @@ export function weightHistograms(weights: WeightArray[], opts: { bins?: number; 
     marker: { color: PALETTE[i % PALETTE.length] }, showlegend: false }));
   const annotations = layers.map((l, i) => ({ text: `layer ${l} (${byLayer.get(l)!.length} values)`, showarrow: false,
     xref: `${g.axes[i].xaxis} domain`, yref: `${g.axes[i].yaxis} domain`, x: 0.5, y: 1.08, font: { size: 11 } }));
-  return { data, layout: { ...BASE_LAYOUT, ...g.layout, annotations, title: { text: opts.title ?? 'Weight histograms per layer' }, height: Math.max(300, 200 * g.rows) } };
+  layers.forEach((_, i) => {
+    const ax = i === 0 ? '' : String(i + 1);
+    g.layout[`xaxis${ax}`] = { ...(g.layout[`xaxis${ax}`] as object), title: { text: 'weight value', standoff: 2 }, automargin: true };
+    g.layout[`yaxis${ax}`] = { ...(g.layout[`yaxis${ax}`] as object), title: { text: 'count' }, automargin: true };
+  });
+  return { data, layout: { ...BASE_LAYOUT, ...g.layout, annotations, title: { text: opts.title ?? 'Weight histograms per layer' }, height: Math.max(340, 260 * g.rows) } };
 }
 
 /** Every `step`-th value so a plot stays under `maxPoints` points. */
@@ -210,16 +249,30 @@ export function evalTable(rows: EvalRow[], opts: { columns?: string[]; digits?: 
   };
 }
 
-/** Generated vs pretrained accuracy: grouped bars per task, from rows like { task, pretrained, generated, random? }. */
-export function accuracyComparison(rows: EvalRow[], opts: { label?: string; series?: string[]; title?: string } = {}): Figure {
+/**
+ * Generated vs pretrained accuracy: grouped bars per task, from rows like { task, pretrained, generated, random? }.
+ * A chance mark per task comes from a `chance` column, else from `classes` (1 / classes), else `opts.chance`.
+ */
+export function accuracyComparison(rows: EvalRow[], opts: { label?: string; series?: string[]; title?: string; chance?: number } = {}): Figure {
   if (!Array.isArray(rows) || rows.length === 0) fail('accuracyComparison', 'no rows to plot');
   const label = opts.label ?? 'task';
-  const series = opts.series ?? numericKeys(rows as MetricsRow[], [label]);
+  const series = opts.series ?? numericKeys(rows as MetricsRow[], [label, 'chance', 'classes']);
   if (series.length === 0) fail('accuracyComparison', 'rows have no numeric columns to plot');
-  const data = series.map((s, i) => ({ type: 'bar', name: s, x: rows.map((r) => String(r[label])), y: rows.map((r) => r[s] ?? null),
+  const x = rows.map((r) => String(r[label]));
+  const data: Figure['data'] = series.map((s, i) => ({ type: 'bar', name: s, x, y: rows.map((r) => r[s] ?? null),
     marker: { color: PALETTE[i % PALETTE.length] }, hovertemplate: `%{x}<br>${s} %{y:.4f}<extra></extra>` }));
-  // long task labels: let the x axis take the room its tick labels need (they were cut off at the bottom)
-  return { data, layout: { ...BASE_LAYOUT, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' }, xaxis: { automargin: true, tickangle: -45 }, yaxis: { title: { text: 'accuracy' } }, height: 620 } };
+  const chance = rows.map((r) => (typeof r.chance === 'number' ? r.chance : typeof r.classes === 'number' ? 1 / r.classes : opts.chance ?? null));
+  if (chance.some((c) => c !== null)) {
+    data.push({ type: 'scatter', mode: 'markers', name: 'chance', x, y: chance, marker: { symbol: 'line-ew-open', size: 36, color: '#000', line: { width: 2 } },
+      hovertemplate: '%{x}<br>chance %{y:.3f}<extra></extra>' });
+  }
+  // legend above the plot (never over an axis title); both axes take the room their labels need (no "pretrai")
+  return { data, layout: { ...BASE_LAYOUT, margin: { l: 70, r: 20, t: 100, b: 40 }, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' },
+    legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
+    xaxis: { title: { text: label }, automargin: true, tickangle: rows.length > 4 ? -30 : 0 }, yaxis: { title: { text: 'test accuracy (fraction)' }, automargin: true, rangemode: 'tozero' }, height: 520 } };
 }
+
+/** Colour-blind-safe categorical palette (Okabe-Ito plus greys) for code ids. */
+const CATEGORICAL = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000', '#999999', '#7F3C8D', '#11A579', '#3969AC'];
 
 export const PALETTE = ['#3b6ea8', '#d1603d', '#4c9a5b', '#8e5ea2', '#c59b2b', '#2ba3a3', '#b0476b', '#6b6b6b'];

@@ -45,7 +45,7 @@ export function liveFigure<T>(build: (items: T[]) => Figure, opts: { throttleMs?
 
 /**
  * Live training curves: push metrics rows (the same objects you append to metricsLog) from a training loop.
- * @example const live = liveCurves({ keys: ['loss', 'perplexity'] }); for (...) live.push({ step, loss }); live.close();
+ * @example const live = liveCurves({ keys: ['loss', 'perplexity'] }); for (let step = 0; step < 100; step++) live.push({ step, loss: 1 / (step + 1) }); live.close();
  */
 export function liveCurves(opts: { keys?: string[]; x?: string; title?: string; throttleMs?: number; display?: LiveDisplay; now?: () => number } = {}): LiveView<MetricsRow> {
   return liveFigure<MetricsRow>((rows) => trainingCurves(rows, { keys: opts.keys, x: opts.x, title: opts.title ?? 'Training (live)' }), opts);

@@ -45,7 +45,8 @@ describe('README figures', () => {
     fs.writeFileSync(codes, JSON.stringify({ codebookSize: 4, chunks: [
       { network: 'a', position: pos(0, 0), codes: [1] }, { network: 'a', position: pos(1, 1), codes: [2] }, { network: 'b', position: pos(0, 0), codes: [3] }] }));
     const { figs } = buildReadmeFigures({ codes }, dir);
-    expect((figs['token-grid'].data[0] as { z: number[][] }).z).toEqual([[1], [2]]);
-    expect((figs['codebook-usage'].data[1] as { z: number[][] }).z).toEqual([[0, 1, 0, 1], [0, 0, 1, 0]]);
+    const grid = figs['token-grid'].data[0] as { z: number[][]; text: string[][] };
+    expect(grid.text.map((r) => r[0].split('<br>')[0])).toEqual(['code 1', 'code 2']); // network a only (z holds hashed colours)
+    expect((figs['codebook-usage'].data[1] as { z: number[][] }).z).toEqual([[0, 0.5, 0, 0.5], [0, 0, 1, 0]]) // per-layer shares;
   });
 });

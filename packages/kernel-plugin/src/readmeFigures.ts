@@ -45,6 +45,8 @@ function flattenEvalRow(row: unknown): EvalRow | null {
     generated: r.generated.mean,
     ...(r.randomFinetuned?.['1'] ? { random: r.randomFinetuned['1'].mean } : {}),
     ...(r.generatedFinetuned?.['1'] ? { finetuned: r.generatedFinetuned['1'].mean } : {}),
+    ...(r.baselines ? { 'noise-added copy': r.baselines.noisy, 'aligned-zoo mean': r.baselines.alignedMean ?? undefined, 'nearest checkpoint': r.baselines.nearest } : {}),
+    ...(typeof r.chance === 'number' ? { chance: r.chance } : {}),
   };
 }
 
@@ -83,7 +85,7 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
     wrap(metrics, () => {
       const rows = readJsonl<MetricsRow>(metrics);
       const keys = ['loss', 'recon', 'perplexity', 'usedFraction', 'used'].filter((k) => rows.some((r) => typeof r[k] === 'number'));
-      figs.training = figures.trainingCurves(rows, { keys: keys.length ? keys : undefined, title: `Training: ${path.basename(path.dirname(metrics))}` });
+      figs.training = figures.trainingCurves(rows, { keys: keys.length ? keys : undefined, title: `VQ-VAE training (${path.basename(metrics)}): ${(keys.length ? keys : figures.numericKeys(rows)).join(', ')} over ${rows.length.toLocaleString('en-US')} logged steps` });
       if (rows.some((r) => typeof r.perplexity === 'number')) figs.perplexity = figures.perplexityAndDeadCodes(rows);
     });
   }
@@ -96,7 +98,7 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
       figs['codebook-usage'] = figures.codebookUsage({ counts: s.counts, perLayer: s.perLayer, layerNames: s.layers.map((l) => `layer ${l}`) });
       const first = data.chunks[0]?.network;
       const net = data.chunks.filter((c) => c.network === first);
-      figs['token-grid'] = figures.tokenGrid(net, { title: `Token grid: ${first ?? 'network'} (${net.length} chunks)` });
+      figs['token-grid'] = figures.tokenGrid(net, { title: `Token grid of ${first ?? 'a network'}: ${net.length} chunks (colour = code id, hashed; hover for code and position)` });
     });
   }
   return { figs, missing };

@@ -78,7 +78,7 @@ function ensurePlotly(write: WriteDisplayData) {
 /**
  * Show a figure in the notebook (returns nothing, so tslab does not echo the bundle). Outside a kernel it does
  * nothing and returns false; use `mimeBundle(fig)` to get what would be sent.
- * @example show(figures.trainingCurves(readJsonl('runs/a/metrics.jsonl')))
+ * @example show(figures.trainingCurves(readJsonl<MetricsRow>('runs/a/metrics.jsonl')))
  */
 export function show(fig: Figure): void {
   const write = kernelWriter();

@@ -30,10 +30,13 @@ export interface TokenChunk {
   codes: number[];
 }
 
-/** Codebook usage: total counts per code, optionally split per layer (layers x codes). */
+/**
+ * Codebook usage: total counts per code, optionally split per layer (layers x codes). Core's `codeUsage()`
+ * result is one as it is: typed-array counts, perLayer as [{ layer, counts }].
+ */
 export interface CodebookUsage {
-  counts: number[];
-  perLayer?: number[][];
+  counts: ArrayLike<number>;
+  perLayer?: Array<ArrayLike<number> | { layer?: number; counts: ArrayLike<number> }>;
   layerNames?: string[];
 }
 

@@ -7,6 +7,7 @@ import { MAX_PARAMS_FLAG, parseFloatArg, parseIntArg, readJsonOrInline } from '.
 import { action, emit, startBackend } from '../runtime';
 import { checkGenerateFlags } from '../checks/commands';
 import { pct, table } from '../summaries';
+import { writeGeneratedCards } from '../cards';
 
 /** `--arch` takes a JSON file or inline JSON `{ "name": "cnn-s", "spec": {...} }`, or a bare architecture name. */
 export function parseArchArg(value: string): ArchitectureRef {
@@ -61,13 +62,14 @@ export function registerGenerate(program: Command): void {
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
+        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, formats, layout: opts.layout as WeightLayout, support: { perClass: 5, seed: 1 }, zoo: 'zoo/default', sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
-        emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, accuracies: r.accuracies, seconds, files },
+        emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, accuracies: r.accuracies, seconds, files, cards },
           () => [
             `generated ${r.weights.length} × ${r.architecture.name} (${params.toLocaleString('en-US')} parameters) in ${seconds.toFixed(1)} s`,
             ...(r.accuracies ? [table(['sample', `test accuracy % on ${r.task!.id}`], r.accuracies.map((a, i) => [i, pct(a)]))] : []),
-            ...(files.length ? [`wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`] : ['(no --out: nothing written)']),
+            ...(files.length ? [`wrote ${[...files, ...cards].map((f) => path.relative(process.cwd(), f)).join(', ')}`] : ['(no --out: nothing written)']),
           ].join('\n'));
       } finally {
         g.dispose();

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerConvert } from './convert';
 import { registerDashboard } from './dashboard';
 import { registerDemo } from './demo';
 import { registerEval } from './eval';
@@ -9,4 +10,4 @@ import { registerTrain } from './train';
 import { registerZoo } from './zoo';
 
 /** Every subcommand's registration, in `igpg --help` order. */
-export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerEval, registerInspect, registerKernel, registerDashboard];
+export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerConvert, registerEval, registerInspect, registerKernel, registerDashboard];

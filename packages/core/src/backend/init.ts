@@ -9,6 +9,7 @@ import { configureBlasThreads, parseBlasThreads } from './blas_threads';
 import { patchWasmKernels } from './wasm_kernels';
 import { registerFusedOps } from './fused_ops';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
+import { withoutGlueHandlers } from './process_hooks';
 
 /** Backends igpg can run on, fastest first. */
 export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -101,7 +102,8 @@ async function activate(name: BackendName, threads: number, useNative: boolean, 
   } else {
     tf.registerBackend('wasm', stockWasmFactory(), 2);
   }
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialize');
+  // the stock module starts inside setBackend; its glue's process handlers come off again
+  if (!(await withoutGlueHandlers(() => tf.setBackend('wasm')))) throw new Error('the wasm backend failed to initialize');
   if (threads === 1 || !terminate) actual = 1;
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   return { info: { name, tfName: 'wasm', threads: actual, simd, native: native?.description, blasThreads: native ? blas : undefined, patchedKernels }, terminate };

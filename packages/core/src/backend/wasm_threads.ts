@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { KernelBackend } from '@tensorflow/tfjs-core';
+import { unrefPool, withoutGlueHandlers, type PThreadPool } from './process_hooks';
 
 /*
  * Multi-threaded tfjs wasm backend in Node. tfjs 4.22 turns wasm threads off in Node
@@ -19,7 +20,7 @@ const requireHere = createRequire(__filename);
 
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: unknown[]) => unknown;
-  PThread?: { terminateAllThreads(): void };
+  PThread?: PThreadPool;
   [key: string]: unknown;
 }
 
@@ -80,10 +81,11 @@ export async function createThreadedWasmBackend(threads: number): Promise<{ back
     return list;
   };
   try {
-    const module = await factory({
+    const module = await withoutGlueHandlers(() => factory({
       locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? binary : prefix + p),
       mainScriptUrlOrBlob: glue,
-    });
+    }));
+    if (module.PThread) unrefPool(module.PThread);
     module.tfjs = {
       init: module.cwrap('init', null, []),
       initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),

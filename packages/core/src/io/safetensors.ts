@@ -6,7 +6,10 @@ import type { ParamInfo } from '../sdk/types';
 import { flattenRecord, weightRecord, type NetworkWeights } from '../sdk/weights';
 
 /**
- * safetensors, hand-written from the published format (https://github.com/huggingface/safetensors):
+ * safetensors, hand-written from the published format (https://github.com/huggingface/safetensors), on purpose:
+ * npm has no maintained reader/writer of the format (the packages there are unmaintained wrappers or stubs), the
+ * format is small and fully specified, and we need its every structural check (offsets tiling the buffer, header
+ * limits, dtypes) to turn a corrupt file into a clear error instead of garbage weights.
  *   [8 bytes: N, u64 little-endian][N bytes: JSON header, space-padded][tensor bytes]
  * The header maps tensor names to { dtype, shape, data_offsets: [begin, end] } (offsets relative
  * to the start of the tensor bytes) plus an optional "__metadata__" string -> string map.

@@ -3,44 +3,64 @@ import { FileIntegrityError, readFileVerified, readJson, sha256, writeFileAtomic
 import { getArchitecture } from '../sdk/architecture';
 import type { ParamInfo } from '../sdk/types';
 import { flattenRecord, type NetworkWeights } from '../sdk/weights';
+import { kerasLayersOf, layersModelArtifacts } from './tfjs-layers';
+
+const TFJS_LAYERS_VERSION = '4.22.0'; // pinned in packages/core/package.json
 
 /**
- * The TensorFlow.js weights format, written with node fs (tfjs has no file:// handler without tfjs-node):
- *   <dir>/model.json  { format, generatedBy, convertedBy, weightsManifest: [{ paths: ['weights.bin'],
+ * The TensorFlow.js model format, written with node fs (tfjs has no file:// handler without tfjs-node):
+ *   <dir>/model.json  { format, generatedBy, convertedBy, modelTopology?, weightsManifest: [{ paths: ['weights.bin'],
  *                       weights: [{ name, shape, dtype: 'float32' }] }], userDefinedMetadata: { igpg: ... } }
  *   <dir>/weights.bin  the float32 values, little-endian, concatenated in manifest order
- * The manifest is the standard one (`tf.io.decodeWeights(bin, manifest[0].weights)` reads it).
- * There is no layer topology: the architecture name + spec in the metadata rebuild the network.
+ * For architectures with a Keras description (mlp, cnn-s, cnn-l) it is a real tfjs Layers model
+ * (format 'layers-model', topology from tfjs-layers, weights named `fc1/kernel`): `tf.loadLayersModel(url)` opens it.
+ * For the others (format 'igpg-weights') there is no topology; the manifest is still the standard one
+ * (`tf.io.decodeWeights(bin, manifest[0].weights)` reads it) and arch + spec in the metadata rebuild the network.
  */
 export interface TfjsModelJson {
-  format: 'igpg-weights';
+  format: 'layers-model' | 'igpg-weights';
   generatedBy: string;
   convertedBy: null;
+  /** The tfjs-layers (Keras) model config; only for format 'layers-model'. */
+  modelTopology?: object;
   weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: 'float32' }[] }[];
   userDefinedMetadata: {
-    igpg: { arch: string; spec: Record<string, unknown>; weightsBytes: number; weightsSha256: string };
+    igpg: {
+      arch: string; spec: Record<string, unknown>; weightsBytes: number; weightsSha256: string;
+      /** Canonical (PyTorch) name of each manifest entry, in manifest order; only for 'layers-model'. */
+      names?: string[];
+    };
   };
 }
 
 const WEIGHTS_FILE = 'weights.bin';
 
 /**
- * Save a network's weights in tfjs format into `dir` (weights.bin first, then model.json, each atomically).
- * @example saveTfjsWeights('out/net-0', networkWeights(net));
+ * Save a network in tfjs format into `dir` (weights.bin first, then model.json, each atomically): a tfjs Layers
+ * model when the architecture has a Keras description, else weights only.
+ * @example saveTfjsWeights('out/net-0', networkWeights(net)); // then in tfjs: await tf.loadLayersModel(url)
  */
 export function saveTfjsWeights(dir: string, weights: NetworkWeights): TfjsModelJson {
-  const bin = new Uint8Array(weights.flat.buffer, weights.flat.byteOffset, weights.flat.byteLength);
+  const layers = kerasLayersOf(weights.arch, weights.spec) ? layersModelArtifacts(weights) : undefined;
+  const values = layers?.data ?? weights.flat;
+  const bin = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   writeFileAtomic(path.join(dir, WEIGHTS_FILE), bin);
-  const modelJson: TfjsModelJson = {
+  const igpg = { arch: weights.arch, spec: weights.spec, weightsBytes: bin.byteLength, weightsSha256: sha256(bin) };
+  const modelJson: TfjsModelJson = layers ? {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${TFJS_LAYERS_VERSION} (igpg)`,
+    convertedBy: null,
+    modelTopology: layers.modelTopology,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: layers.weightSpecs }],
+    userDefinedMetadata: { igpg: { ...igpg, names: layers.canonical } },
+  } : {
     format: 'igpg-weights',
     generatedBy: 'igpg (TensorFlow.js 4.22)',
     convertedBy: null,
     weightsManifest: [
       { paths: [WEIGHTS_FILE], weights: weights.infos.map((i) => ({ name: i.name, shape: [...i.shape], dtype: 'float32' as const })) },
     ],
-    userDefinedMetadata: {
-      igpg: { arch: weights.arch, spec: weights.spec, weightsBytes: bin.byteLength, weightsSha256: sha256(bin) },
-    },
+    userDefinedMetadata: { igpg },
   };
   writeJsonAtomic(path.join(dir, 'model.json'), modelJson);
   return modelJson;
@@ -62,14 +82,19 @@ export function loadTfjsWeights(dir: string, infos?: ParamInfo[]): NetworkWeight
   const list = infos ?? getArchitecture(meta.arch).describe(meta.spec);
   const record: Record<string, { shape: number[]; data: Float32Array }> = {};
   const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  // a Layers model names its weights the Keras way (fc1/kernel); the metadata maps them back
+  const names = meta.names;
+  if (names !== undefined && (!Array.isArray(names) || names.length !== manifest[0].weights.length)) {
+    throw new FileIntegrityError(`${jsonFile}: userDefinedMetadata.igpg.names must list one canonical name per manifest weight`);
+  }
   let offset = 0;
-  for (const w of manifest[0].weights) {
+  manifest[0].weights.forEach((w, i) => {
     if (w.dtype !== 'float32') throw new FileIntegrityError(`${jsonFile}: weight "${w.name}" has dtype ${w.dtype}; only float32 is supported`);
     const n = w.shape.reduce((a, b) => a * b, 1);
     if (offset + n > all.length) throw new FileIntegrityError(`${jsonFile}: manifest needs more values than weights.bin holds (${all.length})`);
-    record[w.name] = { shape: w.shape, data: all.subarray(offset, offset + n) };
+    record[names ? names[i] : w.name] = { shape: w.shape, data: all.subarray(offset, offset + n) };
     offset += n;
-  }
+  });
   if (offset !== all.length) throw new FileIntegrityError(`${jsonFile}: manifest covers ${offset} of ${all.length} values in weights.bin`);
   let flat: Float32Array;
   try {

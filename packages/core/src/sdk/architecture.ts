@@ -3,6 +3,7 @@ import { validate } from '../util/config';
 import { sharedRegistry } from './registry';
 import type { Network, ParamInfo } from './types';
 import { checkPermutationGroups, type PermutationSymmetry } from './permutations';
+import type { KerasLayer } from './keras';
 
 /** Every spec carries the input shape (without batch) and the number of classes. */
 export interface BaseSpec {
@@ -29,6 +30,11 @@ export interface ArchitecturePlugin<S extends BaseSpec = BaseSpec> {
    * the canonicalizer align a zoo of this architecture before tokenizing; without them networks are used as trained.
    */
   symmetry?(spec: S): PermutationSymmetry;
+  /**
+   * Optional: the network as Keras layers (sdk/keras.ts), input side first. With it, the tfjs export is a real
+   * tfjs Layers model that `tf.loadLayersModel()` opens; without it, a weights-only tfjs file.
+   */
+  layers?(spec: S): KerasLayer[];
 }
 
 /** Any architecture, whatever its spec type (what the registry holds). */
@@ -50,11 +56,14 @@ export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugi
   }
   if (!schema || typeof schema !== 'object') throw new Error(`architecture "${name}": schema must be a JSON Schema object`);
   if (plugin.symmetry !== undefined && typeof plugin.symmetry !== 'function') throw new Error(`architecture "${name}": symmetry must be a function`);
+  if (plugin.layers !== undefined && typeof plugin.layers !== 'function') throw new Error(`architecture "${name}": layers must be a function`);
   const check = (spec: S) => validate<S>(schema, spec, `${name} spec`);
   const symmetry = plugin.symmetry;
+  const layers = plugin.layers;
   return {
     name,
     schema,
+    ...(layers ? { layers: (spec: S) => layers(check(spec)) } : {}),
     describe: (spec) => plugin.describe(check(spec)),
     summary: (spec) => plugin.summary(check(spec)),
     ...(symmetry ? {

@@ -96,7 +96,7 @@ export interface NetworkWeights {
 
 /**
  * Snapshot a network's weights. `infos` defaults to the registered architecture's `describe(spec)`.
- * @example writeSafetensorsWeights('net.safetensors', networkWeights(net), { layout: 'torch' });
+ * @example saveNetworkSafetensors('net.safetensors', networkWeights(net), { layout: 'torch' });
  */
 export function networkWeights(network: Network, infos?: ParamInfo[]): NetworkWeights {
   const list = infos ?? getArchitecture(network.arch).describe(network.spec);

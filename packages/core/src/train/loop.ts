@@ -61,7 +61,7 @@ export interface TrainingLoopResult {
  * const opt = tf.train.adam(1e-3);
  * await runTrainingLoop({ dir: 'runs/a', kind: 'toy', config, steps: 100, checkpointEvery: 10, resume: true,
  *   variables: [w], optimizer: opt,
- *   step: (i) => { const { value } = opt.computeGradients(() => loss(batchAt(seed, i))); ... return { loss } } });
+ *   step: (i) => { const { value } = opt.computeGradients(() => loss(batch(seed, i))); ... return { loss } } });
  */
 export async function runTrainingLoop(opts: TrainingLoopOptions): Promise<TrainingLoopResult> {
   const config = opts.schema ? validate<Record<string, unknown>>(opts.schema, opts.config, `${opts.kind} config`) : opts.config;

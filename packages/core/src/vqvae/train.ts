@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
@@ -13,6 +14,10 @@ import { getQuantizer } from './registry';
 import { chunkKind } from '../tokenizer';
 import { usageStats } from './usage';
 import { saveVqvae } from './io';
+import { metricsLog } from '../util/jsonl';
+
+/** Steps per codebook-usage snapshot (dir/codebook-usage.jsonl: { step, codeCounts } summed over the window). */
+const USAGE_EVERY = 50;
 
 export interface TrainVqvaeConfig {
   model: Partial<VqvaeConfig>;
@@ -137,6 +142,11 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
     tf.tidy(() => q.initFrom!(vq.forward(x, m, { kinds: kindTensor(kinds) }).z, 0, kinds));
     tf.dispose([x, m]);
   }
+  // codebook usage snapshots for the dashboard's heatmap: code counts summed over each USAGE_EVERY-step window
+  const usageLog = metricsLog(path.join(opts.dir, 'codebook-usage.jsonl'));
+  // a fresh run starts a fresh log, as train/loop does with metrics.jsonl (a resumed one appends)
+  if ((opts.resume === false || !fs.existsSync(path.join(opts.dir, 'metrics.jsonl'))) && fs.existsSync(usageLog.file)) fs.rmSync(usageLog.file);
+  const window = new Int32Array(vq.config.codebookSize * Math.max(1, vq.config.kinds.length)); // global code ids
   try {
     const result = await runTrainingLoop({
       dir: opts.dir, kind: 'vqvae', config: cfg as unknown as Record<string, unknown>, steps: cfg.steps, checkpointEvery: cfg.checkpointEvery,
@@ -159,6 +169,11 @@ export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; 
         const dead = q.update ? q.update(z!, indices!, i, kinds).deadCodes : 0;
         kt?.dispose();
         const usage = usageStats(indices!.dataSync() as Int32Array, vq.config.codebookSize * Math.max(1, vq.config.kinds.length)); // global indices: every kind's codebook
+        usage.counts.forEach((c, j) => (window[j] += c));
+        if ((i + 1) % USAGE_EVERY === 0 || i + 1 === cfg.steps) {
+          usageLog.append({ step: i + 1, codeCounts: Array.from(window) });
+          window.fill(0);
+        }
         const row = { loss: loss.dataSync()[0], recon, perplexity: usage.perplexity, used: usage.usedFraction, deadCodes: dead };
         tf.dispose([loss, x, m, z!, indices!]);
         return row;

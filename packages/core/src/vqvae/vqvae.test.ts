@@ -38,6 +38,11 @@ describe('VQ-VAE on a real (Iris MLP) zoo', () => {
     const avg = (r: typeof rows) => r.reduce((a, b) => a + b.recon, 0) / r.length;
     expect(avg(rows.slice(-20))).toBeLessThan(avg(rows.slice(0, 20)) / 3);
     expect(rows.at(-1)!.perplexity).toBeGreaterThan(10);
+    // codebook usage snapshots for the dashboard: one per 50 steps, counts summed over the window (B * codesPerChunk each step)
+    const usage = readJsonl<{ step: number; codeCounts: number[] }>(path.join(dir, 'codebook-usage.jsonl'));
+    expect(usage.map((u) => u.step)).toEqual([50, 100, 150, 200, 250, 300, 350, 400]);
+    expect(usage[0].codeCounts).toHaveLength(128);
+    expect(usage[0].codeCounts.reduce((a, b) => a + b, 0)).toBe(50 * 128 * 4);
     const ckpt = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoint.json'), 'utf8'));
     expect(ckpt.extra.tokenizer).toEqual(tok.toJSON());
     expect(fs.existsSync(path.join(dir, 'model', 'vqvae.json'))).toBe(true);

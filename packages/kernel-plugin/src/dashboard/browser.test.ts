@@ -6,41 +6,72 @@ import { launchChromium } from '../browser';
 import { startDashboard } from './server';
 import { runTinyVq } from './tinyVqRun';
 
-/** The dashboard in a real browser, fed by a real (tiny) training run; screenshot in $IGPG_SCREENSHOT_DIR or the temp dir. */
+const root = path.resolve(__dirname, '../../../..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The dashboard in a real browser, fed by real runs of each kind: a (tiny) VQ-VAE training run, a prior run's
+ * metrics replayed line by line from report/prior-metrics.jsonl, and a zoo build whose checkpoints (real entries
+ * of zoo/default) arrive while the page watches. The safety poll runs every 1 s besides the file
+ * watcher. Screenshots in $IGPG_SCREENSHOT_DIR or the temp dir.
+ */
 describe('dashboard in headless Chromium', () => {
-  it('draws live plots as a training run appends metrics, and reconnects after a server restart', async () => {
+  it('draws the panels of each run kind live, and reconnects after a server restart', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-dash-browser-'));
     const shotDir = process.env.IGPG_SCREENSHOT_DIR ?? dir;
-    let dash = await startDashboard({ runs: dir, pollMs: 100, log: () => {} });
+    const zooDir = path.join(dir, 'zoo-small');
+    fs.mkdirSync(path.join(zooDir, 'entries'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'zoo/default/config.json'), path.join(zooDir, 'config.json'));
+    const entries = (fs.readdirSync(path.join(root, 'zoo/default/entries'), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort().slice(0, 60);
+    const priorRows = fs.readFileSync(path.join(root, 'report/prior-metrics.jsonl'), 'utf8').trim().split('\n').slice(0, 60)
+      .map((l) => JSON.stringify({ ...JSON.parse(l), vocab: 256 })); // the codebook size, so the uniform line is drawn
+    let dash = await startDashboard({ runs: dir, pollMs: 1000, log: () => {} });
     const chrome = await launchChromium();
     try {
-      const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1800 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(dash.url);
       await page.waitForFunction(() => (window as any).__igpg.connected === true);
       const S = () => page.evaluate(() => ({ ...(window as any).__igpg }));
-      // A real run: vector-quantising Iris with Adam, logging while the page watches.
-      const run = runTinyVq({ file: path.join(dir, 'iris-vq', 'metrics.jsonl'), steps: 80, delayMs: 10, seed: 1 });
-      await page.waitForFunction(() => (window as any).__igpg.rows >= 20, undefined, { timeout: 20_000 });
-      await run;
-      await page.waitForFunction(() => (window as any).__igpg.rows >= 80, undefined, { timeout: 20_000 });
-      await page.waitForTimeout(400); // let the coalesced redraw land
+      const vq = runTinyVq({ file: path.join(dir, 'iris-vq', 'metrics.jsonl'), steps: 80, delayMs: 10, seed: 1 });
+      fs.mkdirSync(path.join(dir, 'prior'));
+      for (let i = 0; i < priorRows.length; i += 10) {
+        fs.appendFileSync(path.join(dir, 'prior', 'metrics.jsonl'), priorRows.slice(i, i + 10).join('\n') + '\n');
+        entries.slice(i, i + 10).forEach((f) => {
+          fs.mkdirSync(path.dirname(path.join(zooDir, 'entries', f)), { recursive: true });
+          fs.copyFileSync(path.join(root, 'zoo/default/entries', f), path.join(zooDir, 'entries', f));
+        });
+        await sleep(60);
+      }
+      await vq;
+      await page.waitForFunction((n) => (window as any).__igpg.rows >= n, 80 + 60 + 60, { timeout: 30_000 });
+      await page.waitForTimeout(500); // let the coalesced redraw land
       const s = await S();
-      expect(s.messages).toBeGreaterThanOrEqual(4); // snapshot + several streamed batches
-      expect(s.redraws).toBeGreaterThanOrEqual(3);
-      const traces = await page.evaluate(() => ['loss', 'recon', 'perplexity', 'codes'].map((id) => document.querySelectorAll(`#${id} .scatterlayer .trace path.js-line`).length));
-      expect(traces).toEqual([1, 1, 1, 1]);
-      expect(await page.locator('#usage .heatmaplayer image, #usage .hm image').count()).toBeGreaterThan(0);
-      const lossPoints = await page.evaluate(() => (document.getElementById('loss') as any).data[0].y.length);
-      expect(lossPoints).toBe(80);
-      await page.screenshot({ path: path.join(shotDir, 'dashboard.png') });
+      expect(s.messages).toBeGreaterThanOrEqual(4); // snapshot + several streamed batches, all from the watcher
+      expect([...s.panels].sort()).toEqual(['prior-loss', 'prior-speed', 'vq-dead', 'vq-perplexity', 'vq-recon', 'vq-usage', 'zoo-accuracy', 'zoo-progress']);
+      const lineCount = (id: string) => page.evaluate((i) => document.querySelectorAll(`#${i} .scatterlayer .trace path.js-line`).length, id);
+      expect(await lineCount('prior-loss')).toBe(2); // the run and the uniform ln(256) line
+      for (const id of ['vq-recon', 'vq-perplexity', 'vq-dead', 'prior-speed', 'zoo-progress']) expect(await lineCount(id), id).toBe(1);
+      expect(await page.locator('#vq-usage .heatmaplayer image, #vq-usage .hm image').count()).toBeGreaterThan(0);
+      expect(await page.locator('#zoo-accuracy .barlayer .point').count()).toBeGreaterThan(0);
+      // every y axis says what it measures, with its unit
+      const ytitles = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('.panel')].map((p) => [p.id, p.querySelector('.ytitle')?.textContent ?? ''])));
+      expect(ytitles).toMatchObject({ 'prior-loss': 'loss (nats per code)', 'prior-speed': 'tokens / s', 'vq-recon': 'masked MSE (normalised units, log)', 'vq-perplexity': 'perplexity (codes)', 'vq-dead': 'dead codes (count)', 'zoo-accuracy': 'checkpoints (count)', 'zoo-progress': 'checkpoints done (% of planned)' });
+      const data = (id: string) => page.evaluate((i) => (document.getElementById(i) as any).data.map((t: any) => t.y?.length ?? t.x.length), id);
+      expect(await data('vq-recon')).toEqual([80]);
+      expect(await data('zoo-accuracy')).toEqual([60]);
+      await page.screenshot({ path: path.join(shotDir, 'dashboard.png'), fullPage: true });
+      for (const kind of ['prior', 'vqvae', 'zoo']) {
+        const first = page.locator(`.panel[data-kind="${kind}"]`).first();
+        await first.screenshot({ path: path.join(shotDir, `dashboard-${kind}.png`) });
+      }
 
       // Restart the server on the same port: the page reconnects by itself and gets a fresh snapshot.
       const port = dash.port;
       await dash.close();
       await page.waitForFunction(() => (window as any).__igpg.connected === false);
-      dash = await startDashboard({ runs: dir, port, pollMs: 100, log: () => {} });
+      dash = await startDashboard({ runs: dir, port, pollMs: 1000, log: () => {} });
       await page.waitForFunction(() => (window as any).__igpg.connected === true, undefined, { timeout: 15_000 });
       expect((await S()).reconnects).toBeGreaterThanOrEqual(1);
       expect(errors).toEqual([]);

@@ -12,49 +12,111 @@ body{font-family:system-ui,sans-serif;margin:0;background:#fafafa;color:#222}
 header{padding:10px 16px;background:#24344d;color:#fff;display:flex;gap:16px;align-items:center}
 #status{font-size:13px;padding:2px 8px;border-radius:8px;background:#a33}
 #status.ok{background:#2a7a3a}
-main{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:8px;padding:8px}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:8px;padding:8px}
 .panel{background:#fff;border:1px solid #ddd;border-radius:4px;height:330px}
-#usage{grid-column:1/-1}
+#empty{display:flex;align-items:center;justify-content:center;color:#777}
 </style>
 <script src="/plotly.js"></script></head>
 <body><header><b>igpg training dashboard</b><span>${title}</span><span id="status">connecting</span><span id="info"></span>${opts.codebook ? '<a href="/codebook" style="color:#cde">codebook view</a>' : ''}</header>
-<main><div class="panel" id="loss"></div><div class="panel" id="recon"></div><div class="panel" id="perplexity"></div>
-<div class="panel" id="codes"></div><div class="panel" id="usage"></div></main>
+<main id="panels"><div class="panel" id="empty">waiting for runs: no metrics file found yet</div></main>
 <script>
 (function(){
-  var S = window.__igpg = { messages: 0, redraws: 0, rows: 0, reconnects: 0, connected: false };
-  var runs = {}, pending = false, backoff = 250, ws = null, pingTimer = null;
+  var S = window.__igpg = { messages: 0, redraws: 0, rows: 0, reconnects: 0, connected: false, panels: [] };
+  var runs = {}, pending = false, backoff = 250, ws = null, pingTimer = null, created = false;
   var PALETTE = ['#3b6ea8','#d1603d','#4c9a5b','#8e5ea2','#c59b2b','#2ba3a3','#b0476b','#6b6b6b'];
-  var base = { margin: { l: 55, r: 15, t: 35, b: 40 }, legend: { orientation: 'h' } };
+  // legend above the plot area: it never covers an axis title
+  var base = { margin: { l: 70, r: 20, t: 70, b: 45 }, legend: { orientation: 'h', x: 0, y: 1.0, yanchor: 'bottom' } };
   function status(ok, text){ var s = document.getElementById('status'); s.className = ok ? 'ok' : ''; s.textContent = text; }
-  function lines(key){
-    return Object.keys(runs).sort().map(function(run, i){
+  function has(rows, key){ return rows.some(function(r){ return typeof r[key] === 'number' || Array.isArray(r[key]); }); }
+  // What a run is, from what it logs (or its name): prior, vqvae (+ its codebook-usage snapshots), zoo build
+  function kindOf(name, rows){
+    if (name.indexOf('zoo/') === 0 || has(rows, 'done')) return 'zoo';
+    if (has(rows, 'recon') || has(rows, 'perplexity')) return 'vqvae';
+    if (has(rows, 'codeCounts')) return 'usage'; // a VQ-VAE run's codebook-usage.jsonl
+    if (has(rows, 'tokens') || /prior/.test(name)) return 'prior';
+    return 'other';
+  }
+  function runsOf(kind){ return Object.keys(runs).sort().filter(function(r){ return kindOf(r, runs[r]) === kind; }); }
+  function xOf(r, n){ return typeof r.step === 'number' ? r.step : n; }
+  function lines(names, key, f){
+    return names.map(function(run, i){
       var rows = runs[run].filter(function(r){ return typeof r[key] === 'number'; });
-      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(function(r, n){ return typeof r.step === 'number' ? r.step : n; }),
-        y: rows.map(function(r){ return r[key]; }), line: { color: PALETTE[i % PALETTE.length] } };
+      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(xOf), y: rows.map(f || function(r){ return r[key]; }), line: { color: PALETTE[i % PALETTE.length] } };
     });
   }
-  function panel(id, key, title, extra){
-    Plotly.react(id, lines(key), Object.assign({}, base, { title: { text: title }, xaxis: { title: { text: 'step' } } }, extra || {}), { responsive: true });
+  function ensure(id, section){
+    var el = document.getElementById(id);
+    if (!el) { created = true; el = document.createElement('div'); el.className = 'panel'; el.id = id; el.setAttribute('data-kind', section); document.getElementById('panels').appendChild(el); }
+    return el;
   }
-  function usage(){
-    // Latest run that logs codeCounts: one row per logged step, one column per code (the last 200 steps).
-    var names = Object.keys(runs).sort().filter(function(r){ return runs[r].some(function(x){ return Array.isArray(x.codeCounts); }); });
+  function draw(id, section, data, title, ytitle, extra){
+    ensure(id, section);
+    Plotly.react(id, data, Object.assign({}, base, { title: { text: title }, xaxis: { title: { text: 'step' } }, yaxis: Object.assign({ title: { text: ytitle }, automargin: true }, (extra || {}).yaxis || {}) }, extra && extra.layout || {}), { responsive: true });
+    if (S.panels.indexOf(id) < 0) S.panels.push(id);
+  }
+  function tokensPerSecond(r, n, rows){
+    var prev = rows[n - 1];
+    return prev && typeof r.time === 'number' && typeof prev.time === 'number' && r.time > prev.time ? r.tokens / ((r.time - prev.time) / 1000) : null;
+  }
+  function prior(names){
+    if (!names.length) return;
+    var loss = lines(names, 'loss');
+    // the uniform line: ln(V) nats per code, what a prior that learned nothing scores
+    names.forEach(function(run){
+      var v = runs[run].map(function(r){ return r.vocab || r.codebookSize; }).filter(Boolean)[0];
+      var xs = runs[run].map(xOf);
+      if (v && xs.length) loss.push({ type: 'scatter', mode: 'lines', name: 'uniform ln(' + v + ')', x: [xs[0], xs[xs.length - 1]], y: [Math.log(v), Math.log(v)], line: { color: '#000', dash: 'dash', width: 1 } });
+    });
+    draw('prior-loss', 'prior', loss, 'Prior: cross-entropy per code', 'loss (nats per code)');
+    if (names.some(function(r){ return has(runs[r], 'lr'); })) draw('prior-lr', 'prior', lines(names, 'lr'), 'Prior: learning rate', 'learning rate');
+    var tps = names.map(function(run, i){
+      var rows = runs[run].filter(function(r){ return typeof r.tokens === 'number'; });
+      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(xOf), y: rows.map(function(r, n){ return tokensPerSecond(r, n, rows); }), line: { color: PALETTE[i % PALETTE.length] } };
+    });
+    draw('prior-speed', 'prior', tps, 'Prior: training speed', 'tokens / s');
+  }
+  function vqvae(names){
+    if (!names.length) return;
+    draw('vq-recon', 'vqvae', lines(names, 'recon'), 'VQ-VAE: reconstruction error', 'masked MSE (normalised units, log)', { yaxis: { type: 'log' } });
+    draw('vq-perplexity', 'vqvae', lines(names, 'perplexity'), 'VQ-VAE: codebook perplexity', 'perplexity (codes)');
+    draw('vq-dead', 'vqvae', lines(names, 'deadCodes'), 'VQ-VAE: dead codes', 'dead codes (count)');
+  }
+  function usage(names){
+    // latest run with usage snapshots: one row per snapshot, one column per code, each row normalised to shares
     var run = names[names.length - 1];
     var rows = run ? runs[run].filter(function(x){ return Array.isArray(x.codeCounts); }).slice(-200) : [];
-    Plotly.react('usage', rows.length ? [{ type: 'heatmap', colorscale: 'Viridis', z: rows.map(function(r){ return r.codeCounts; }),
-      y: rows.map(function(r, n){ return typeof r.step === 'number' ? r.step : n; }), colorbar: { title: { text: 'count' } } }] : [],
-      Object.assign({}, base, { title: { text: run ? 'Codebook usage over training: ' + run : 'Codebook usage (no run logs codeCounts yet)' },
-      xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'step' } } }), { responsive: true });
+    if (!rows.length) return;
+    ensure('vq-usage', 'vqvae').style.gridColumn = '1/-1';
+    Plotly.react('vq-usage', [{ type: 'heatmap', colorscale: 'Viridis', zmin: 0, z: rows.map(function(r){ var t = r.codeCounts.reduce(function(a, b){ return a + b; }, 0) || 1; return r.codeCounts.map(function(c){ return c / t; }); }),
+      y: rows.map(xOf), colorbar: { title: { text: 'share of codes' } }, hovertemplate: 'step %{y}<br>code %{x}<br>share %{z:.4f}<extra></extra>' }],
+      Object.assign({}, base, { title: { text: 'VQ-VAE: codebook usage over training (' + run + ')' }, xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'step' }, automargin: true } }), { responsive: true });
+    if (S.panels.indexOf('vq-usage') < 0) S.panels.push('vq-usage');
+  }
+  function zoo(names){
+    if (!names.length) return;
+    draw('zoo-progress', 'zoo', names.map(function(run, i){
+      var rows = runs[run];
+      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(function(r){ return (r.time - rows[0].time) / 60000; }), y: rows.map(function(r){ return r.total ? 100 * r.done / r.total : r.done; }), line: { color: PALETTE[i % PALETTE.length] } };
+    }), 'Zoo build: progress', names.some(function(r){ return has(runs[r], 'total'); }) ? 'checkpoints done (% of planned)' : 'checkpoints done', { layout: { xaxis: { title: { text: 'minutes since the first checkpoint' } } } });
+    draw('zoo-accuracy', 'zoo', names.map(function(run, i){
+      return { type: 'histogram', name: run, x: runs[run].map(function(r){ return r.accuracy; }).filter(function(a){ return typeof a === 'number'; }), xbins: { start: 0, end: 1.0001, size: 0.025 }, opacity: 0.75, marker: { color: PALETTE[i % PALETTE.length] } };
+    }), 'Zoo build: test accuracy of the checkpoints', 'checkpoints (count)', { layout: { barmode: 'overlay', xaxis: { title: { text: 'test accuracy (fraction)' }, range: [0, 1] } } });
+  }
+  function other(names){
+    if (!names.length) return;
+    var keys = {};
+    names.forEach(function(r){ runs[r].forEach(function(row){ for (var k in row) if (typeof row[k] === 'number' && k !== 'step' && k !== 'time') keys[k] = 1; }); });
+    Object.keys(keys).sort().forEach(function(k){ draw('other-' + k.replace(/[^a-zA-Z0-9_-]/g, '_'), 'other', lines(names, k), k, k); }); // one axis per metric
   }
   function redraw(){
     pending = false;
     if (!window.Plotly) return;
-    panel('loss', 'loss', 'Loss', { yaxis: { type: 'log' } });
-    panel('recon', 'recon', 'Reconstruction');
-    panel('perplexity', 'perplexity', 'Codebook perplexity');
-    panel('codes', 'deadCodes', 'Dead codes');
-    usage();
+    var empty = document.getElementById('empty');
+    if (empty && Object.keys(runs).length) empty.remove();
+    created = false;
+    prior(runsOf('prior')); vqvae(runsOf('vqvae')); usage(runsOf('usage').concat(runsOf('vqvae')).filter(function(r){ return has(runs[r], 'codeCounts'); })); zoo(runsOf('zoo')); other(runsOf('other'));
+    // a new panel re-flows the grid: plots drawn before it keep their old width unless resized
+    if (created) Array.prototype.forEach.call(document.querySelectorAll('.panel .js-plotly-plot'), function(el){ Plotly.Plots.resize(el); });
     S.redraws++;
     document.getElementById('info').textContent = Object.keys(runs).length + ' runs, ' + S.rows + ' rows';
   }

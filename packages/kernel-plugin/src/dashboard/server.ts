@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { watch } from 'chokidar';
 import { createRunTailer, type RunChange } from './tail';
 import { dashboardPage } from './page';
 import { codebookView, type CodebookViewData } from '../codebookView';
@@ -13,7 +14,7 @@ export interface DashboardOptions {
   runs: string | string[];
   port?: number;               // 0 = a free port (default 0)
   host?: string;               // default 127.0.0.1: loopback only
-  pollMs?: number;             // how often files are checked for new rows (default 500)
+  pollMs?: number;             // safety re-check interval; updates come from a file watcher as files change (default 5000)
   maxPayload?: number;         // largest client message in bytes; larger closes the socket (default 4096)
   maxBufferedBytes?: number;   // a client with more unsent bytes than this is dropped (default 4 MiB)
   maxRowsPerRun?: number;      // rows kept in memory per run for new clients (default 20000)
@@ -43,7 +44,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const roots = Array.isArray(opts.runs) ? opts.runs : [opts.runs];
   if (roots.length === 0) throw new Error('startDashboard: give at least one runs directory or metrics .jsonl file in `runs`');
   const host = opts.host ?? '127.0.0.1';
-  const pollMs = opts.pollMs ?? 500;
+  const pollMs = opts.pollMs ?? 5000;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
   const log = opts.log ?? ((m: string) => console.error(`[igpg dashboard] ${m}`));
   const clientLog = rateLimitedLog(log, opts.logIntervalMs ?? 10_000);
@@ -141,6 +142,16 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     throw e;
   }
   poll();
+  // updates come from a file watcher (chokidar: recursive, sees runs created later); a change schedules one read
+  // a few ms later so a burst of appends is sent as one batch. The slow timer only catches events a file system
+  // does not deliver (network mounts).
+  let scheduled: NodeJS.Timeout | null = null;
+  const soon = () => { scheduled ??= setTimeout(() => { scheduled = null; poll(); }, 20); };
+  const watcher = watch(roots, { ignoreInitial: true, depth: 6, ignored: (p: string) => /node_modules|\/\./.test(p) });
+  watcher.on('add', soon).on('change', soon).on('unlink', soon).on('addDir', soon).on('error', (e) => log(`watch failed: ${(e as Error).message}`));
+  // changes made before the watcher is ready raise no event: wait for it, then read once more
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  poll();
   const timer = setInterval(poll, pollMs);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -153,6 +164,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     stats: () => ({ ...stats }),
     async close() {
       clearInterval(timer);
+      if (scheduled) clearTimeout(scheduled);
+      await watcher.close();
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       server.closeAllConnections();

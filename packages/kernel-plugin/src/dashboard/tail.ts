@@ -29,6 +29,33 @@ export function discoverRuns(roots: string[]): Map<string, string> {
 }
 
 /**
+ * Zoo folders among the roots (a root, or a folder directly inside one, holding `config.json` and `entries/`):
+ * a zoo build is a run too, named `zoo/<folder>`, whose rows are its finished checkpoints.
+ */
+export function discoverZoos(roots: string[]): Map<string, string> {
+  const zoos = new Map<string, string>();
+  const isZoo = (d: string) => fs.existsSync(path.join(d, 'entries')) && fs.existsSync(path.join(d, 'config.json'));
+  for (const root of roots) {
+    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) continue;
+    if (isZoo(root)) zoos.set(`zoo/${path.basename(path.resolve(root))}`, root);
+    else for (const e of fs.readdirSync(root, { withFileTypes: true })) if (e.isDirectory() && isZoo(path.join(root, e.name))) zoos.set(`zoo/${e.name}`, path.join(root, e.name));
+  }
+  return zoos;
+}
+
+/** Checkpoints a zoo config asks for (tasks x architectures x seeds x epochs), or undefined when unreadable. */
+function zooTotal(dir: string): number | undefined {
+  try {
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    const n = (v: unknown) => (typeof v === 'number' ? v : Array.isArray(v) ? v.length : NaN);
+    const total = n(c.tasks) * n(c.architectures) * n(c.seeds) * n(c.epochs);
+    return Number.isFinite(total) ? total : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Incremental reader of metrics JSONL files. `poll()` reads only the bytes appended since the last call; a torn last
  * line (a writer mid-append) is kept until its newline arrives; a file that shrank or was replaced is re-read whole.
  * Unparseable complete lines are skipped and reported through `onBadLine`.
@@ -36,6 +63,27 @@ export function discoverRuns(roots: string[]): Map<string, string> {
 export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number; onBadLine?: (file: string, line: string) => void } = {}) {
   const maxRows = opts.maxRowsPerRun ?? 20_000;
   const tails = new Map<string, Tail>();
+  const zooSeen = new Map<string, { files: Set<string>; rows: MetricsRow[] }>();
+
+  /** New finished checkpoints of a zoo as rows { step, done, total, accuracy, epoch, time }. */
+  function zooChanges(run: string, dir: string): RunChange | null {
+    const z = zooSeen.get(run) ?? { files: new Set<string>(), rows: [] };
+    const fresh = !zooSeen.has(run);
+    zooSeen.set(run, z);
+    const entries = path.join(dir, 'entries');
+    const files = (fs.readdirSync(entries, { recursive: true }) as string[]).filter((f) => f.endsWith('.json') && !z.files.has(f));
+    const total = zooTotal(dir);
+    const added: MetricsRow[] = [];
+    for (const f of files.sort()) {
+      let e: { test?: { accuracy?: number }; epoch?: number };
+      try { e = JSON.parse(fs.readFileSync(path.join(entries, f), 'utf8')); } catch { continue; } // mid-write: next time
+      z.files.add(f);
+      added.push({ step: z.files.size, done: z.files.size, ...(total ? { total } : {}), accuracy: e.test?.accuracy, epoch: e.epoch, time: fs.statSync(path.join(entries, f)).mtimeMs });
+    }
+    z.rows.push(...added);
+    if (fresh) return { run, kind: 'reset', rows: z.rows.slice() };
+    return added.length ? { run, kind: 'append', rows: added } : null;
+  }
 
   function readNew(t: Tail): MetricsRow[] {
     const st = fs.statSync(t.file);
@@ -88,11 +136,15 @@ export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number;
         const rows = readNew(t);
         if (rows.length) { keep(t, rows); changes.push({ run, kind: 'append', rows }); }
       }
+      for (const [run, dir] of discoverZoos(roots)) {
+        const c = zooChanges(run, dir);
+        if (c) changes.push(c);
+      }
       return changes;
     },
     /** All rows read so far, per run. */
     snapshot(): Record<string, MetricsRow[]> {
-      return Object.fromEntries([...tails].map(([run, t]) => [run, t.rows]));
+      return { ...Object.fromEntries([...tails].map(([run, t]) => [run, t.rows])), ...Object.fromEntries([...zooSeen].map(([run, z]) => [run, z.rows])) };
     },
   };
 }

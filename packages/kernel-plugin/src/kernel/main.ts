@@ -36,6 +36,42 @@ export function addNodeModulesFallback(sys: Sys, cwd: string, nodeModules: strin
   if (orig.realpath) sys.realpath = (p: string) => orig.realpath(pick(p, (q) => orig.fileExists(q) || orig.directoryExists(q)) ?? p);
 }
 
+/**
+ * tslab 1.0.22 never publishes `execute_input`, the iopub message that carries a cell's execution count; nbclient
+ * (jupyter nbconvert --execute) takes the count only from iopub, so executed notebooks came out with none.
+ * Publish it before each execution, with the count tslab is about to give the cell.
+ */
+export function publishExecuteInput(ZmqServer: { prototype: Sys }): void {
+  const orig = ZmqServer.prototype.handleExecute;
+  if (orig.igpgPatched) return;
+  const patched = async function (this: Sys, sock: unknown, msg: Sys) {
+    const input = msg.createReply();
+    input.header.msg_type = 'execute_input';
+    input.content = { code: msg.content.code, execution_count: this.handler.execCount + 1 };
+    input.signAndSend(this.connInfo.key, this.iopub);
+    return orig.call(this, sock, msg);
+  };
+  (patched as Sys).igpgPatched = true;
+  ZmqServer.prototype.handleExecute = patched;
+}
+
+/**
+ * After a failing cell tslab drops every execution request that arrives in the next 200 ms (its queue reset, tslab
+ * issue #19) and answers them 'abort' with no output at all, so after "Run All" the later cells look empty.
+ * Say so in the cell instead.
+ */
+export function explainAbortedCells(JupyterHandlerImpl: { prototype: Sys }): void {
+  const orig = JupyterHandlerImpl.prototype.handleExecute;
+  if (orig.igpgPatched) return;
+  const patched = async function (this: Sys, req: unknown, writeStream: (name: string, text: string) => void, writeDisplayData: unknown) {
+    const reply = await orig.call(this, req, writeStream, writeDisplayData);
+    if (reply?.status === 'abort') writeStream('stderr', 'igpg kernel: not run, because an earlier cell failed (tslab skips the cells queued behind an error); fix it and run this cell again.\n');
+    return reply;
+  };
+  (patched as Sys).igpgPatched = true;
+  JupyterHandlerImpl.prototype.handleExecute = patched;
+}
+
 function main(argv: string[]) {
   const i = argv.indexOf('--config-path');
   if (i < 0 || !argv[i + 1]) {
@@ -46,6 +82,9 @@ function main(argv: string[]) {
   const tslabDir = path.dirname(require.resolve('tslab/package.json', { paths: [nodeModules] }));
   const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabDir] }));
   addNodeModulesFallback(ts.sys, process.cwd(), nodeModules);
+  const jupyter = require(path.join(tslabDir, 'dist', 'jupyter.js'));
+  publishExecuteInput(jupyter.ZmqServer);
+  explainAbortedCells(jupyter.JupyterHandlerImpl);
   const { startKernel } = require(path.join(tslabDir, 'dist', 'main.js'));
   startKernel({ configPath: argv[i + 1], enableFindLocal: false });
 }
