@@ -13,7 +13,7 @@ export { layoutShape, toLayout, fromLayout, type WeightLayout } from './sdk/layo
 export { sharedRegistry, type Registry } from './sdk/registry';
 export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, saveNetworkSafetensors, loadNetworkSafetensors, SafetensorsError, type SafeTensor, type SafeDtype, type SafetensorsReadOptions, type SafetensorsExportOptions } from './io/safetensors';
 export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-format';
-export { buildZoo, type BuildZooOptions, type BuildZooResult } from './zoo/build';
+export { buildZoo, prepareZoo, isJobDone, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, readEntries, writeManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
@@ -78,3 +78,4 @@ export { cleanStaleTemps } from './io/atomic';
 export { escapeControl } from './util/terminal';
 export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/budget';
 export { verifyRecordedCheckpoints, checkZooFolderConfig, type RepairedCheckpoint } from './zoo/verify';
+export * from './queue/index';
