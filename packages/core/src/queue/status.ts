@@ -24,12 +24,13 @@ export async function queueStatus(url: string, options: { timeoutMs?: number; st
   const target = parseQueueUrl(url);
   const conn = { ...target.redis, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: options.timeoutMs ?? 5000, lazyConnect: true };
   const redis = new Redis(conn);
-  redis.on('error', () => undefined);
+  let why = '';
+  redis.on('error', (e) => (why ||= e.message));
   try {
     await redis.connect();
   } catch (e) {
     redis.disconnect();
-    throw new Error(`cannot reach the queue at ${target.display} (${(e as Error).message}); is redis-server running there, and the URL right?`);
+    throw new Error(`cannot reach the queue at ${target.display} (${why || (e as Error).message}); is redis-server running there, and the URL right?`);
   }
   const queue = new Queue(ZOO_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
   queue.on('error', () => undefined);

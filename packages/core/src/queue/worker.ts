@@ -67,6 +67,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
     const zooJob = payload.job;
     me.current = String(job.id);
+    log(`igpg worker ${id}: start ${job.id}`);
     const before = tf.memory().numTensors;
     const records: CheckpointRecord[] = [];
     await trainJob(zooJob, getDataset(zooJob.task.dataset), (c) => void records.push(checkpointRecord(zooJob, c, info.name)));
@@ -87,13 +88,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     me.current = undefined;
     lastError = '';
     log(`igpg worker ${id}: done ${job.id}`);
+    void sendBeat();
   });
   worker.on('failed', (job, e) => {
     me.failed++;
     me.current = undefined;
     log(`igpg worker ${id}: job ${job?.id} failed: ${e.message.split('\n')[0]}`);
   });
-  const redis = new Redis({ ...target.redis, lazyConnect: false });
+  const redis = new Redis(target.redis);
   redis.on('error', () => undefined); // reported through the worker's own error event
   let beating: Promise<void> | undefined; // one beat at a time: while Redis is away they would pile up
   const sendBeat = () => (beating ??= beat(redis, me).catch(() => undefined).finally(() => (beating = undefined)));

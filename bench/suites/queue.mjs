@@ -1,0 +1,131 @@
+// Zoo building through the BullMQ queue vs the local multi-process build, on this machine, with
+// a real redis-server on loopback and real `igpg worker` processes (built dist).
+//   throughput: networks/s of the queue build with 2 workers vs `buildZoo` with 2 worker processes,
+//               measured alternately (local, queue, local, queue) because this machine's speed drifts;
+//               plus the queue with 1 worker, for the scaling table in the README.
+//   faults:     one queue build during which >= 10 random workers are SIGKILLed (a supervisor,
+//               `igpg worker --concurrency 2`, restarts them); the zoo must equal the local one.
+// Quick: a subset of zoo/default.json (every task and architecture, 4 seeds instead of 36: 88 of 792
+// jobs). --long: the whole default zoo (792 jobs; about 2 x 6.5 min per build here).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'packages/cli/dist/main.js');
+const plugins = ['@igpg/architectures', '@igpg/datasets'];
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+async function startRedis(dir) {
+  const port = await freePort();
+  const p = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; if (/Ready to accept/.test(out)) resolve(); });
+    p.once('exit', (c) => reject(new Error(`redis-server exited ${c}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}/0`, stop: () => new Promise((r) => { p.once('exit', r); p.kill('SIGKILL'); }) };
+}
+function worker(url, args = []) {
+  const child = spawn(process.execPath, [bin, 'worker', '--queue', url, ...args], { env: { ...process.env, IGPG_BACKEND: 'wasm' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => (log += d));
+  const ready = new Promise((r) => child.stderr.on('data', () => /listening on/.test(log) && r()));
+  return { child, ready, log: () => log, stop: () => new Promise((r) => { if (child.exitCode !== null) return r(); child.once('exit', r); child.kill('SIGTERM'); }) };
+}
+const comparable = (m) => m.entries.map(({ trainingSeconds, backend, ...rest }) => JSON.stringify(rest));
+
+export async function run(ctx) {
+  const core = ctx.core;
+  const full = JSON.parse(fs.readFileSync(path.join(root, 'zoo/default.json'), 'utf8'));
+  const seeds = ctx.long ? full.seeds : 4;
+  const config = ctx.long ? full : { ...full, name: 'default-subset', seeds, architectures: full.architectures.map((a) => ({ ...a, ...(a.seeds !== undefined && { seeds }) })), heldOut: { ...full.heldOut, seeds: [] } };
+  await core.loadPlugins(plugins);
+  const jobs = core.resolveZooConfig(config).jobs.length;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-queue-bench-'));
+  const redis = await startRedis(tmp);
+  const rows = [];
+  let n = 0;
+  const local = async () => {
+    const out = path.join(tmp, `local-${n++}`);
+    const t0 = performance.now();
+    await core.buildZoo(config, { out, plugins, workers: 2, backend: 'wasm', progress: false });
+    const s = (performance.now() - t0) / 1000;
+    rows.push({ mode: 'local buildZoo', workers: 2, jobs, seconds: +s.toFixed(1), netsPerSec: +(jobs / s).toFixed(3), load1: +os.loadavg()[0].toFixed(1) });
+    return out;
+  };
+  const queued = async (k) => {
+    const out = path.join(tmp, `queue-${n++}`);
+    const t0 = performance.now(); // from starting the workers, as the local build's time includes forking its workers
+    const ws = Array.from({ length: k }, () => worker(redis.url));
+    await core.buildZooOnQueue(config, { out, url: redis.url, plugins, progress: false, log: () => {} });
+    const s = (performance.now() - t0) / 1000;
+    await Promise.all(ws.map((w) => w.stop()));
+    rows.push({ mode: 'queue (BullMQ + Redis)', workers: k, jobs, seconds: +s.toFixed(1), netsPerSec: +(jobs / s).toFixed(3), load1: +os.loadavg()[0].toFixed(1) });
+    return out;
+  };
+  try {
+    ctx.log(`${jobs} jobs per build; alternating local / queue, 2 workers each`);
+    const ref = await local();
+    const q1 = await queued(2);
+    await local();
+    await queued(2);
+    const identical = JSON.stringify(comparable(core.readManifest(ref))) === JSON.stringify(comparable(core.readManifest(q1, { verify: true })));
+    await queued(1);
+    const mean = (mode, w) => { const r = rows.filter((x) => x.mode.startsWith(mode) && x.workers === w); return r.reduce((a, b) => a + b.netsPerSec, 0) / r.length; };
+    const ratio = mean('queue', 2) / mean('local', 2);
+
+    // Faults: a supervisor with 2 worker slots; every ~2.5 s one random live worker gets SIGKILL.
+    ctx.log('fault trial: SIGKILL of random workers during one queue build');
+    const out = path.join(tmp, 'faults');
+    const sup = worker(redis.url, ['--concurrency', '2', '--lock-duration', '3000', '--stalled-interval', '1000']);
+    let building = true;
+    const kills = [];
+    const build = core.buildZooOnQueue(config, { out, url: redis.url, plugins, progress: false, log: () => {} }).finally(() => (building = false));
+    const { Redis } = require('ioredis');
+    const r = new Redis(redis.url);
+    while (building && kills.length < 12) {
+      await new Promise((res) => setTimeout(res, 2500));
+      if (!building) break;
+      const beats = Object.values(await r.hgetall('igpg:workers')).map((j) => JSON.parse(j)).filter((b) => b.pid !== sup.child.pid);
+      const alive = beats.filter((b) => { try { process.kill(b.pid, 0); return true; } catch { return false; } });
+      if (!alive.length) continue;
+      const victim = alive[Math.floor(Math.random() * alive.length)];
+      process.kill(victim.pid, 'SIGKILL');
+      await r.hdel('igpg:workers', victim.id);
+      kills.push({ pid: victim.pid, atS: +(performance.now() / 1000).toFixed(1), job: victim.current ?? null });
+    }
+    const result = await build;
+    await sup.stop();
+    r.disconnect();
+    const m = core.readManifest(out, { verify: true });
+    const ids = m.entries.map((e) => e.id);
+    const starts = [...sup.log().matchAll(/: start (\S+)/g)].map((x) => x[1]);
+    const faults = {
+      kills: kills.length, killedWhileRunning: kills.filter((k) => k.job).length,
+      entries: ids.length, expectedEntries: jobs * config.epochs.length, duplicates: ids.length - new Set(ids).size,
+      jobsRerunAfterAKill: starts.length - new Set(starts).size,
+      identicalToLocal: JSON.stringify(comparable(m)) === JSON.stringify(comparable(core.readManifest(ref))),
+      seconds: +result.seconds.toFixed(1),
+    };
+    faults.met = faults.kills >= 10 && faults.entries === faults.expectedEntries && faults.duplicates === 0 && faults.identicalToLocal;
+    ctx.log(`faults: ${JSON.stringify(faults)}`);
+    return {
+      config: ctx.long ? 'zoo/default.json (all 792 jobs)' : `zoo/default.json with every architecture's seeds cut from 36 to ${seeds} (${jobs} of 792 jobs; held-out seeds dropped); npm run bench -- --suite queue --long runs the whole zoo`,
+      rows,
+      throughput: { queueOverLocal: +ratio.toFixed(3), target: 0.9, met: ratio >= 0.9, identicalToLocal: identical,
+        scaling: { queue1: +mean('queue', 1).toFixed(3), queue2: +mean('queue', 2).toFixed(3), speedup: +(mean('queue', 2) / mean('queue', 1)).toFixed(2) } },
+      faults,
+    };
+  } finally {
+    await redis.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
