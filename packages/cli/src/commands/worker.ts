@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Command } from 'commander';
-import { redactQueueUrl, startQueueWorker } from '@igpg/core';
+import { connectOnce, parseQueueUrl, redactQueueUrl, startQueueWorker } from '@igpg/core';
 import { parseIntArg } from '../options';
 import { queueUrlArg } from '../queue-url';
 import { action, BUILTIN_PLUGINS, globals } from '../runtime';
@@ -44,13 +44,14 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run zoo jobs from a Redis queue (see "Building a zoo on many machines" in the README)')
     .option('--queue <url>', 'Redis URL: redis://[:password@]host:port/db, or rediss:// for TLS (env IGPG_QUEUE)')
-    .option('--concurrency <n>', 'jobs at a time, one process each (default 1)', parseIntArg('--concurrency', 1, 256), 1)
+    .option('--concurrency <n>', 'jobs at a time, one process each', parseIntArg('--concurrency', 1, 256), 1)
     .option('--lock-duration <ms>', 'a job whose worker is silent this long goes to another worker', parseIntArg('--lock-duration', 1000), 30_000)
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers', parseIntArg('--stalled-interval', 500), 30_000)
     .action(action(async (flags: WorkerFlags, cmd: Command) => {
       const url = queueUrlArg(flags.queue, true)!;
       const backend = globals(cmd).backend;
       if (flags.concurrency > 1) {
+        (await connectOnce(parseQueueUrl(url))).disconnect(); // a wrong URL fails once here, not in every restarted slot
         process.stderr.write(`igpg worker: ${flags.concurrency} worker processes on ${redactQueueUrl(url)}\n`);
         return supervise(flags.concurrency, url, flags, backend);
       }

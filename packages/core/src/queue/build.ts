@@ -12,6 +12,7 @@ import type { ZooJob } from '../zoo/config';
 import { entryFile, entryStem, writeManifest } from '../zoo/manifest';
 import { QUEUE_PREFIX, ZOO_QUEUE, zooMarkerKey } from './names';
 import { zooJobId, zooJobPayload } from './payload';
+import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
 import { verifyZooResult } from './verify';
 import * as fs from 'node:fs';
@@ -54,6 +55,7 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
   const t0 = Date.now();
   const log = options.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const target = parseQueueUrl(options.url);
+  (await connectOnce(target)).disconnect(); // a wrong URL fails here, before anything is written
   const { config, jobs, out, configHash, todo } = await prepareZoo(rawConfig, options);
   const skipped = jobs.length - todo.length;
   const byId = new Map(todo.map((j) => [zooJobId(configHash, j.key), j]));

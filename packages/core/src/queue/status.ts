@@ -1,8 +1,8 @@
 // A snapshot of a queue for `igpg queue status` and the dashboard's queue panel.
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { readBeats, type WorkerBeat } from './heartbeat';
 import { QUEUE_PREFIX, ZOO_QUEUE } from './names';
+import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
 
 export interface QueueStatus {
@@ -22,16 +22,7 @@ export interface QueueStatus {
  */
 export async function queueStatus(url: string, options: { timeoutMs?: number; staleS?: number } = {}): Promise<QueueStatus> {
   const target = parseQueueUrl(url);
-  const conn = { ...target.redis, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: options.timeoutMs ?? 5000, lazyConnect: true };
-  const redis = new Redis(conn);
-  let why = '';
-  redis.on('error', (e) => (why ||= e.message));
-  try {
-    await redis.connect();
-  } catch (e) {
-    redis.disconnect();
-    throw new Error(`cannot reach the queue at ${target.display} (${why || (e as Error).message}); is redis-server running there, and the URL right?`);
-  }
+  const redis = await connectOnce(target, options.timeoutMs);
   const queue = new Queue(ZOO_QUEUE, { connection: redis, prefix: QUEUE_PREFIX });
   queue.on('error', () => undefined);
   try {

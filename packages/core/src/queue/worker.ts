@@ -13,6 +13,7 @@ import { trainJob } from '../zoo/train';
 import { beat, removeBeat, type WorkerBeat } from './heartbeat';
 import { QUEUE_PREFIX, ZOO_QUEUE } from './names';
 import { checkZooJobPayload, type ZooJobResult } from './payload';
+import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
 
 export interface QueueWorkerOptions {
@@ -52,6 +53,7 @@ function toResult(key: string, worker: string, records: CheckpointRecord[]): Zoo
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const target = parseQueueUrl(options.url);
   const log = options.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  (await connectOnce(target)).disconnect(); // a wrong URL or password fails here, not in an endless retry
   await loadPlugins(options.plugins ?? []);
   const info = await initBackend({ backend: (options.backend ?? 'wasm') as never, threads: 1 });
   const id = `${os.hostname()}/${process.pid}`;
