@@ -25,14 +25,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Start redis-server; `extra` adds arguments (e.g. ['--requirepass', 'pw']). */
-export async function startRedis(extra: string[] = [], auth = ''): Promise<TestRedis> {
+/**
+ * Start redis-server; `extra` adds arguments (e.g. ['--requirepass', 'pw']), `auth` puts that password in the URL.
+ * With `tls` (PEM files) it serves TLS only, and the URL is rediss://localhost:P/0.
+ */
+export async function startRedis(extra: string[] = [], auth = '', tls?: { cert: string; key: string }): Promise<TestRedis> {
   if (!fs.existsSync('/usr/bin/redis-server')) throw new Error('redis-server is not installed: run scripts/setup.sh (Debian package redis-server)');
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-redis-'));
   let proc: ChildProcess | undefined;
   const start = () => new Promise<void>((resolve, reject) => {
-    const p = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ports = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+    const p = spawn('/usr/bin/redis-server', [...ports, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${port}: ${out}`)), 10_000);
@@ -56,7 +60,7 @@ export async function startRedis(extra: string[] = [], auth = ''): Promise<TestR
   await start();
   return {
     port,
-    url: `redis://${auth ? `:${auth}@` : ''}127.0.0.1:${port}/0`,
+    url: `${tls ? 'rediss' : 'redis'}://${auth ? `:${auth}@` : ''}${tls ? 'localhost' : '127.0.0.1'}:${port}/0`,
     async restart() {
       await stop();
       await start();
