@@ -29,8 +29,10 @@ const JOBS = 48;
 const configFile = path.join(dir, 'zoo.json');
 
 interface Proc { child: ChildProcess; log: () => string; exited: Promise<number | null> }
+const spawned: ChildProcess[] = []; // every process started here, killed at the end even when a test fails
 function igpg(args: string[], env: Record<string, string> = {}): Proc {
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, IGPG_BACKEND: 'wasm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.push(child);
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
@@ -71,7 +73,7 @@ describe('zoo build through the queue', () => {
     expect(reference.entries).toHaveLength(JOBS * 2);
   }, 600_000);
   afterAll(async () => {
-    for (const w of workers) w.child.kill('SIGKILL');
+    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await redis?.stop();
   });
 
