@@ -68,7 +68,7 @@ main{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:8
     var s = msg.status || {}, c = s.counts || {}, lines = ['queue ' + s.queue + ': ' + c.waiting + ' waiting, ' + c.active + ' active, ' + c.delayed + ' delayed, ' + c.completed + ' completed (not yet recorded), ' + c.failed + ' failed'];
     (s.workers || []).forEach(function(w){ lines.push('  ' + w.id + '  ' + (w.alive ? 'alive' : 'STALE') + '  beat ' + Math.round(w.ageS) + ' s ago  done ' + w.done + '  failed ' + w.failed + (w.current ? '  running ' + w.current : '')); });
     (s.failed || []).forEach(function(f){ lines.push('  failed ' + f.id + ': ' + f.reason); });
-    el.textContent = lines.join('\n');
+    el.textContent = lines.join('\\n');
   }
   function onMessage(ev){
     var msg; try { msg = JSON.parse(ev.data); } catch (e) { return; }
