@@ -23,6 +23,8 @@ export interface QueueBuildOptions {
   url: string;
   /** Plugins registered here (to resolve the config); workers register their own. */
   plugins?: string[];
+  /** Largest network allowed, in parameters (as buildZoo). */
+  maxParams?: number;
   /** Tries of a job that fails on a worker (with exponential backoff from `backoffMs`) before it is reported failed. Default 3. */
   attempts?: number;
   backoffMs?: number;
@@ -56,7 +58,7 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
   const log = options.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const target = parseQueueUrl(options.url);
   (await connectOnce(target)).disconnect(); // a wrong URL fails here, before anything is written
-  const { config, jobs, out, configHash, todo } = await prepareZoo(rawConfig, options);
+  const { config, jobs, out, configHash, todo, repaired } = await prepareZoo(rawConfig, options);
   const skipped = jobs.length - todo.length;
   const byId = new Map(todo.map((j) => [zooJobId(configHash, j.key), j]));
   const idPrefix = zooJobId(configHash, '');
@@ -162,5 +164,5 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
   }
   const manifest = writeManifest(out, config.name, configHash);
   if (failures.size) throw new QueueBuildError([...failures.values()], skipped + recorded.size, jobs.length);
-  return { manifest, trained: recorded.size, skipped, seconds: (Date.now() - t0) / 1000 };
+  return { manifest, trained: recorded.size, skipped, repaired, seconds: (Date.now() - t0) / 1000 };
 }
