@@ -9,6 +9,8 @@ apt_packages=(
   chromium                # headless browser for the dashboard test and figure rendering
   libopenblas-dev         # optional native matmul for the wasm backend
   python3-torch           # PyTorch, to check that exported networks load by name (test/pytorch-export.test.ts)
+  redis-server            # job queue for `igpg zoo build --queue` / `igpg worker`; tests start their own on loopback
+  openssl                 # a throwaway certificate for the queue-over-TLS test (test/queue-tls.test.ts)
   jupyter-client python3-nbconvert python3-nbclient jupyter-notebook python3-ipykernel jupyter-nbconvert
 )
 missing=()

@@ -16,7 +16,7 @@ export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-
 export { toLayersModel, kerasLayersOf } from './io/tfjs-layers';
 export { convertNetwork, readNetworkFile, type ConvertOptions } from './io/convert';
 export type { KerasLayer, KerasActivation } from './sdk/keras';
-export { buildZoo, type BuildZooOptions, type BuildZooResult } from './zoo/build';
+export { buildZoo, prepareZoo, isJobDone, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, readEntries, writeManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
@@ -83,3 +83,4 @@ export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/
 export { verifyRecordedCheckpoints, checkZooFolderConfig, type RepairedCheckpoint } from './zoo/verify';
 export { writeModelCard, modelCardMarkdown, pytorchSnippet, tfjsSnippet, preprocessingOf, type ModelCardFields, type Preprocessing } from './io/model-card';
 export { init, BUILTIN_PLUGIN_PACKAGES, type InitOptions } from './init';
+export * from './queue/index';

@@ -1,12 +1,14 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Command } from 'commander';
+import { queueStatus } from '@igpg/core';
 import { startDashboard, type Dashboard } from '@igpg/kernel-plugin';
 import { UsageError } from '../errors';
 import { parseIntArg } from '../options';
+import { queueUrlArg } from '../queue-url';
 import { action } from '../runtime';
 
-interface DashboardFlags { runs: string[]; port: number; host: string; codebook?: string }
+interface DashboardFlags { runs: string[]; port: number; host: string; codebook?: string; queue?: string }
 
 /**
  * Check that host:port can be listened on, as a usage error naming the flag. (startDashboard's own listen error
@@ -44,14 +46,16 @@ export function registerDashboard(program: Command): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', parseIntArg('--port', 0, 65535), 8765)
     .option('--host <host>', 'interface to listen on (127.0.0.1 = this machine only)', '127.0.0.1')
     .option('--codebook <file>', 'codebook view data (JSON) to serve at /codebook')
+    .option('--queue <url>', 'also show a panel of this job queue (redis://…): jobs by state, worker heartbeats')
     .action(action(async (flags: DashboardFlags) => {
       for (const r of flags.runs) if (!fs.existsSync(r)) throw new UsageError(`--runs ${r}: no such file or folder.`);
       if (flags.codebook !== undefined && !fs.existsSync(flags.codebook)) throw new UsageError(`--codebook ${flags.codebook}: file not found.`);
+      const queueUrl = flags.queue === undefined ? undefined : queueUrlArg(flags.queue, true);
       await checkListen(flags.host, flags.port);
       const signal = untilSignal(); // listen before the server starts, so an early Ctrl-C is not lost
       let dashboard: Dashboard;
       try {
-        dashboard = await startDashboard({ runs: flags.runs, port: flags.port, host: flags.host, codebook: flags.codebook });
+        dashboard = await startDashboard({ runs: flags.runs, port: flags.port, host: flags.host, codebook: flags.codebook, queue: queueUrl ? () => queueStatus(queueUrl) : undefined });
       } catch (e) {
         // startDashboard says "cannot listen on host:port (EADDRINUSE)": a usage problem with --port/--host
         const m = /cannot listen on .*\((\w+)\)/.exec((e as Error).message);

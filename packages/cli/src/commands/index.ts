@@ -6,8 +6,10 @@ import { registerEval } from './eval';
 import { registerGenerate } from './generate';
 import { registerInspect } from './inspect';
 import { registerKernel } from './kernel';
+import { registerQueue } from './queue';
 import { registerTrain } from './train';
+import { registerWorker } from './worker';
 import { registerZoo } from './zoo';
 
 /** Every subcommand's registration, in `igpg --help` order. */
-export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerTrain, registerGenerate, registerConvert, registerEval, registerInspect, registerKernel, registerDashboard];
+export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerWorker, registerQueue, registerTrain, registerGenerate, registerConvert, registerEval, registerInspect, registerKernel, registerDashboard];

@@ -1,8 +1,9 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { buildZoo, readManifest, resolveZooConfig } from '@igpg/core';
+import { buildZoo, buildZooOnQueue, readManifest, resolveZooConfig } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseIntArg, readJsonArg } from '../options';
+import { queueUrlArg } from '../queue-url';
 import { action, BUILTIN_PLUGINS, emit, globals, note } from '../runtime';
 import { prepareOutput } from '../checks/output';
 import { checkFolderFlag, checkOutFlag } from '../checks/paths';
@@ -19,8 +20,9 @@ export function registerZoo(program: Command): void {
     .option('--workers <n>', 'parallel worker processes', parseIntArg('--workers', 1, 64), os.cpus().length)
     .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
     .option(...MAX_PARAMS_FLAG.map((s, i) => (i ? `${s}; overrides the config's "maxParams"` : s)) as [string, string], parseIntArg('--max-params', 1))
+    .option('--queue <url>', 'train on `igpg worker` processes through this Redis instead (redis://[:password@]host:port/db; env IGPG_QUEUE is not read here)')
     .option('--json', 'print the result as JSON')
-    .action(action(async (opts: { config: string; out: string; workers: number; resume: boolean; maxParams?: number; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { config: string; out: string; workers: number; resume: boolean; maxParams?: number; queue?: string; json?: boolean }, cmd: Command) => {
       const config = readJsonArg('--config', opts.config);
       checkOutFlag('--out', opts.out);
       try {
@@ -30,7 +32,10 @@ export function registerZoo(program: Command): void {
       }
       note(prepareOutput('--out', opts.out, { resume: opts.resume }));
       const g = globals(cmd);
-      const result = await buildZoo(config, { out: opts.out, plugins: BUILTIN_PLUGINS, workers: opts.workers, backend: g.backend, maxParams: opts.maxParams });
+      const url = opts.queue === undefined ? undefined : queueUrlArg(opts.queue, true);
+      const result = url
+        ? await buildZooOnQueue(config, { out: opts.out, plugins: BUILTIN_PLUGINS, url, maxParams: opts.maxParams })
+        : await buildZoo(config, { out: opts.out, plugins: BUILTIN_PLUGINS, workers: opts.workers, backend: g.backend, maxParams: opts.maxParams });
       const summary = summarizeZoo(result.manifest.entries);
       const rebuilt = result.repaired.length
         ? `, rebuilt ${result.repaired.length} corrupt or missing (${result.repaired.slice(0, 3).map((r) => r.id).join(', ')}${result.repaired.length > 3 ? ', ...' : ''})` : '';

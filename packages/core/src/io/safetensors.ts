@@ -212,6 +212,11 @@ export interface SafetensorsExportOptions {
  * @example saveNetworkSafetensors('cnn.safetensors', networkWeights(net), { layout: 'torch' });
  */
 export function saveNetworkSafetensors(file: string, weights: NetworkWeights, options: SafetensorsExportOptions = {}): void {
+  writeFileAtomic(file, encodeNetworkSafetensors(weights, options));
+}
+
+/** The bytes `saveNetworkSafetensors` writes (the zoo queue ships them from worker to coordinator). */
+export function encodeNetworkSafetensors(weights: NetworkWeights, options: SafetensorsExportOptions = {}): Uint8Array {
   const layout = options.layout ?? 'tfjs';
   if (layout !== 'tfjs' && layout !== 'torch') throw new Error(`layout must be "tfjs" or "torch", got ${JSON.stringify(layout)}`);
   const record = weightRecord(weights.infos, weights.flat);
@@ -226,7 +231,7 @@ export function saveNetworkSafetensors(file: string, weights: NetworkWeights, op
     'igpg.layout': layout,
   };
   if (layout === 'torch') metadata.format = 'pt';
-  writeSafetensors(file, tensors, metadata);
+  return encodeSafetensors(tensors, metadata);
 }
 
 /**

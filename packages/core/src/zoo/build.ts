@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeJsonAtomic } from '../io/atomic';
 import { createProgress } from '../util/progress';
-import { resolveZooConfig, stableHash, type ZooJob } from './config';
+import { resolveZooConfig, stableHash, type ZooConfig, type ZooJob } from './config';
 import { entryFile, entryStem, writeManifest, type ZooManifest } from './manifest';
 import { loadPlugins } from './plugins';
 import type { FromWorker, ToWorker } from './worker';
@@ -38,7 +38,8 @@ export interface BuildZooResult {
   seconds: number;
 }
 
-const isDone = (out: string, job: ZooJob) => job.epochs.every((e) => fs.existsSync(entryFile(out, entryStem(job.key, e))));
+/** Every checkpoint of `job` is recorded under `out`. */
+export const isJobDone = (out: string, job: ZooJob) => job.epochs.every((e) => fs.existsSync(entryFile(out, entryStem(job.key, e))));
 
 function workerScript(): { file: string; execArgv: string[] } {
   const ext = path.extname(__filename); // .ts when run from sources (tests), .js from dist
@@ -56,15 +57,7 @@ function workerScript(): { file: string; execArgv: string[] } {
 export async function buildZoo(rawConfig: unknown, options: BuildZooOptions): Promise<BuildZooResult> {
   const t0 = Date.now();
   const plugins = options.plugins ?? [];
-  await loadPlugins(plugins);
-  const { config, jobs } = resolveZooConfig(rawConfig, { maxParams: options.maxParams }); // every config error surfaces here, before training
-  const out = path.resolve(options.out);
-  const configHash = stableHash(config);
-  const saved = path.join(out, 'config.json');
-  checkZooFolderConfig(out, configHash);
-  writeJsonAtomic(saved, config);
-  const repaired = verifyRecordedCheckpoints(out, jobs); // resume never keeps a corrupt or missing checkpoint
-  const todo = jobs.filter((j) => !isDone(out, j));
+  const { config, jobs, out, configHash, todo, repaired } = await prepareZoo(rawConfig, options);
   const skipped = jobs.length - todo.length;
   const progress = createProgress({ label: `zoo ${config.name ?? ''}`.trim(), total: jobs.length, silent: options.progress === false });
   progress.update(skipped);
@@ -76,6 +69,32 @@ export async function buildZoo(rawConfig: unknown, options: BuildZooOptions): Pr
   progress.stop();
   const manifest = writeManifest(out, config.name, configHash);
   return { manifest, trained: todo.length, skipped, repaired, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** A zoo ready to build: its resolved config and jobs, and which of them are not finished in `out` yet. */
+export interface PreparedZoo {
+  config: ZooConfig;
+  jobs: ZooJob[];
+  out: string;
+  configHash: string;
+  todo: ZooJob[];
+  repaired: RepairedCheckpoint[];
+}
+
+/**
+ * What the local build and the queue build share before training: load the plugins, resolve the config
+ * (every config error surfaces here), refuse a folder built from another config, save config.json,
+ * verify what is recorded (a corrupt checkpoint is redone) and list the jobs still to do.
+ */
+export async function prepareZoo(rawConfig: unknown, options: { out: string; plugins?: string[]; maxParams?: number }): Promise<PreparedZoo> {
+  await loadPlugins(options.plugins ?? []);
+  const { config, jobs } = resolveZooConfig(rawConfig, { maxParams: options.maxParams }); // every config error surfaces here, before training
+  const out = path.resolve(options.out);
+  const configHash = stableHash(config);
+  checkZooFolderConfig(out, configHash);
+  writeJsonAtomic(path.join(out, 'config.json'), config);
+  const repaired = verifyRecordedCheckpoints(out, jobs); // resume never keeps a corrupt or missing checkpoint
+  return { config, jobs, out, configHash, todo: jobs.filter((j) => !isJobDone(out, j)), repaired };
 }
 
 /** Hand jobs to `workers` forked processes, one job at a time each; reject on the first worker error. */

@@ -1,14 +1,12 @@
 // A zoo worker process: forked by buildZoo, it starts its own backend, registers the plugins, then
 // trains the jobs it is sent one at a time. Each checkpoint's weights are written atomically, then its
 // entry record (also atomic), so a kill of this process or of its parent never leaves a torn file.
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from '../backend/init';
-import { saveNetworkSafetensors } from '../io/safetensors';
 import { getDataset } from '../sdk/dataset';
-import { networkWeights } from '../sdk/weights';
+import { checkpointRecord, writeCheckpoint } from './checkpoint';
 import type { ZooJob } from './config';
-import { entryFile, entryStem, fileDigest, weightFile, writeEntry, type ZooEntry } from './manifest';
+import { entryFile, entryStem } from './manifest';
 import { aliasWorkspaceSources, loadPlugins } from './plugins';
 import { trainJob } from './train';
 import * as fs from 'node:fs';
@@ -30,35 +28,10 @@ export type FromWorker =
  * (the job is retrained from scratch, deterministically, to reach the missing ones).
  */
 export async function runZooJob(job: ZooJob, out: string, backend: string, onCheckpoint?: (epoch: number, acc: number, skipped: boolean) => void): Promise<void> {
-  await trainJob(job, getDataset(job.task.dataset), ({ epoch, train, test, network, seconds }) => {
-    const stem = entryStem(job.key, epoch);
-    if (fs.existsSync(entryFile(out, stem))) {
-      onCheckpoint?.(epoch, test.accuracy, true);
-      return;
-    }
-    const rel = weightFile(stem);
-    saveNetworkSafetensors(path.join(out, rel), networkWeights(network), {
-      metadata: { 'igpg.task': job.task.id, 'igpg.seed': String(job.seed), 'igpg.epoch': String(epoch) },
-    });
-    const { task } = job;
-    const entry: ZooEntry = {
-      id: `${job.key}/e${epoch}`,
-      job: job.key,
-      architecture: { name: job.arch.name, label: job.arch.label, spec: job.arch.spec },
-      task: { id: task.id, dataset: task.dataset, classes: task.classes, classIndices: task.classIndices, instructions: task.instructions },
-      seed: job.seed,
-      epoch,
-      optimizer: job.optimizer,
-      train,
-      test,
-      params: job.arch.params,
-      weights: { file: rel, ...fileDigest(path.join(out, rel)) },
-      heldOut: job.heldOut,
-      trainingSeconds: +seconds.toFixed(3),
-      backend,
-    };
-    writeEntry(out, entry);
-    onCheckpoint?.(epoch, test.accuracy, false);
+  await trainJob(job, getDataset(job.task.dataset), (c) => {
+    const skipped = fs.existsSync(entryFile(out, entryStem(job.key, c.epoch)));
+    if (!skipped) writeCheckpoint(out, checkpointRecord(job, c, backend));
+    onCheckpoint?.(c.epoch, c.test.accuracy, skipped);
   });
 }
 

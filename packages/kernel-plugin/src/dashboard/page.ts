@@ -3,7 +3,7 @@
  * (coalesced, at most ~5 per second) and reconnects with exponential backoff after the server goes away.
  * `window.__igpg` exposes counters for tests (messages, redraws, rows, reconnects).
  */
-export function dashboardPage(opts: { title: string; codebook?: boolean }): string {
+export function dashboardPage(opts: { title: string; codebook?: boolean; queue?: boolean }): string {
   const title = opts.title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${title}</title>
@@ -15,9 +15,11 @@ header{padding:10px 16px;background:#24344d;color:#fff;display:flex;gap:16px;ali
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:8px;padding:8px}
 .panel{background:#fff;border:1px solid #ddd;border-radius:4px;height:330px}
 #empty{display:flex;align-items:center;justify-content:center;color:#777}
+#queue{margin:8px 8px 0;background:#fff;border:1px solid #ddd;border-radius:4px;min-height:60px;padding:8px 12px;font:13px ui-monospace,monospace;white-space:pre-wrap}
 </style>
 <script src="/plotly.js"></script></head>
 <body><header><b>igpg training dashboard</b><span>${title}</span><span id="status">connecting</span><span id="info"></span>${opts.codebook ? '<a href="/codebook" style="color:#cde">codebook view</a>' : ''}</header>
+${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
 <main id="panels"><div class="panel" id="empty">waiting for runs: no metrics file found yet</div></main>
 <script>
 (function(){
@@ -121,9 +123,20 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:
     document.getElementById('info').textContent = Object.keys(runs).length + ' runs, ' + S.rows + ' rows';
   }
   function schedule(){ if (!pending) { pending = true; setTimeout(redraw, 200); } }
+  function queuePanel(msg){
+    // Text only (textContent): worker names and failure reasons come from the queue and are never parsed as HTML.
+    var el = document.getElementById('queue'); if (!el) return;
+    S.queueUpdates = (S.queueUpdates || 0) + 1;
+    if (msg.error) { el.textContent = 'queue: ' + msg.error; return; }
+    var s = msg.status || {}, c = s.counts || {}, lines = ['queue ' + s.queue + ': ' + c.waiting + ' waiting, ' + c.active + ' active, ' + c.delayed + ' delayed, ' + c.completed + ' completed (not yet recorded), ' + c.failed + ' failed'];
+    (s.workers || []).forEach(function(w){ lines.push('  ' + w.id + '  ' + (w.alive ? 'alive' : 'STALE') + '  beat ' + Math.round(w.ageS) + ' s ago  done ' + w.done + '  failed ' + w.failed + (w.current ? '  running ' + w.current : '')); });
+    (s.failed || []).forEach(function(f){ lines.push('  failed ' + f.id + ': ' + f.reason); });
+    el.textContent = lines.join('\\n');
+  }
   function onMessage(ev){
     var msg; try { msg = JSON.parse(ev.data); } catch (e) { return; }
     S.messages++;
+    if (msg.type === 'queue') { queuePanel(msg); return; }
     if (msg.type === 'snapshot') { runs = msg.runs || {}; S.rows = 0; for (var k in runs) S.rows += runs[k].length; }
     else if (msg.type === 'changes') {
       msg.changes.forEach(function(c){

@@ -22,6 +22,9 @@ export interface DashboardOptions {
   codebook?: string;           // JSON file holding CodebookViewData: served as the interactive view at /codebook
   log?: (msg: string) => void; // default: console.error with a prefix
   logIntervalMs?: number;      // at most one log line per client per interval, escaped (default 10000)
+  /** A job queue to show in a queue panel: returns its status (e.g. core's queueStatus(url)); polled every `queuePollMs`. */
+  queue?: () => Promise<unknown>;
+  queuePollMs?: number;        // default 2000
 }
 
 /** A running dashboard. */
@@ -52,6 +55,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const tailer = createRunTailer(roots, { maxRowsPerRun: opts.maxRowsPerRun, onBadLine: (f, l) => log(`skipped a malformed line in ${f}: ${l.slice(0, 80)}`) });
   const plotlyPath = require.resolve('plotly.js-dist/plotly.js');
   let page = '';
+  let queueState: { status?: unknown; error?: string } = {};
 
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -71,6 +75,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       }
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         .end(`<!doctype html><html><head><meta charset="utf-8"><title>igpg codebook</title><script src="/plotly.js"></script></head><body>${html}</body></html>`);
+    } else if (url === '/api/queue' && opts.queue) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(queueState));
     } else if (url === '/api/runs') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(tailer.snapshot()));
     } else {
@@ -112,6 +118,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
 
   wss.on('connection', (ws) => {
     send(ws, JSON.stringify({ type: 'snapshot', runs: tailer.snapshot(), pollMs }));
+    if (opts.queue) send(ws, JSON.stringify({ type: 'queue', ...queueState }));
     ws.on('message', (raw, isBinary) => {
       // The client only says hello or pings; anything else is logged and ignored, never fatal.
       let msg: { type?: unknown } | undefined;
@@ -153,9 +160,26 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   poll();
   const timer = setInterval(poll, pollMs);
+  // The queue panel: a status read every queuePollMs (never two at once), sent to every client.
+  let queueBusy = false;
+  const pollQueue = async () => {
+    if (!opts.queue || queueBusy) return;
+    queueBusy = true;
+    try {
+      queueState = { status: await opts.queue() };
+    } catch (e) {
+      queueState = { error: (e as Error).message };
+    } finally {
+      queueBusy = false;
+    }
+    const msg = JSON.stringify({ type: 'queue', ...queueState });
+    for (const ws of wss.clients) send(ws, msg);
+  };
+  if (opts.queue) await pollQueue();
+  const queueTimer = opts.queue ? setInterval(pollQueue, opts.queuePollMs ?? 2000) : undefined;
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}`, codebook: Boolean(opts.codebook) });
+  page = dashboardPage({ title: `igpg runs: ${roots.join(', ')}`, codebook: Boolean(opts.codebook), queue: Boolean(opts.queue) });
 
   return {
     url: `http://${urlHost}:${port}/`,
@@ -166,6 +190,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       clearInterval(timer);
       if (scheduled) clearTimeout(scheduled);
       await watcher.close();
+      clearInterval(queueTimer);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
       server.closeAllConnections();
