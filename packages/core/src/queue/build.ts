@@ -51,7 +51,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Build (or resume) a zoo through a BullMQ queue: same config checks, same folder layout and the same
  * bytes as buildZoo; the training runs on `igpg worker` processes anywhere that reach the Redis.
- * @example await buildZooOnQueue(config, { out: 'zoo/', url: 'redis://10.0.0.5:6379/0', plugins });
+ * @example await buildZooOnQueue(config, { out: 'zoo/', url: 'redis://queue-host:6379/0', plugins: ['@igpg/architectures', '@igpg/datasets'] });
  */
 export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOptions): Promise<BuildZooResult> {
   const t0 = Date.now();

@@ -19,7 +19,7 @@ export function redactQueueUrl(url: string): string {
 
 /**
  * Parse `--queue`. TLS (`rediss://`) uses the system CAs, or the PEM file in $IGPG_QUEUE_CA (a private CA).
- * @example parseQueueUrl('redis://:secret@10.0.0.5:6379/2').redis.password === 'secret'
+ * @example parseQueueUrl('redis://:secret@queue-host:6379/2').redis.password === 'secret'
  */
 export function parseQueueUrl(url: string): QueueTarget {
   const display = redactQueueUrl(url);
