@@ -1,8 +1,12 @@
 import { sharedRegistry } from '../sdk/registry';
 import type { Quantizer } from './ops';
+import type { VqvaeConfig } from './model';
 
-/** What the VQ-VAE hands a quantizer factory: its sizes, and the quantizer options of its config (defaults filled in). */
-export interface QuantizerFactoryOptions {
+/**
+ * What the VQ-VAE hands a quantizer factory: its sizes, and the quantizer options of its config (defaults filled in;
+ * documented on VqvaeConfig: EMA decay, commitment weight, dead-code threshold; Gumbel temperature, floor, anneal).
+ */
+export interface QuantizerFactoryOptions extends Pick<VqvaeConfig, 'decay' | 'commitmentWeight' | 'deadCodeThreshold' | 'temperature' | 'minTemperature' | 'anneal'> {
   /** C: codes per codebook (per kind, with per-kind codebooks). */
   codebookSize: number;
   /** D: values per latent row and per code vector. */
@@ -14,14 +18,6 @@ export interface QuantizerFactoryOptions {
   seed: number;
   /** Prefix of the quantizer's variable names (`vqvae/rvq`); saved models find their weights by it. */
   scope: string;
-  /** EMA codebooks (quantizer-ema.ts): decay, commitment weight, dead-code threshold. */
-  decay: number;
-  commitmentWeight: number;
-  deadCodeThreshold: number;
-  /** Gumbel-softmax (quantizer-gumbel.ts): start temperature, floor, anneal rate per step. */
-  temperature: number;
-  minTemperature: number;
-  anneal: number;
 }
 
 /** How the VQ-VAE builds one kind of quantizer, and the two facts it needs to shape the encoder around it. */
