@@ -46,11 +46,8 @@ interface GeneratorFile {
   sampler: SamplerOptions;
 }
 
-const COMPONENT_FILES = (codec: string, prior: string) => ({
-  [`${codec}/vqvae.json`]: path.join(codec, 'vqvae.json'),
-  [`${codec}/canon.json`]: path.join(codec, 'canon.json'),
-  [`${prior}/checkpoint.json`]: path.join(prior, 'checkpoint.json'),
-});
+/** The index file of each component, relative to the bundle (the keys of config.json's digests). */
+const COMPONENT_FILES = (codec: string, prior: string) => [`${codec}/vqvae.json`, `${codec}/canon.json`, `${prior}/checkpoint.json`];
 
 /**
  * Write a bundle's config.json over components already in place (`<dir>/vqvae`, `<dir>/prior`, as the training
@@ -61,9 +58,9 @@ export function writeGeneratorConfig(dir: string, options: { sampler?: SamplerOp
   const sampler = samplerOptions(options.sampler as SamplerOptions | undefined); // validated, defaults filled
   const components = { codec: 'vqvae', prior: 'prior' };
   const digests: Record<string, string> = {};
-  for (const [key, rel] of Object.entries(COMPONENT_FILES(components.codec, components.prior))) {
-    const file = path.join(dir, rel);
-    if (!fs.existsSync(file)) throw new Error(`${dir}: not a complete generator bundle, ${file} is missing (train the ${key.startsWith('prior') ? 'prior' : 'VQ-VAE'} stage first)`);
+  for (const key of COMPONENT_FILES(components.codec, components.prior)) {
+    const file = path.join(dir, key);
+    if (!fs.existsSync(file)) throw new Error(`${dir}: not a complete generator bundle, ${file} is missing (train the ${key.startsWith(components.prior) ? 'prior' : 'VQ-VAE'} stage first)`);
     digests[key] = sha256(fs.readFileSync(file));
   }
   const config: GeneratorFile = { format: GENERATOR_FORMAT, version: GENERATOR_VERSION, components, digests, sampler };
