@@ -37,9 +37,9 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-eval-'));
   const d = dirs();
   await buildZoo(tiny, { out: d.zoo, plugins: ['@igpg/architectures', '@igpg/datasets'], workers: 1, progress: false });
-  // the real stages: align + tokenizer + VQ-VAE, then the prior, then the bundle's config.json
+  // the real stages: align + tokenizer + VQ-VAE (its loss weighted by each weight's Fisher importance), then the prior, then the bundle's config.json
   const codec = await trainTokenizerStage({ zoo: d.zoo, out: path.join(d.generator, 'vqvae'), tokenizer: { chunkSize: 8 }, progress: false,
-    vqvae: { steps: 80, batchSize: 64, checkpointEvery: 0, model: { codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [32] } } });
+    vqvae: { steps: 80, batchSize: 64, checkpointEvery: 0, importance: { examples: 16, batchSize: 4 }, model: { codesPerChunk: 2, codebookSize: 32, codeDim: 4, hidden: [32] } } });
   codec.vq.dispose();
   const p = await trainPriorStage({ zoo: d.zoo, vqvae: path.join(d.generator, 'vqvae'), out: path.join(d.generator, 'prior'), supportK: 0, progress: false,
     prior: { dModel: 32, nLayers: 1, nHeads: 2, contextLength: 48, condDim: 16, instructionBuckets: 1024, architectureBuckets: 256, seed: 1 },

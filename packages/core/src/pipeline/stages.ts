@@ -15,6 +15,8 @@ import type { ZooEntry } from '../zoo/manifest';
 import { isTrainingEntry, lastEpochs, loadZooNetworks, taskSupportSet, type ZooNetwork } from './zoo-networks';
 import { Canonicalizer, fitCanonicalizer } from '../canon/canonicalizer';
 import { codecSpace } from '../codec';
+import { networkImportance, type ImportanceOptions } from '../vqvae/importance';
+import { createProgress } from '../util/progress';
 
 // The two training stages of IGPG, from a zoo folder to checkpoint folders:
 //   tokenizer stage: zoo -> canonicalizer (alignment reference) + fitted tokenizer + VQ-VAE, all on the aligned zoo
@@ -50,12 +52,25 @@ export async function trainTokenizerStage(opts: TokenizerStageOptions): Promise<
   // the codec quantizes aligned weights minus the reference (canon.center): fit and train on exactly that
   const centered = networks.map((n) => ({ ...n, flat: codecSpace(canon, n.entry.architecture, n.flat, { aligned: true }) }));
   const tokenizer = fitTokenizer(centered, opts.tokenizer);
+  // a function-weighted reconstruction: each weight's importance on its task's data (the Fisher is permutation-
+  // equivariant, so computing it on the aligned network gives it in the canonical space directly)
+  const importance = opts.vqvae?.importance ? await zooImportance(networks, opts.vqvae.importance, opts.progress) : undefined;
+  if (importance) centered.forEach((n, i) => Object.assign(n, { importance: importance[i] }));
   writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'tokenizer', zoo: opts.zoo, tokenizer: opts.tokenizer ?? {}, vqvae: opts.vqvae ?? {}, networks: networks.length });
   const { vq, result } = await trainVqvae({
     dir: path.join(opts.out, 'run'), tokenizer, networks: centered, config: opts.vqvae ?? {}, resume: opts.resume, progress: opts.progress,
   });
   saveVqvae(opts.out, vq, tokenizer);
   return { vq, tokenizer, canon, result, networks: networks.length };
+}
+
+async function zooImportance(networks: ZooNetwork[], options: Partial<ImportanceOptions>, progress: TokenizerStageOptions['progress']): Promise<Float32Array[]> {
+  const bar = createProgress({ ...(progress === false ? { silent: true } : progress), label: 'importance', total: networks.length });
+  try {
+    return await networkImportance(networks.map((n) => ({ architecture: n.entry.architecture, infos: n.infos, flat: n.flat, task: n.entry.task })), options, (done) => bar.update(done));
+  } finally {
+    bar.stop();
+  }
 }
 
 const toCanon = (n: ZooNetwork) => ({ architecture: n.entry.architecture, flat: n.flat });

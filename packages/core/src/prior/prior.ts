@@ -58,7 +58,7 @@ export const priorConfigSchema = {
   required: ['codebookSize', 'codesPerChunk', 'chunkSize'],
   properties: {
     codebookSize: { type: 'integer', minimum: 2 },
-    codesPerChunk: { type: 'integer', minimum: 1, maximum: 16 },
+    codesPerChunk: { type: 'integer', minimum: 1, maximum: 64 },
     chunkSize: { type: 'integer', minimum: 1 },
     dModel: { type: 'integer', minimum: 4, default: 64 },
     nLayers: { type: 'integer', minimum: 1, default: 2 },

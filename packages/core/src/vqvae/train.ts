@@ -15,6 +15,7 @@ import { chunkKind } from '../tokenizer';
 import { usageStats } from './usage';
 import { saveVqvae } from './io';
 import { metricsLog } from '../util/jsonl';
+import { chunkImportance, type ImportanceOptions } from './importance';
 
 /** Steps per codebook-usage snapshot (dir/codebook-usage.jsonl: { step, codeCounts } summed over the window). */
 const USAGE_EVERY = 50;
@@ -31,6 +32,11 @@ export interface TrainVqvaeConfig {
   seed: number;
   /** Give every chunk kind (tokenizer chunkKind) its own codebook, the kinds taken from the zoo's chunks (default false). */
   perKind: boolean;
+  /**
+   * Weigh the reconstruction loss by each weight's importance to its network's function (vqvae/importance: the
+   * diagonal Fisher on the task's training data), or false for a plain MSE. The tokenizer stage computes it.
+   */
+  importance: Partial<ImportanceOptions> | false;
 }
 
 export const trainVqvaeConfigSchema = {
@@ -44,7 +50,20 @@ export const trainVqvaeConfigSchema = {
     minLrFraction: { type: 'number', minimum: 0, maximum: 1, default: 0.05 },
     checkpointEvery: { type: 'integer', minimum: 0, default: 200 },
     seed: { type: 'integer', default: 1 },
-    perKind: { type: 'boolean', default: false }, // configs/default.json turns it on
+    perKind: { type: 'boolean', default: false },
+    importance: {
+      default: false,
+      anyOf: [
+        { const: false },
+        {
+          type: 'object', additionalProperties: false,
+          properties: {
+            examples: { type: 'integer', minimum: 1 }, batchSize: { type: 'integer', minimum: 1 },
+            floor: { type: 'number', minimum: 0, maximum: 1 }, cap: { type: 'number', minimum: 1 }, seed: { type: 'integer' },
+          },
+        },
+      ],
+    },
   },
 };
 
@@ -56,18 +75,26 @@ function registeredTrainSchema(): typeof trainVqvaeConfigSchema {
   return registered.schema;
 }
 
+/** A network the VQ-VAE learns from; `importance` (per value, flat canonical order) weighs its reconstruction. */
+export interface VqvaeNetwork {
+  infos: ParamInfo[];
+  flat: Float32Array;
+  importance?: Float32Array;
+}
+
 /**
- * All chunks of a set of networks, concatenated: values and mask (N*K each) and each chunk's kind key (N).
+ * All chunks of a set of networks, concatenated: values and mask (N*K each) and each chunk's kind key (N). The mask
+ * is 0 on padding, else 1, or the value's importance (chunkImportance) when the network has one.
  */
-export function zooChunks(tok: Tokenizer, networks: { infos: ParamInfo[]; flat: Float32Array }[]) {
-  const parts = networks.map((n) => tok.chunk(n.infos, n.flat));
+export function zooChunks(tok: Tokenizer, networks: VqvaeNetwork[]) {
+  const parts = networks.map((n) => ({ ...tok.chunk(n.infos, n.flat), weight: n.importance && chunkImportance(tok, n.infos, n.importance) }));
   const total = parts.reduce((a, p) => a + p.values.length, 0);
   const values = new Float32Array(total), mask = new Float32Array(total);
   const kinds: string[] = [];
   let o = 0;
   for (const p of parts) {
     values.set(p.values, o);
-    mask.set(p.mask, o);
+    mask.set(p.weight ?? p.mask, o);
     o += p.values.length;
     for (const pos of p.positions) kinds.push(chunkKind(pos));
   }
@@ -78,7 +105,7 @@ export interface TrainVqvaeOptions {
   /** Run directory (checkpoint, config.json, metrics.jsonl). */
   dir: string;
   tokenizer: Tokenizer;
-  networks: { infos: ParamInfo[]; flat: Float32Array }[];
+  networks: VqvaeNetwork[];
   config: Partial<TrainVqvaeConfig>;
   resume?: boolean;
   progress?: Partial<ProgressOptions> | false;
@@ -90,7 +117,7 @@ export interface TrainVqvaeOptions {
 /**
  * Train a VQ-VAE on a zoo's chunks with checkpoint/resume (train/loop); the result is also saved to dir/model
  * (loadVqvae). Metrics per step in dir/metrics.jsonl:
- * loss, recon (masked MSE, normalised units), perplexity and used (fraction of codes) of the batch, deadCodes.
+ * loss, recon (masked MSE, normalised units; importance-weighted when the networks carry importance), perplexity and used (fraction of codes) of the batch, deadCodes.
  * @example const { vq } = await trainVqvae({ dir: 'runs/vq', tokenizer: tok, networks, config: { steps: 500 } });
  */
 export async function trainVqvae(opts: TrainVqvaeOptions): Promise<{ vq: Vqvae; result: TrainingLoopResult }> {
