@@ -57,7 +57,8 @@ export { residualQuantizer, type ResidualQuantizer } from './vqvae/quantizer-res
 export { gumbelQuantizer, gumbelTemperature, type GumbelQuantizer, type GumbelQuantizerOptions } from './vqvae/quantizer-gumbel';
 export { stopGradient, straightThrough, type Quantizer } from './vqvae/ops';
 export { registerQuantizer, getQuantizer, listQuantizers, hasQuantizer, unregisterQuantizer, type QuantizerFactory, type QuantizerFactoryOptions, type QuantizerPlugin } from './vqvae/registry';
-export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions } from './vqvae/train';
+export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions, type VqvaeNetwork } from './vqvae/train';
+export { fisherDiagonal, networkImportance, chunkImportance, IMPORTANCE_DEFAULTS, type ImportanceOptions, type WeighedNetwork } from './vqvae/importance';
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage, usageStats } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
