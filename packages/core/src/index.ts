@@ -36,7 +36,7 @@ export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns,
 export { initBackend, shutdownBackend, currentBackend, availableBackends, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init';
 export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
 export { loadNative, nativeAddonPath, type NativeAddon, type NativeInfo } from './backend/native';
-export { patchWasmKernels } from './backend/wasm_kernels';
+export { patchWasmKernels } from './backend/kernels';
 export { registerFusedOps, gelu, layerNorm, causalSoftmax } from './backend/fused_ops';
 export { GPT, type GPTConfig, type GPTCache } from './prior/gpt';
 export { sample, sampleLogits, samplerOptions, samplerOptionsSchema, argmax, type SamplerOptions } from './sampler';
@@ -74,7 +74,7 @@ export { checkTargets, TARGETS } from './eval/targets';
 export { renderMarkdown } from './eval/markdown';
 export { reportFigures, type PlotFigure } from './eval/figures';
 export { defaultVariants, type ArchitectureVariant } from './eval/sections';
-export { createAdam, FusedAdamOptimizer } from './backend/adam';
+export { createAdam, FusedAdamOptimizer } from './train/adam';
 export { softmaxCrossEntropy } from './backend/fused_ops';
 export { blasThreads } from './backend/blas_threads';
 export { checkOutputDir, checkInputPath, PathError } from './io/paths';
