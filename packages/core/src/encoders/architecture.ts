@@ -3,7 +3,7 @@ import { validate } from '../util/config';
 import { createRng } from '../rng';
 import type { ParamRole } from '../sdk/types';
 import { textFeatureMatrix } from './text-features';
-import { dense, normalVariable } from './init';
+import { dense, normalVariable } from '../nn/init';
 
 /**
  * Where a chunk sits in the network (a subset of the tokenizer's chunk position).
