@@ -65,34 +65,27 @@ export const CONV_CASES: ConvCase[] = [
 
 const rnUnscaled = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
-/** dW through the kernel on `backend`, from seeded inputs made there. */
-export async function filterGrad(backend: 'cpu' | 'wasm', c: ConvCase): Promise<Float32Array> {
+/** dW (`which` 'filter') or dx ('input') through the conv gradient kernel on `backend`, from seeded inputs made there. */
+async function convGrad(backend: 'cpu' | 'wasm', c: ConvCase, which: 'filter' | 'input'): Promise<Float32Array> {
   await tf.setBackend(backend);
   const out = tf.tidy(() => {
-    const x = rnUnscaled(c.x, 1) as tf.Tensor4D;
-    const dyShape = tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.strides, c.pad).shape;
-    const dy = rnUnscaled(dyShape, 2);
-    return tf.engine().runKernel(Conv2DBackpropFilter, { x, dy },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+    if (which === 'filter') {
+      const x = rnUnscaled(c.x, 1) as tf.Tensor4D;
+      const dy = rnUnscaled(tf.conv2d(x, tf.zeros(c.f) as tf.Tensor4D, c.strides, c.pad).shape, 2);
+      return tf.engine().runKernel(Conv2DBackpropFilter, { x, dy }, { ...attrs, filterShape: c.f } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    }
+    const filter = rnUnscaled(c.f, 3);
+    const dy = rnUnscaled(tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.pad).shape, 4);
+    return tf.engine().runKernel(Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
   });
-  expect(out.shape).toEqual(c.f);
+  expect(out.shape).toEqual(which === 'filter' ? c.f : c.x);
   const v = out.dataSync() as Float32Array;
   out.dispose();
   return v;
 }
 
-/** dx through the kernel on `backend`, from seeded inputs made there. */
-export async function inputGrad(backend: 'cpu' | 'wasm', c: ConvCase): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(() => {
-    const filter = rnUnscaled(c.f, 3);
-    const dyShape = tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter as tf.Tensor4D, c.strides, c.pad).shape;
-    const dy = rnUnscaled(dyShape, 4);
-    return tf.engine().runKernel(Conv2DBackpropInput, { dy, filter },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor;
-  });
-  expect(out.shape).toEqual(c.x);
-  const v = out.dataSync() as Float32Array;
-  out.dispose();
-  return v;
-}
+/** dW through the Conv2DBackpropFilter kernel on `backend`. */
+export const filterGrad = (backend: 'cpu' | 'wasm', c: ConvCase) => convGrad(backend, c, 'filter');
+/** dx through the Conv2DBackpropInput kernel on `backend`. */
+export const inputGrad = (backend: 'cpu' | 'wasm', c: ConvCase) => convGrad(backend, c, 'input');
