@@ -1,9 +1,8 @@
 import { BatchMatMul, Conv2DBackpropFilter, getKernel } from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../native';
 import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
-import { cpuBridgeConfig } from './cpu_bridge';
-import { geometry, MAX_SCRATCH, type Geometry } from './conv2d_util';
+import { convGradConfig, geometry, MAX_SCRATCH, type Geometry } from './conv2d_util';
 import type { WasmKernel } from './types';
 
 /*
@@ -118,13 +117,8 @@ export function chooseFilterGradMethod(g: Geometry, native: NativeAddon | null):
  * buffer in floats (batches beyond it are done in chunks).
  */
 export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: Conv2DFilterGradMethod = 'auto', maxScratch = MAX_SCRATCH): KernelConfig {
-  const bridge = cpuBridgeConfig(Conv2DBackpropFilter).kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  return convGradConfig<Conv2DBackpropFilterAttrs>(Conv2DBackpropFilter, ['x', 'dy'], ({ inputs, backend }, attrs, wb) => {
     const x = inputs.x as TensorInfo, dy = inputs.dy as TensorInfo;
-    if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return bridge(args);
-    const wb = backend as unknown as WasmBackendLike;
     const g = geometry(x.shape, attrs.filterShape, dy, attrs, Conv2DBackpropFilter);
     const K = g.FH * g.FW * g.C, OC = g.OC, pixels = g.OH * g.OW;
     const out = wb.makeOutput([g.FH, g.FW, g.C, OC], 'float32');
@@ -192,8 +186,7 @@ export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: C
     }
     heapViews(wb).f32.set(acc, elementOffset(wb, out));
     return out;
-  };
-  return { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc };
+  });
 }
 
 /** Conv2DBackpropFilter (the conv weight gradient), which tfjs-backend-wasm lacks. */

@@ -1,9 +1,8 @@
 import { BatchMatMul, Conv2DBackpropInput, getKernel } from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../native';
 import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
-import { cpuBridgeConfig } from './cpu_bridge';
-import { geometry, MAX_SCRATCH } from './conv2d_util';
+import { convGradConfig, geometry, MAX_SCRATCH } from './conv2d_util';
 import type { WasmKernel } from './types';
 
 /*
@@ -18,13 +17,8 @@ import type { WasmKernel } from './types';
  * `maxScratch` bounds the cols buffer in floats (batches beyond it are done in chunks).
  */
 export function conv2dBackpropInputConfig(native: NativeAddon | null, maxScratch = MAX_SCRATCH): KernelConfig {
-  const bridge = cpuBridgeConfig(Conv2DBackpropInput).kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
+  return convGradConfig<Conv2DBackpropInputAttrs>(Conv2DBackpropInput, ['dy', 'filter'], ({ inputs, backend }, attrs, wb) => {
     const dy = inputs.dy as TensorInfo, filter = inputs.filter as TensorInfo;
-    if (attrs.dataFormat === 'NCHW' || filter.dtype !== 'float32' || dy.dtype !== 'float32') return bridge(args);
-    const wb = backend as unknown as WasmBackendLike;
     if (filter.shape.length !== 4) throw new Error(`Conv2DBackpropInput: filter shape [${filter.shape}] must be 4-D [fh, fw, inC, outC]`);
     const g = geometry(attrs.inputShape, filter.shape as [number, number, number, number], dy, attrs, Conv2DBackpropInput);
     const { H, W, C, OH, OW, OC, FH, FW, sh, sw, top, left } = g;
@@ -88,8 +82,7 @@ export function conv2dBackpropInputConfig(native: NativeAddon | null, maxScratch
     }
     heapViews(wb).f32.set(acc, elementOffset(wb, dx));
     return dx;
-  };
-  return { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc };
+  });
 }
 
 /** A new wasm tensor of `shape` holding `size` floats copied from heap offset `from`. */

@@ -1,5 +1,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from '../wasm_memory';
+import { cpuBridgeConfig } from './cpu_bridge';
 
 // What the two conv gradient kernels (Conv2DBackpropFilter.ts, Conv2DBackpropInput.ts) share.
 
@@ -29,4 +31,19 @@ export function geometry(xShape: number[], filterShape: [number, number, number,
     throw new Error(`${kernel}: dy shape [${dy.shape}] does not match the conv output shape [${want}] of x [${xShape}] with filter [${filterShape}]`);
   }
   return g;
+}
+
+/**
+ * The wasm config of a conv gradient kernel: NHWC float32 inputs go to `fast` (on the wasm heap); NCHW and other
+ * dtypes go to the cpu backend's kernel through the bridge.
+ */
+export function convGradConfig<A extends { dataFormat: string }>(kernelName: string, inputNames: [string, string],
+  fast: (args: Parameters<KernelFunc>[0], attrs: A, wb: WasmBackendLike) => TensorInfo): KernelConfig {
+  const bridge = cpuBridgeConfig(kernelName).kernelFunc;
+  const kernelFunc: KernelFunc = (args) => {
+    const attrs = args.attrs as unknown as A;
+    if (attrs.dataFormat === 'NCHW' || inputNames.some((n) => (args.inputs[n] as TensorInfo).dtype !== 'float32')) return bridge(args);
+    return fast(args, attrs, args.backend as unknown as WasmBackendLike);
+  };
+  return { kernelName, backendName: 'wasm', kernelFunc };
 }
