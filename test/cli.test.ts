@@ -1,4 +1,4 @@
-// End to end through the real `igpg` binary (built dist): zoo -> tokenizer -> prior -> generate -> inspect,
+// End to end through the real `igpg` binary (built dist): zoo -> vqvae -> prior -> generate -> inspect,
 // plus the command-line conventions: exit codes, one-line errors, resume after a kill.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -54,11 +54,18 @@ describe('igpg command line', () => {
     const linked = spawnSync(path.join(root, 'node_modules/.bin/igpg'), ['--help'], { encoding: 'utf8' });
     expect(linked.status, linked.stderr).toBe(0);
     expect(linked.stdout).toMatch(/Usage: igpg/);
-    for (const sub of ['zoo build', 'tokenizer train', 'prior train', 'generate', 'inspect', 'demo']) {
+    for (const sub of ['zoo build', 'vqvae train', 'tokenizer train', 'prior train', 'generate', 'inspect', 'demo']) {
       const r = igpg([...sub.split(' '), '--help']);
       expect(r.code, sub).toBe(0);
       expect(r.stdout).toMatch(/Usage: igpg/);
     }
+    // `igpg tokenizer train` is the old spelling of `igpg vqvae train`: hidden from the help, it warns, then runs the same command
+    expect(igpg(['--help']).stdout).toMatch(/^\s+vqvae\b/m);
+    expect(igpg(['--help']).stdout).not.toMatch(/^\s+tokenizer\b/m);
+    const old = igpg(['tokenizer', 'train', '--zoo', path.join(dir, 'no-zoo'), '--out', path.join(dir, 'old-spelling')]);
+    expect(old.stderr).toMatch(/^igpg: `igpg tokenizer train` is deprecated .*; use `igpg vqvae train` \(same flags\)\n/);
+    expect(old.code).toBe(2); // the same command, so the same check of --zoo
+    expect(old.stderr).toMatch(/no-zoo/);
   });
 
   it('reports a corrupt weight file as an error (exit 1), with the stack only under --verbose', () => {
@@ -71,12 +78,12 @@ describe('igpg command line', () => {
     expect(igpg(['--verbose', 'inspect', bad]).stderr).toMatch(/\n\s+at /);
   });
 
-  it('runs zoo -> tokenizer -> prior -> generate on a synthetic task, and generated networks beat random init', () => {
+  it('runs zoo -> vqvae -> prior -> generate on a synthetic task, and generated networks beat random init', () => {
     const zoo = path.join(dir, 'zoo'), bundle = path.join(dir, 'bundle'), vq = path.join(bundle, 'vqvae'), prior = path.join(bundle, 'prior'), out = path.join(dir, 'gen');
     let r = igpg(['zoo', 'build', '--config', path.join(dir, 'zoo.json'), '--out', zoo, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).networks).toBe(12);
-    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--json']);
+    r = igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(vq, 'vqvae.json'))).toBe(true);
     const check = JSON.parse(r.stdout).functionalCheck;
@@ -84,11 +91,11 @@ describe('igpg command line', () => {
     expect(check.fractionWithin).toBeGreaterThanOrEqual(0);
     expect(check.fractionWithin).toBeLessThanOrEqual(1);
     // The check on some seeds and a test subset only (the training run is complete: it resumes at its last step).
-    r = igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--check-seeds', '5', '--check-limit', '40', '--json']);
+    r = igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--config', path.join(dir, 'pipeline.json'), '--check', '--check-seeds', '5', '--check-limit', '40', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).functionalCheck.networks).toBe(2); // seed 5 of both tasks
-    expect(igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--check-seeds', '5']).code).toBe(2); // needs --check
-    expect(igpg(['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--check', '--check-seeds', '5,x']).stderr).toMatch(/comma-separated/);
+    expect(igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--check-seeds', '5']).code).toBe(2); // needs --check
+    expect(igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--check', '--check-seeds', '5,x']).stderr).toMatch(/comma-separated/);
     r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).steps).toBe(120);

@@ -52,7 +52,7 @@ const save = (r) => {
 };
 const refZoo = path.join(dir, 'zoo-ref'), vq = path.join(dir, 'vq'), refPrior = path.join(dir, 'prior-ref');
 run(['zoo', 'build', '--config', zooCfg, '--out', refZoo, '--workers', '2']);
-run(['tokenizer', 'train', '--zoo', refZoo, '--out', vq, '--config', pipe]);
+run(['vqvae', 'train', '--zoo', refZoo, '--out', vq, '--config', pipe]);
 run(['prior', 'train', '--zoo', refZoo, '--vqvae', vq, '--out', refPrior, '--config', pipe]);
 const result = { trials, zoo: { lost: 0, killedMidRun: 0 }, prior: { lost: 0, killedMidRun: 0 }, failures: [] };
 for (let i = 0; i < trials; i++) {

@@ -70,12 +70,12 @@ describe('bad inputs (issue #16 corpus)', () => {
     const stale = path.join(vq, 'run', 'weights-6.safetensors.999999999.0a1b2c3d.tmp'); // pid 999999999 cannot be alive
     fs.writeFileSync(stale, 'half a checkpoint');
     const cfg = path.join(dir, 'pipeline.json');
-    let r = await igpg(['tokenizer', 'train', '--zoo', f.zoo, '--out', vq, '--config', cfg, '--json']);
+    let r = await igpg(['vqvae', 'train', '--zoo', f.zoo, '--out', vq, '--config', cfg, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(stale)).toBe(false);
     expect(r.stderr).toMatch(/removed 1 stale temp file/);
     expect(JSON.parse(r.stdout).resumed).toBe(true);
-    r = await igpg(['tokenizer', 'train', '--zoo', f.zoo, '--out', vq, '--config', cfg, '--no-resume', '--json']);
+    r = await igpg(['vqvae', 'train', '--zoo', f.zoo, '--out', vq, '--config', cfg, '--no-resume', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ resumed: false, steps: pipelineConfig.vqvae.steps });
     const aside = fs.readdirSync(dir).filter((n) => n.startsWith('vq-again.old-'));

@@ -20,7 +20,7 @@ export function badInputs(f: Fixtures): BadInput[] {
   const zooWith = (name: string, patch: Record<string, unknown>) => f.config(name, { ...zooConfig, ...patch });
   const pipeWith = (name: string, patch: Record<string, unknown>) => f.config(name, { ...pipelineConfig, ...patch });
   const prior = (cfg: string, o = out(`prior-${path.basename(cfg)}`)) => ['prior', 'train', '--zoo', f.zoo, '--vqvae', f.vq, '--out', o, '--config', cfg];
-  const tok = (cfg: string, o = out(`tok-${path.basename(cfg)}`)) => ['tokenizer', 'train', '--zoo', f.zoo, '--out', o, '--config', cfg];
+  const tok = (cfg: string, o = out(`tok-${path.basename(cfg)}`)) => ['vqvae', 'train', '--zoo', f.zoo, '--out', o, '--config', cfg];
   const long = 'classify '.repeat(2000);
   const instrFile = f.config('instruction-1mb.txt', 'classify digits '.repeat(65_536));
   const emptyInstr = f.config('instruction-empty.txt', '\n');
@@ -89,14 +89,14 @@ export function badInputs(f: Fixtures): BadInput[] {
     { name: 'zoo --workers zero', args: ['zoo', 'build', '--config', zooWith('zoo-ok3.json', {}), '--out', out('z10'), '--workers', '0'], code: 2, names: '--workers', out: out('z10') },
     { name: 'zoo --out holds another config', args: ['zoo', 'build', '--config', zooWith('zoo-other.json', { seeds: 3 }), '--out', f.zoo], code: 1, names: f.zoo },
     // training stages
-    { name: 'tokenizer --zoo missing', args: ['tokenizer', 'train', '--zoo', path.join(f.dir, 'no-zoo'), '--out', out('t1')], code: 2, names: 'no-zoo', out: out('t1') },
-    { name: 'tokenizer --zoo not a zoo', args: ['tokenizer', 'train', '--zoo', f.empty, '--out', out('t2')], code: 2, names: 'empty-folder', out: out('t2') },
+    { name: 'tokenizer --zoo missing', args: ['vqvae', 'train', '--zoo', path.join(f.dir, 'no-zoo'), '--out', out('t1')], code: 2, names: 'no-zoo', out: out('t1') },
+    { name: 'tokenizer --zoo not a zoo', args: ['vqvae', 'train', '--zoo', f.empty, '--out', out('t2')], code: 2, names: 'empty-folder', out: out('t2') },
     { name: 'tokenizer config lr "fast"', args: tok(pipeWith('tok-lr.json', { vqvae: { lr: 'fast' } })), code: 2, names: '/lr', out: out('tok-tok-lr.json') },
     { name: 'tokenizer config unknown section', args: tok(f.config('tok-sec.json', { bogusSection: {} })), code: 2, names: 'bogusSection', out: out('tok-tok-sec.json') },
     { name: 'tokenizer config chunkSize 0', args: tok(pipeWith('tok-chunk.json', { tokenizer: { chunkSize: 0 } })), code: 2, names: '/chunkSize', out: out('tok-tok-chunk.json') },
     { name: 'tokenizer VQ-VAE too big', args: tok(pipeWith('tok-big.json', { vqvae: { model: { hidden: [1e6, 1e6] } } })), code: 2, names: 'parameters', out: out('tok-tok-big.json') },
-    { name: 'tokenizer --out under /proc', args: ['tokenizer', 'train', '--zoo', f.zoo, '--out', '/proc/igpg-vq'], code: 2, names: '/proc/igpg-vq' },
-    { name: 'tokenizer --check-seeds without --check', args: ['tokenizer', 'train', '--zoo', f.zoo, '--out', out('t3'), '--check-seeds', '1'], code: 2, names: '--check', out: out('t3') },
+    { name: 'tokenizer --out under /proc', args: ['vqvae', 'train', '--zoo', f.zoo, '--out', '/proc/igpg-vq'], code: 2, names: '/proc/igpg-vq' },
+    { name: 'tokenizer --check-seeds without --check', args: ['vqvae', 'train', '--zoo', f.zoo, '--out', out('t3'), '--check-seeds', '1'], code: 2, names: '--check', out: out('t3') },
     { name: 'prior config dModel -5', args: prior(pipeWith('p-dm.json', { prior: { dModel: -5 } })), code: 2, names: '/dModel', out: out('prior-p-dm.json') },
     { name: 'prior config lr "fast"', args: prior(pipeWith('p-lr.json', { priorTrain: { steps: 4, lr: 'fast' } })), code: 2, names: '/lr', out: out('prior-p-lr.json') },
     { name: 'prior config dModel not divisible by nHeads', args: prior(pipeWith('p-heads.json', { prior: { dModel: 6, nHeads: 4 } })), code: 2, names: 'nHeads', out: out('prior-p-heads.json') },

@@ -59,7 +59,7 @@ export async function buildFixtures(dir: string): Promise<Fixtures> {
   const zooFile = config('zoo.json', zooConfig), pipe = config('pipeline.json', pipelineConfig);
   for (const args of [
     ['zoo', 'build', '--config', zooFile, '--out', zoo, '--workers', '1'],
-    ['tokenizer', 'train', '--zoo', zoo, '--out', vq, '--config', pipe],
+    ['vqvae', 'train', '--zoo', zoo, '--out', vq, '--config', pipe],
     ['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', pipe],
   ]) {
     const r = await igpg(args, 180_000);

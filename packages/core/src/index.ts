@@ -1,87 +1,102 @@
-// @igpg/core public API. Each engineer appends the exports of their modules below.
-export type { ParamInfo, ParamRole, Network } from './sdk/types';
+// @igpg/core public API, by stage in pipeline order. Internals without a user outside core are not exported;
+// test/public-api.test.ts snapshots this list (test/public-api/core.txt): a change to it shows in review; update the
+// snapshot with it (npx vitest run test/public-api.test.ts -u).
+
+// ---- foundations: seeded randomness, validated configs, atomic files, logs ----
 export { createRng, type Rng } from './rng';
-export { ajv, validate, formatAjvErrors, ValidationError } from './util/config';
-export { writeFileAtomic, writeJsonAtomic, readFileVerified, readJson, sha256, FileIntegrityError } from './io/atomic';
+export { ajv, validate, ValidationError } from './util/config';
+export { writeFileAtomic, writeJsonAtomic, readFileVerified, readJson, sha256, cleanStaleTemps, FileIntegrityError } from './io/atomic';
 export { createProgress, type Progress, type ProgressOptions } from './util/progress';
 export { metricsLog, readJsonl } from './util/jsonl';
-export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
-export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
-export { defineDataset, registerDataset, getDataset, listDatasets, unregisterDataset, hasDataset, type DatasetPlugin, type DatasetLoadOptions, type DatasetSplit } from './sdk/dataset';
-export { flattenWeights, unflattenWeights, assignWeights, weightRecord, flattenRecord, networkWeights, type WeightEntry, type NetworkWeights } from './sdk/weights';
-export { layoutShape, toLayout, fromLayout, type WeightLayout } from './sdk/layout';
-export { sharedRegistry, type Registry } from './sdk/registry';
-export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, saveNetworkSafetensors, loadNetworkSafetensors, SafetensorsError, type SafeTensor, type SafeDtype, type SafetensorsReadOptions, type SafetensorsExportOptions } from './io/safetensors';
-export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-format';
-export { toLayersModel, kerasLayersOf } from './io/tfjs-layers';
-export { convertNetwork, readNetworkFile, type ConvertOptions } from './io/convert';
-export type { KerasLayer, KerasActivation } from './sdk/keras';
-export { buildZoo, prepareZoo, isJobDone, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
-export { resolveZooConfig, zooConfigSchema, stableHash, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
-export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
-export { readManifest, readEntries, writeManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
-export { openZoo, type Zoo } from './zoo/reader';
-export { Canonicalizer, fitCanonicalizer, CANON_FORMAT, CANON_VERSION, type CanonNetwork, type Permutations, type FitCanonicalizerOptions } from './canon/canonicalizer';
-export { matchWeights, type MatchOptions } from './canon/match';
-export { applyPermutations, permuteAxis, axisRows, invertPermutation, isPermutation, checkPermutationGroups, type PermutationGroup, type PermutedAxis, type PermutationSymmetry } from './sdk/permutations';
-export { encodeNetwork, decodeNetwork, codecSpace, type WeightCodec } from './codec';
-export { trainJob, type Checkpoint } from './zoo/train';
-export { loadPlugins } from './zoo/plugins';
-export {
-  saveCheckpoint, loadCheckpoint, readCheckpointMeta, configDiff, CheckpointMismatchError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
-  type CheckpointMeta, type CheckpointState, type LoadCheckpointOptions,
-} from './train/checkpoint';
-export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
-export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, fanIns, tensorKey, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats, type Grouping } from './tokenizer';
+export { escapeControl } from './util/terminal';
+export { checkOutputDir, checkInputPath, PathError } from './io/paths';
+
+// ---- backend: tensor backends and fused ops ----
 export { initBackend, shutdownBackend, currentBackend, availableBackends, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init';
 export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
-export { loadNative, nativeAddonPath, type NativeAddon, type NativeInfo } from './backend/native';
-export { patchWasmKernels } from './backend/wasm_kernels';
-export { registerFusedOps, gelu, layerNorm, causalSoftmax } from './backend/fused_ops';
-export { GPT, type GPTConfig, type GPTCache } from './prior/gpt';
-export { sample, sampleLogits, samplerOptions, samplerOptionsSchema, argmax, type SamplerOptions } from './sampler';
-export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
-export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
-export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
-export { textFeatures, textFeatureMatrix } from './encoders/text-features';
-export { Prior, defaultDecoder, priorConfigSchema, PREFIX, type PriorConfig, type PriorCondition, type PriorOptions, type TokenLayout, type DecoderFactory } from './prior/prior';
-export { type Decoder } from './prior/decoder';
-export { sampleCodes, logLikelihood, windows, type SampleCodesOptions } from './prior/autoregress';
-export { trainPrior, priorLoss, drawBatch, priorTrainConfigSchema, type PriorExample, type PriorTrainConfig, type TrainPriorOptions } from './prior/train';
-export { savePrior, loadPrior, PRIOR_FORMAT_VERSION } from './prior/checkpoint';
-export { priorExamples, priorExamplesFromZoo, type NetworkRecord } from './prior/examples';
-export { generate, rank, saveGenerated, resolveArchitecture, checkCompatible, architectureCondition, type GenerateOptions, type GenerateResult, type RankCandidate, type RankOptions, type ArchitectureRef } from './generate';
+export { loadNative, type NativeAddon, type NativeInfo } from './backend/native';
+export { gelu, layerNorm, causalSoftmax, softmaxCrossEntropy } from './backend/fused_ops';
+export { blasThreads } from './backend/blas_threads';
+
+// ---- io: weight files in and out ----
+export { encodeSafetensors, decodeSafetensors, writeSafetensors, readSafetensors, saveNetworkSafetensors, loadNetworkSafetensors, SafetensorsError, type SafeTensor, type SafeDtype, type SafetensorsReadOptions, type SafetensorsExportOptions } from './io/safetensors';
+export { saveTfjsWeights, loadTfjsWeights, type TfjsModelJson } from './io/tfjs-format';
+export { toLayersModel } from './io/tfjs-layers';
+export { convertNetwork, readNetworkFile, type ConvertOptions } from './io/convert';
+export { writeModelCard, type ModelCardFields, type Preprocessing } from './io/model-card';
+
+// ---- sdk: architecture and dataset plugins, weights, limits ----
+export type { ParamInfo, ParamRole, Network } from './sdk/types';
+export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
+export { defineDataset, registerDataset, getDataset, listDatasets, unregisterDataset, hasDataset, type DatasetPlugin, type DatasetLoadOptions, type DatasetSplit } from './sdk/dataset';
+export { flattenWeights, unflattenWeights, assignWeights, networkWeights, type WeightEntry, type NetworkWeights } from './sdk/weights';
+export { layoutShape, toLayout, fromLayout, type WeightLayout } from './sdk/layout';
+export { sharedRegistry, type Registry } from './sdk/registry';
+export { applyPermutations, permuteAxis, axisRows, invertPermutation, isPermutation, checkPermutationGroups, type PermutationGroup, type PermutedAxis, type PermutationSymmetry } from './sdk/permutations';
+export type { KerasLayer, KerasActivation } from './sdk/keras';
+export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/budget';
+export { loadPlugins } from './zoo/plugins';
+export { init, BUILTIN_PLUGIN_PACKAGES, type InitOptions } from './init';
+
+// ---- training: checkpoints, the loop, the optimizer (shared by every trainer) ----
+export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, CheckpointMismatchError, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type CheckpointMeta, type CheckpointState, type LoadCheckpointOptions } from './train/checkpoint';
+export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } from './train/loop';
+export { createAdam, FusedAdamOptimizer } from './train/adam';
+
+// ---- zoo: tasks, building, reading and verifying a zoo (and its job queue) ----
+export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
+export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
+export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
+export { readManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
+export { openZoo, type Zoo } from './zoo/reader';
+export { verifyRecordedCheckpoints, type RepairedCheckpoint } from './zoo/verify';
+export * from './queue/index';
+
+// ---- canon / codec: chunks, canonical order, the weight codec ----
+export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats, type Grouping } from './tokenizer';
+export { Canonicalizer, fitCanonicalizer, CANON_FORMAT, CANON_VERSION, type CanonNetwork, type Permutations, type FitCanonicalizerOptions } from './canon/canonicalizer';
+export { matchWeights, type MatchOptions } from './canon/match';
+export { encodeNetwork, decodeNetwork, codecSpace, type WeightCodec } from './codec';
+
+// ---- vqvae: the VQ-VAE and its quantizers ----
 export { createVqvae, encodeWeights, decodeWeights, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './vqvae/model';
 export { emaQuantizer, type EmaQuantizer, type EmaQuantizerOptions } from './vqvae/quantizer-ema';
 export { residualQuantizer, type ResidualQuantizer } from './vqvae/quantizer-residual';
 export { gumbelQuantizer, gumbelTemperature, type GumbelQuantizer, type GumbelQuantizerOptions } from './vqvae/quantizer-gumbel';
-export { stopGradient, straightThrough, type Quantizer } from './vqvae/ops';
+export { type Quantizer } from './vqvae/ops';
 export { registerQuantizer, getQuantizer, listQuantizers, hasQuantizer, unregisterQuantizer, type QuantizerFactory, type QuantizerFactoryOptions, type QuantizerPlugin } from './vqvae/registry';
-export { trainVqvae, zooChunks, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions, type VqvaeNetwork } from './vqvae/train';
+export { trainVqvae, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVqvaeOptions, type VqvaeNetwork } from './vqvae/train';
 export { fisherDiagonal, networkImportance, chunkImportance, IMPORTANCE_DEFAULTS, type ImportanceOptions, type WeighedNetwork } from './vqvae/importance';
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
-export { codeUsage, usageStats } from './vqvae/usage';
+export { codeUsage } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
+
+// ---- prior: condition encoders, the GPT prior, sampling, training ----
+export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
+export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
+export { textFeatures, textFeatureMatrix } from './encoders/text-features';
+export { GPT, type GPTConfig, type GPTCache } from './prior/gpt';
+export { Prior, defaultDecoder, priorConfigSchema, PREFIX, type PriorConfig, type PriorCondition, type PriorOptions, type TokenLayout, type DecoderFactory } from './prior/prior';
+export { type Decoder } from './prior/decoder';
+export { sampleCodes, logLikelihood, windows, type SampleCodesOptions } from './prior/autoregress';
+export { sample, sampleLogits, samplerOptions, samplerOptionsSchema, argmax, type SamplerOptions } from './sampler';
+export { trainPrior, priorLoss, drawBatch, priorTrainConfigSchema, type PriorExample, type PriorTrainConfig, type TrainPriorOptions } from './prior/train';
+export { savePrior, loadPrior, PRIOR_FORMAT_VERSION } from './prior/checkpoint';
+export { priorExamples, type NetworkRecord } from './prior/examples';
+
+// ---- generate: networks from an instruction, the pipeline stages, the generator bundle ----
+export { generate, rank, saveGenerated, resolveArchitecture, checkCompatible, architectureCondition, type GenerateOptions, type GenerateResult, type RankCandidate, type RankOptions, type ArchitectureRef } from './generate';
 export { loadZooNetworks, isTrainingEntry, lastEpochs, taskSupportSet, type ZooNetwork } from './pipeline/zoo-networks';
-export { trainTokenizerStage, trainPriorStage, alignNetworks, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
+export { trainTokenizerStage, trainPriorStage, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
 export { loadGenerator, saveGenerator, writeGeneratorConfig, GENERATOR_FORMAT, GENERATOR_VERSION, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
+
+// ---- eval: the evaluation and its report ----
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
-export { l2Distance, l2Norm, nearestCheckpoint, medianPairwiseDistance, noiseAtDistance, copyVerdict, type CopyVerdict } from './eval/memorization';
+export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
 export { heldOutParaphrases } from './eval/paraphrases';
 export { finetune } from './eval/finetune';
-export { checkTargets, TARGETS } from './eval/targets';
-export { renderMarkdown } from './eval/markdown';
+export { TARGETS } from './eval/targets';
 export { reportFigures, type PlotFigure } from './eval/figures';
-export { defaultVariants, type ArchitectureVariant } from './eval/sections';
-export { createAdam, FusedAdamOptimizer } from './backend/adam';
-export { softmaxCrossEntropy } from './backend/fused_ops';
-export { blasThreads } from './backend/blas_threads';
-export { checkOutputDir, checkInputPath, PathError } from './io/paths';
-export { cleanStaleTemps } from './io/atomic';
-export { escapeControl } from './util/terminal';
-export { checkParamBudget, DEFAULT_MAX_PARAMS, ResourceLimitError } from './sdk/budget';
-export { verifyRecordedCheckpoints, checkZooFolderConfig, type RepairedCheckpoint } from './zoo/verify';
-export { writeModelCard, modelCardMarkdown, pytorchSnippet, tfjsSnippet, preprocessingOf, type ModelCardFields, type Preprocessing } from './io/model-card';
-export { init, BUILTIN_PLUGIN_PACKAGES, type InitOptions } from './init';
-export * from './queue/index';

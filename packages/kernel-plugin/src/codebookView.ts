@@ -24,20 +24,20 @@ export interface CodebookSummary {
 
 /** Count how each code is used: overall, per layer, per task, and where (first `maxOccurrences` chunks per code). */
 export function summarizeCodebook(data: CodebookViewData, opts: { maxOccurrences?: number } = {}): CodebookSummary {
-  const K = data.codebookSize;
-  if (!Number.isInteger(K) || K <= 0) throw new Error(`codebookView: codebookSize must be a positive integer, got ${K}`);
-  if (data.decoded && data.decoded.length !== K) throw new Error(`codebookView: decoded has ${data.decoded.length} rows but the codebook has ${K} codes`);
+  const C = data.codebookSize;
+  if (!Number.isInteger(C) || C <= 0) throw new Error(`codebookView: codebookSize must be a positive integer, got ${C}`);
+  if (data.decoded && data.decoded.length !== C) throw new Error(`codebookView: decoded has ${data.decoded.length} rows but the codebook has ${C} codes`);
   const maxOcc = opts.maxOccurrences ?? 50;
   const layers = [...new Set(data.chunks.map((c) => c.position.layer))].sort((a, b) => a - b);
   const tasks = [...new Set(data.chunks.map((c) => c.task ?? 'unknown'))].sort();
-  const counts = new Array<number>(K).fill(0);
-  const perLayer = layers.map(() => new Array<number>(K).fill(0));
-  const perTask = tasks.map(() => new Array<number>(K).fill(0));
-  const occurrences: CodebookSummary['occurrences'] = Array.from({ length: K }, () => []);
+  const counts = new Array<number>(C).fill(0);
+  const perLayer = layers.map(() => new Array<number>(C).fill(0));
+  const perTask = tasks.map(() => new Array<number>(C).fill(0));
+  const occurrences: CodebookSummary['occurrences'] = Array.from({ length: C }, () => []);
   const li = new Map(layers.map((l, i) => [l, i])), ti = new Map(tasks.map((t, i) => [t, i]));
   data.chunks.forEach((c, n) => {
     for (const code of c.codes) {
-      if (!Number.isInteger(code) || code < 0 || code >= K) throw new Error(`codebookView: chunk ${n} has code ${code}, outside [0, ${K})`);
+      if (!Number.isInteger(code) || code < 0 || code >= C) throw new Error(`codebookView: chunk ${n} has code ${code}, outside [0, ${C})`);
       counts[code]++;
       perLayer[li.get(c.position.layer)!][code]++;
       perTask[ti.get(c.task ?? 'unknown')!][code]++;
@@ -46,7 +46,7 @@ export function summarizeCodebook(data: CodebookViewData, opts: { maxOccurrences
       }
     }
   });
-  return { codebookSize: K, layers, tasks, counts, perLayer, perTask, occurrences, decoded: data.decoded };
+  return { codebookSize: C, layers, tasks, counts, perLayer, perTask, occurrences, decoded: data.decoded };
 }
 
 /**

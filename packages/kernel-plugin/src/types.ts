@@ -1,3 +1,5 @@
+import type { ChunkPosition as CoreChunkPosition } from '@igpg/core';
+
 /**
  * Plain data types the figure builders accept. They mirror what the pipeline writes (metrics JSONL rows,
  * code counts, token grids, weight arrays) without depending on core's classes, so any producer can feed them.
@@ -13,16 +15,14 @@ export interface Figure {
 /** One row of a metrics JSONL file (`metricsLog(file).append(row)` in @igpg/core). */
 export type MetricsRow = Record<string, unknown> & { step?: number; time?: number };
 
-/** Where a chunk of a flattened network sits (same fields as core's tokenizer positions). */
-export interface ChunkPosition {
-  layer: number;   // 0 = input side
-  layers: number;  // total layers of the network
-  role: string;    // ParamRole of the tensor the chunk starts in
+/**
+ * Where a chunk of a flattened network sits: core's tokenizer ChunkPosition (as encodeNetwork returns it), or the
+ * part of it a figure reads, with the tensor by name or by index. (A type only: no runtime dependency on core.)
+ */
+export type ChunkPosition = Pick<CoreChunkPosition, 'layer' | 'layers' | 'offset' | 'chunk'> & Partial<Pick<CoreChunkPosition, 'tensorName'>> & {
+  role: string;            // ParamRole of the tensor the chunk starts in
   tensor: string | number; // parameter name ("features.0.weight"), or its index as core's ChunkPosition gives it
-  tensorName?: string;     // parameter name when `tensor` is an index (core's ChunkPosition)
-  offset: number;  // offset of the chunk's first value inside that tensor
-  chunk: number;   // chunk index in the whole flattened network
-}
+};
 
 /** The codes of one chunk (a chunk may map to several codes) and where the chunk sits. */
 export interface TokenChunk {

@@ -11,8 +11,8 @@ import { checkFolderFlag, checkOutFlag } from './paths';
 // Each command's flags checked in one call, before the backend starts or anything is read at length or written:
 // every bad input gets its one-line answer in well under a second (issue #16).
 
-export const VQVAE_HINT = 'train one with `igpg tokenizer train` (or run `igpg demo`)';
-export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg tokenizer train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
+export const VQVAE_HINT = 'train one with `igpg vqvae train` (or run `igpg demo`)';
+export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg vqvae train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
 export const ZOO_HINT = 'build one with `igpg zoo build`';
 
 const GENERATE_FORMATS = ['safetensors', 'tfjs'];
@@ -50,7 +50,7 @@ function checkGeneratorFlag(dir: string): void {
   }
 }
 
-/** `igpg tokenizer train`: zoo folder, config sections (with overrides), model size, --out. Returns a note or ''. */
+/** `igpg vqvae train`: zoo folder, config sections (with overrides), model size, --out. Returns a note or ''. */
 export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { tokenizer?: Section }, vqvae: Section): string {
   checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
   checkOutFlag('--out', opts.out);

@@ -38,7 +38,7 @@ function demoCases(entries: ZooEntry[]): { entry: ZooEntry; instruction: string;
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('end to end: build or load the default zoo, train or load the tokenizer and prior, generate networks from instructions, print accuracies')
+    .description('end to end: build or load the default zoo, train or load the VQ-VAE and prior, generate networks from instructions, print accuracies')
     .option('--zoo-config <file>', 'zoo config', 'zoo/default.json')
     .option('--zoo <dir>', 'zoo folder (built if missing, resumed if partial)', 'zoo/default')
     .option('--config <file>', 'pipeline config (tokenizer, vqvae, prior, priorTrain sections)', 'configs/default.json')

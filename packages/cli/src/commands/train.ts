@@ -41,24 +41,38 @@ function trainedLine(what: string, networks: number, r: TrainingLoopResult, out:
   return `${what} trained on ${networks} networks: step ${r.steps}${r.resumed ? ` (resumed from ${r.startStep})` : ''}${metrics ? `, ${metrics}` : ''}` + `\nsaved to ${out}`;
 }
 
-export function registerTrain(program: Command): void {
-  program
-    .command('tokenizer')
-    .description('the weight tokenizer (VQ-VAE)')
-    .command('train')
-    .description('fit the tokenizer on a zoo and train the VQ-VAE; a killed run resumes from its last checkpoint')
-    .requiredOption('--zoo <dir>', 'zoo folder (from `igpg zoo build`)')
-    .requiredOption('--out <dir>', 'checkpoint folder')
-    .option('--config <file>', 'pipeline config JSON with "tokenizer" and "vqvae" sections')
+/** The old spelling of `igpg vqvae train`, kept for one release: it warns, then runs the same command. */
+const DEPRECATED_VQVAE = 'igpg: `igpg tokenizer train` is deprecated and goes in the next release; use `igpg vqvae train` (same flags)\n';
+
+/** The flags every training command takes after --config: --steps, --seed, --no-resume, --max-params. */
+function withRunFlags(cmd: Command): Command {
+  return cmd
     .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
     .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
     .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
-    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
+    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1));
+}
+
+export function registerTrain(program: Command): void {
+  // "tokenizer" is the chunker in code (tokenizer.ts); the command trains the VQ-VAE (and fits the chunker on the way)
+  vqvaeTrain(program.command('vqvae').description('the VQ-VAE that turns weight chunks into codes'), false);
+  vqvaeTrain(program.command('tokenizer', { hidden: true }).description('deprecated: use `igpg vqvae`'), true);
+  registerPriorTrain(program);
+}
+
+function vqvaeTrain(parent: Command, deprecated: boolean): void {
+  withRunFlags(parent
+    .command('train')
+    .description(`${deprecated ? 'deprecated spelling of `igpg vqvae train`: ' : ''}fit the chunker (tokenizer) on a zoo and train the VQ-VAE; a killed run resumes from its last checkpoint`)
+    .requiredOption('--zoo <dir>', 'zoo folder (from `igpg zoo build`)')
+    .requiredOption('--out <dir>', 'checkpoint folder')
+    .option('--config <file>', 'pipeline config JSON with "tokenizer" and "vqvae" sections'))
     .option('--check', 'then rebuild every zoo network from its own codes and compare test accuracies (the functional check)')
     .option('--check-seeds <list>', 'with --check: only the zoo networks of these seeds, e.g. 0,1,10,11 (default: all)', parseIntListArg('--check-seeds'))
     .option('--check-limit <n>', 'with --check: score on the first n test images of each task (default: the whole test split)', parseIntArg('--check-limit', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: { zoo: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; maxParams?: number; check?: boolean; checkSeeds?: number[]; checkLimit?: number; json?: boolean }, cmd: Command) => {
+      if (deprecated) process.stderr.write(DEPRECATED_VQVAE);
       if ((opts.checkSeeds || opts.checkLimit) && !opts.check) throw new UsageError('--check-seeds and --check-limit refine --check; add --check.');
       const cfg = readStageConfig(opts.config);
       const vqvae = withOverrides(cfg.vqvae, opts);
@@ -80,20 +94,18 @@ export function registerTrain(program: Command): void {
         trainedLine('VQ-VAE', r.networks, r.result, opts.out) +
         (check ? `\nfunctional check: ${(100 * check.fractionWithin).toFixed(1)}% of networks within ${check.within} points of their original accuracy (mean drop ${check.meanDrop.toFixed(2)}, median ${check.medianDrop.toFixed(2)} points)` : ''));
     }));
+}
 
-  program
+function registerPriorTrain(program: Command): void {
+  withRunFlags(program
     .command('prior')
     .description('the conditional autoregressive prior (GPT over codes)')
     .command('train')
     .description('encode a zoo with a VQ-VAE and train the prior; a killed run resumes from its last checkpoint')
     .requiredOption('--zoo <dir>', 'zoo folder (from `igpg zoo build`)')
-    .requiredOption('--vqvae <dir>', 'tokenizer checkpoint folder (from `igpg tokenizer train`)')
+    .requiredOption('--vqvae <dir>', 'VQ-VAE folder (from `igpg vqvae train`)')
     .requiredOption('--out <dir>', 'checkpoint folder')
-    .option('--config <file>', 'pipeline config JSON with "prior", "priorTrain" and "supportK" sections')
-    .option('--steps <n>', 'training steps (overrides the config)', parseIntArg('--steps', 0))
-    .option('--seed <n>', 'seed (overrides the config)', parseIntArg('--seed', 0))
-    .option('--no-resume', 'start over: move an existing <out> aside to <out>.old-<time> (never deleted) instead of resuming')
-    .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
+    .option('--config <file>', 'pipeline config JSON with "prior", "priorTrain" and "supportK" sections'))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: { zoo: string; vqvae: string; out: string; config?: string; steps?: number; seed?: number; resume: boolean; maxParams?: number; json?: boolean }, cmd: Command) => {
       const cfg = readStageConfig(opts.config);

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import './gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { loadNative } from './native';
 import { configureBlasThreads, parseBlasThreads } from './blas_threads';
-import { patchWasmKernels } from './wasm_kernels';
+import { patchWasmKernels } from './kernels';
 import { registerFusedOps } from './fused_ops';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
 import { withoutGlueHandlers } from './process_hooks';

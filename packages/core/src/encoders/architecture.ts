@@ -2,25 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
 import type { ParamRole } from '../sdk/types';
+import type { ChunkPosition } from '../tokenizer';
 import { textFeatureMatrix } from './text-features';
-import { dense, normalVariable } from './init';
+import { dense, normalVariable } from '../nn/init';
 
 /**
- * Where a chunk sits in the network (a subset of the tokenizer's chunk position).
- * `offset` is the chunk's first value inside its tensor; `tensorSize` that tensor's number of values.
+ * Where a chunk sits in the network: the part of the tokenizer's ChunkPosition the architecture encoder reads (a
+ * ChunkPosition is one). `offset` is the chunk's first value inside its tensor; `tensorSize` that tensor's number of
+ * values; unit/units/part/parts only for neuron chunks.
  */
-export interface ChunkPlace {
-  layer: number;
-  layers: number;
-  role: ParamRole;
-  offset: number;
-  tensorSize?: number;
-  /** Neuron chunks (tokenizer grouping 'neuron'): unit slot, units in the layer, sub-chunk and sub-chunks per unit. */
-  unit?: number;
-  units?: number;
-  part?: number;
-  parts?: number;
-}
+export type ChunkPlace = Pick<ChunkPosition, 'layer' | 'layers' | 'role' | 'offset'> & Partial<Pick<ChunkPosition, 'tensorSize' | 'unit' | 'units' | 'part' | 'parts'>>;
 
 const ROLES: ParamRole[] = ['kernel', 'bias', 'gamma', 'beta', 'embedding', 'position', 'other'];
 /** Layer indices past this share the last one-hot slot; relative depth still tells them apart. */

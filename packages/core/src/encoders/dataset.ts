@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
-import { dense } from './init';
+import { dense } from '../nn/init';
 
 /**
  * k samples per class from a dataset: the dataset condition (paper: 5 images per class, mean-pooled features).

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
 import { textFeatureMatrix, words } from './text-features';
-import { normalVariable } from './init';
+import { normalVariable } from '../nn/init';
 
 /**
  * Turns instructions into vectors. The prior only sees `encode`, so a stronger encoder

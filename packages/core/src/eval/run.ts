@@ -59,7 +59,7 @@ export interface RunEvaluationOptions {
 
 function requireInput(dir: string, file: string, what: string): void {
   if (!fs.existsSync(path.join(dir, file))) {
-    throw new Error(`${what} not found: ${path.join(dir, file)} is missing. Build it first (the whole pipeline: \`npm run demo\` / \`igpg demo\`; or the step that makes it: \`igpg zoo build\`, \`igpg tokenizer train\`, \`igpg prior train\`).`);
+    throw new Error(`${what} not found: ${path.join(dir, file)} is missing. Build it first (the whole pipeline: \`npm run demo\` / \`igpg demo\`; or the step that makes it: \`igpg zoo build\`, \`igpg vqvae train\`, \`igpg prior train\`).`);
   }
 }
 

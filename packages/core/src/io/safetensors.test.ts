@@ -58,6 +58,27 @@ describe('safetensors format', () => {
     expect(tensors.h.dtype).toBe('F16');
   });
 
+  it('writes Int32Array as I32 and reads it back as int32 only when asked (training checkpoints)', () => {
+    const bytes = encodeSafetensors({ 'var/a': { shape: [2], data: Float32Array.from([1, 2]) }, 'opt/0': { shape: [1], data: Int32Array.from([-7]) } }, { kind: 't' });
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    expect(JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString())['opt/0']).toEqual({ dtype: 'I32', shape: [1], data_offsets: [8, 12] });
+    const { tensors } = decodeSafetensors(bytes, { int32: true, source: 'w.safetensors' });
+    expect(tensors['opt/0'].data).toBeInstanceOf(Int32Array);
+    expect(Array.from(tensors['opt/0'].data)).toEqual([-7]);
+    expect(Array.from(tensors['var/a'].data)).toEqual([1, 2]);
+    // network readers get float tensors only: an I32 tensor there is a clear error
+    expect(() => decodeSafetensors(bytes, { source: 'w.safetensors' })).toThrow(/^w\.safetensors: tensor "opt\/0": dtype "I32" is not supported \(readable: F32, F16, BF16, F64\)/);
+  });
+
+  it('reads the committed prior checkpoint (written by the former checkpoint codec) and re-encodes it byte for byte', () => {
+    const file = path.resolve(__dirname, '../../../../runs/default/prior/weights-1500.safetensors');
+    const bytes = fs.readFileSync(file);
+    const { tensors, metadata } = decodeSafetensors(bytes, { int32: true, source: file });
+    expect(metadata.format).toBe('igpg-checkpoint');
+    expect(Object.keys(tensors).length).toBeGreaterThan(0);
+    expect(Buffer.compare(Buffer.from(encodeSafetensors(tensors, metadata)), bytes)).toBe(0);
+  });
+
   it('round-trips bit-identically through a file written atomically', () => {
     const data = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 1e-3);
     const file = path.join(dir, 'x.safetensors');

@@ -14,19 +14,28 @@ import { flattenRecord, weightRecord, type NetworkWeights } from '../sdk/weights
  * The header maps tensor names to { dtype, shape, data_offsets: [begin, end] } (offsets relative
  * to the start of the tensor bytes) plus an optional "__metadata__" string -> string map.
  * Tensors must exactly tile the byte buffer: no gaps, no overlaps. All data is little-endian.
- * We write F32 and read F32, F16, BF16 and F64 (converted to float32).
+ * We write F32 and I32, and read F32, F16, BF16 and F64 (converted to float32) and, when asked (`int32: true`,
+ * training checkpoints: optimizer step counters), I32 as Int32Array.
  */
 
 /** A tensor read from or written to a safetensors file (values as float32). */
 export interface SafeTensor {
   shape: number[];
   data: Float32Array;
-  /** The dtype in the file (what was read); writing always uses F32. */
+  /** The dtype in the file (what was read); writing a Float32Array always uses F32. */
   dtype?: SafeDtype;
 }
 
-export type SafeDtype = 'F32' | 'F16' | 'BF16' | 'F64';
-const DTYPE_BYTES: Record<SafeDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+/** An int32 tensor (written as I32; read back only with `int32: true`). */
+export interface SafeInt32Tensor {
+  shape: number[];
+  data: Int32Array;
+  dtype?: 'I32';
+}
+
+export type SafeDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I32';
+const DTYPE_BYTES: Record<SafeDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I32: 4 };
+const FLOAT_DTYPES = ['F32', 'F16', 'BF16', 'F64'];
 const MAX_HEADER = 100_000_000; // the reference implementation's limit
 
 /** Raised for a malformed or corrupt safetensors buffer. */
@@ -40,10 +49,10 @@ export class SafetensorsError extends FileIntegrityError {
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
- * Serialize named float32 tensors (in the given key order) with string metadata.
+ * Serialize named float32 (F32) and int32 (I32) tensors (in the given key order) with string metadata.
  * @example const bytes = encodeSafetensors({ 'fc.weight': { shape: [2, 3], data } }, { arch: 'mlp' });
  */
-export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafeTensor | SafeInt32Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new Error(`safetensors metadata "${k}" must be a string, got ${typeof v}`);
@@ -54,7 +63,8 @@ export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata:
     if (name === '__metadata__') throw new Error('"__metadata__" is reserved and cannot name a tensor');
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) throw new Error(`tensor "${name}": ${t.data.length} values do not fill shape [${t.shape}]`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
+    if (!(t.data instanceof Float32Array) && !(t.data instanceof Int32Array)) throw new Error(`tensor "${name}": data must be a Float32Array or an Int32Array`);
+    header[name] = { dtype: t.data instanceof Int32Array ? 'I32' : 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * n] };
     offset += 4 * n;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -65,7 +75,7 @@ export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata:
   out.set(json, 8);
   let pos = 8 + json.length;
   for (const t of Object.values(tensors)) {
-    const bytes = LITTLE_ENDIAN ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : f32ToLE(t.data);
+    const bytes = LITTLE_ENDIAN ? new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) : toLE(t.data);
     out.set(bytes, pos);
     pos += bytes.length;
   }
@@ -78,16 +88,21 @@ export interface SafetensorsReadOptions {
   allowNonFinite?: boolean;
   /** Name used in error messages (a file path). */
   source?: string;
+  /** Return I32 tensors as Int32Array (training checkpoints); without it an I32 tensor is an error. */
+  int32?: boolean;
 }
 
 /**
- * Parse a safetensors buffer, checking every structural rule; returns tensors (as float32) in file order.
+ * Parse a safetensors buffer, checking every structural rule; returns tensors (as float32, and I32 as Int32Array
+ * with `int32: true`) in file order.
  * @example const { tensors, metadata } = decodeSafetensors(fs.readFileSync('w.safetensors'));
  */
+export function decodeSafetensors(bytes: Uint8Array, options: SafetensorsReadOptions & { int32: true }): { tensors: Record<string, SafeTensor | SafeInt32Tensor>; metadata: Record<string, string> };
+export function decodeSafetensors(bytes: Uint8Array, options?: SafetensorsReadOptions): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> };
 export function decodeSafetensors(
   bytes: Uint8Array,
   options: SafetensorsReadOptions = {},
-): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+): { tensors: Record<string, SafeTensor | SafeInt32Tensor>; metadata: Record<string, string> } {
   const src = options.source ?? 'safetensors buffer';
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${src}: ${msg}`);
@@ -118,8 +133,9 @@ export function decodeSafetensors(
     const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!v || typeof v !== 'object') fail(`tensor "${name}": entry must be an object`);
     const { dtype, shape, data_offsets: offs } = v;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      fail(`tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (readable: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    const readable = options.int32 ? Object.keys(DTYPE_BYTES) : FLOAT_DTYPES;
+    if (typeof dtype !== 'string' || !readable.includes(dtype)) {
+      fail(`tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (readable: ${readable.join(', ')})`);
     }
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(`tensor "${name}": shape must be non-negative integers, got ${JSON.stringify(shape)}`);
     if (!Array.isArray(offs) || offs.length !== 2 || offs.some((o) => !Number.isInteger(o) || o < 0)) fail(`tensor "${name}": data_offsets must be [begin, end], got ${JSON.stringify(offs)}`);
@@ -141,8 +157,12 @@ export function decodeSafetensors(
   }
   if (at !== body.length) fail(`tensors cover ${at} of ${body.length} data bytes (trailing bytes; offsets do not cover the buffer)`);
 
-  const tensors: Record<string, SafeTensor> = {};
+  const tensors: Record<string, SafeTensor | SafeInt32Tensor> = {};
   for (const e of entries) {
+    if (e.dtype === 'I32') {
+      tensors[e.name] = { shape: e.shape, data: toInt32(body.subarray(e.begin, e.end)), dtype: 'I32' };
+      continue;
+    }
     const data = toFloat32(body.subarray(e.begin, e.end), e.dtype);
     if (!options.allowNonFinite) {
       const bad = data.findIndex((x) => !Number.isFinite(x));
@@ -154,21 +174,28 @@ export function decodeSafetensors(
 }
 
 /** Write tensors + metadata to a .safetensors file atomically. */
-export function writeSafetensors(file: string, tensors: Record<string, SafeTensor>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(file: string, tensors: Record<string, SafeTensor | SafeInt32Tensor>, metadata: Record<string, string> = {}): void {
   writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
-/** Read and check a .safetensors file. */
-export function readSafetensors(file: string, options: SafetensorsReadOptions = {}): ReturnType<typeof decodeSafetensors> {
+/** Read and check a .safetensors file (float tensors; see decodeSafetensors for `int32`). */
+export function readSafetensors(file: string, options: SafetensorsReadOptions = {}): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
   if (!existsSync(file)) throw new SafetensorsError(`${file}: file not found`);
-  return decodeSafetensors(readFileSync(file), { ...options, source: options.source ?? file });
+  return decodeSafetensors(readFileSync(file), { allowNonFinite: options.allowNonFinite, source: options.source ?? file });
 }
 
-function f32ToLE(data: Float32Array): Uint8Array {
+function toLE(data: Float32Array | Int32Array): Uint8Array {
   const out = new Uint8Array(data.length * 4);
   const dv = new DataView(out.buffer);
-  data.forEach((x, i) => dv.setFloat32(4 * i, x, true));
+  if (data instanceof Int32Array) data.forEach((x, i) => dv.setInt32(4 * i, x, true));
+  else data.forEach((x, i) => dv.setFloat32(4 * i, x, true));
   return out;
+}
+
+function toInt32(bytes: Uint8Array): Int32Array {
+  if (LITTLE_ENDIAN) return new Int32Array(new Uint8Array(bytes).buffer); // a copy: aligned, owned
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int32Array.from({ length: bytes.length / 4 }, (_, i) => dv.getInt32(4 * i, true));
 }
 
 function toFloat32(bytes: Uint8Array, dtype: SafeDtype): Float32Array {

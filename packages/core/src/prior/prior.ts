@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
-import { dense, normalVariable, zerosVariable } from '../encoders/init';
+import { dense, normalVariable, zerosVariable } from '../nn/init';
 import { hashedInstructionEncoder, type InstructionEncoder } from '../encoders/instruction';
 import { datasetEncoder, type DatasetEncoder, type SupportSet } from '../encoders/dataset';
 import { architectureEncoder, positionFeatures, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from '../encoders/architecture';

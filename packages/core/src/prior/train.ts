@@ -5,7 +5,7 @@ import { createRng, type Rng } from '../rng';
 import type { SupportSet } from '../encoders/dataset';
 import type { ArchitectureCondition } from '../encoders/architecture';
 import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
-import { createAdam } from '../backend/adam';
+import { createAdam } from '../train/adam';
 import type { ProgressOptions } from '../util/progress';
 import { PREFIX, type Prior, type PriorCondition, type TokenLayout } from './prior';
 import { POSITION_FEATURES } from '../encoders/architecture';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileVerified, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { decodeTensors, encodeTensors, type HostTensor } from './tensorFile';
+import { decodeSafetensors, encodeSafetensors, type SafeInt32Tensor, type SafeTensor } from '../io/safetensors';
 
 /**
  * Checkpoints of a training run, one directory per run:
@@ -51,10 +51,17 @@ export class CheckpointMismatchError extends Error {
 
 const META = 'checkpoint.json';
 
+/** A checkpointed tensor on the host: float32 (F32) or int32 (I32, e.g. an optimizer's step counter). */
+type HostTensor = SafeTensor | SafeInt32Tensor;
+
 async function hostOf(t: tf.Tensor): Promise<HostTensor> {
-  if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`cannot checkpoint a ${t.dtype} tensor`);
-  return { dtype: t.dtype, shape: t.shape.slice(), data: (await t.data()) as Float32Array | Int32Array };
+  if (t.dtype === 'float32') return { shape: t.shape.slice(), data: (await t.data()) as Float32Array };
+  if (t.dtype === 'int32') return { shape: t.shape.slice(), data: (await t.data()) as Int32Array };
+  throw new Error(`cannot checkpoint a ${t.dtype} tensor`);
 }
+
+/** The host tensor back as a tf.Tensor of its own dtype. */
+const tensorOf = (h: HostTensor) => tf.tensor(h.data, h.shape, h.data instanceof Int32Array ? 'int32' : 'float32');
 
 /** Scalar variables an optimizer keeps outside getWeights() (Adam's accBeta1/accBeta2): saved so resume is bit-exact. */
 function optimizerFieldVariables(opt: tf.Optimizer): [string, tf.Variable][] {
@@ -83,7 +90,7 @@ export async function saveCheckpoint(dir: string, state: CheckpointState): Promi
     for (const s of slots) if (s.name === 'iter') s.tensor.dispose(); // saveIterations() made a fresh scalar
     for (const [field, v] of optimizerFieldVariables(state.optimizer)) tensors[`optvar/${field}`] = await hostOf(v);
   }
-  const bytes = encodeTensors(tensors, { format: CHECKPOINT_FORMAT, kind: state.kind, step: String(state.step) });
+  const bytes = encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, kind: state.kind, step: String(state.step) });
   const file = `weights-${state.step}.safetensors`;
   writeFileAtomic(path.join(dir, file), bytes);
   writeJsonAtomic(path.join(dir, 'config.json'), state.config);
@@ -154,7 +161,7 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): 
     }
   }
   const bytes = readFileVerified(path.join(dir, meta.weights.file), { size: meta.weights.size, sha256: meta.weights.sha256 });
-  const { tensors } = decodeTensors(bytes, path.join(dir, meta.weights.file));
+  const { tensors } = decodeSafetensors(bytes, { int32: true, source: path.join(dir, meta.weights.file) });
   checkNames(opts.variables);
   const missing = opts.variables.filter((v) => !tensors[`var/${v.name}`]).map((v) => v.name);
   if (missing.length) {
@@ -167,7 +174,7 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions): 
     if (h.shape.join('x') !== v.shape.join('x')) {
       throw new CheckpointMismatchError(`${dir}: variable "${v.name}" has shape [${h.shape}] in the checkpoint but [${v.shape}] here`);
     }
-    tf.tidy(() => v.assign(tf.tensor(h.data, h.shape, h.dtype)));
+    tf.tidy(() => v.assign(tensorOf(h)));
   }
   if (opts.optimizer) await restoreOptimizer(opts.optimizer, tensors, dir);
   return meta;
@@ -177,7 +184,7 @@ async function restoreOptimizer(opt: tf.Optimizer, tensors: Record<string, HostT
   const slots: { name: string; tensor: tf.Tensor }[] = [];
   for (let i = 0; tensors[`opt/${i}`]; i++) {
     const h = tensors[`opt/${i}`];
-    slots.push({ name: i === 0 ? 'iter' : `slot${i}`, tensor: tf.tensor(h.data, h.shape, h.dtype) });
+    slots.push({ name: i === 0 ? 'iter' : `slot${i}`, tensor: tensorOf(h) });
   }
   if (!slots.length) throw new CheckpointMismatchError(`${dir}: checkpoint has no optimizer state but an optimizer was given`);
   await opt.setWeights(slots);
@@ -185,6 +192,6 @@ async function restoreOptimizer(opt: tf.Optimizer, tensors: Record<string, HostT
   // Adam's setWeights recomputes accBeta as beta^(t+1), which can differ from the running product in the last bit.
   for (const [field, v] of optimizerFieldVariables(opt)) {
     const h = tensors[`optvar/${field}`];
-    if (h) tf.tidy(() => v.assign(tf.tensor(h.data, h.shape, h.dtype)));
+    if (h) tf.tidy(() => v.assign(tensorOf(h)));
   }
 }

@@ -8,6 +8,7 @@ import type { EmaQuantizer } from './quantizer-ema';
 import { builtinQuantizers, type BuiltinQuantizer } from './quantizers';
 import { getQuantizer, listQuantizers } from './registry';
 import type { Quantizer } from './ops';
+import { dense, heStd } from '../nn/init';
 
 /**
  * VQ-VAE over weight chunks: chunk (K values) -> MLP encoder -> latent rows of D dims -> l codes from a codebook
@@ -122,12 +123,8 @@ export function freeScope(base: string): string {
 }
 
 interface Dense { W: tf.Variable; b: tf.Variable }
-function denseLayer(nIn: number, nOut: number, seed: number, name: string): Dense {
-  return tf.tidy(() => ({
-    W: tf.variable(tf.randomNormal([nIn, nOut], 0, Math.sqrt(2 / nIn), 'float32', seed), true, `${name}/W`), // He init
-    b: tf.variable(tf.zeros([nOut]), true, `${name}/b`),
-  }));
-}
+/** A dense layer with He init (relu follows it). */
+const denseLayer = (nIn: number, nOut: number, seed: number, name: string): Dense => dense(nIn, nOut, seed, name, heStd(nIn));
 /** x (B, in) through dense layers, relu between them. */
 function mlp(x: tf.Tensor2D, layers: Dense[]): tf.Tensor2D {
   let h = x;

@@ -7,7 +7,7 @@ import { validate } from '../util/config';
 import type { ParamInfo } from '../sdk/types';
 import type { Tokenizer } from '../tokenizer';
 import { runTrainingLoop, type TrainingLoopResult } from '../train/loop';
-import { createAdam } from '../backend/adam';
+import { createAdam } from '../train/adam';
 import type { ProgressOptions } from '../util/progress';
 import { createVqvae, registeredVqvaeConfigSchema, tokenizerHash, vqvaeConfigSchema, type Vqvae, type VqvaeConfig } from './model';
 import { getQuantizer } from './registry';

@@ -33,7 +33,7 @@ export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number
     return tf.div(tf.sub(x, mean), tf.sqrt(variance));                        // (150, 4) standardised
   });
   const init = tf.randomNormal([codes, 4], 0, 0.5, 'float32', rng.tfSeed());
-  const E = tf.variable(init, true); // (K, D) codebook
+  const E = tf.variable(init, true); // (C, D) codebook: C codes of D values
   init.dispose();
   const opt = tf.train.adam(lr);
   const log = metricsLog(file);
@@ -43,11 +43,11 @@ export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number
       const idx = tf.tensor1d(Array.from({ length: batch }, () => rng.int(raw.length)), 'int32');
       const xb = tf.gather(data, idx) as tf.Tensor2D;               // (B, D)
       const { loss, assign, grad } = tf.tidy(() => {
-        const d = tf.sum(tf.square(tf.sub(tf.expandDims(xb, 1), tf.expandDims(E, 0))), 2); // (B, K) squared distances
+        const d = tf.sum(tf.square(tf.sub(tf.expandDims(xb, 1), tf.expandDims(E, 0))), 2); // (B, C) squared distances
         const a = tf.argMin(d, 1) as tf.Tensor1D;                   // (B,) nearest code
-        const onehot = tf.cast(tf.oneHot(a, codes), 'float32');     // (B, K)
+        const onehot = tf.cast(tf.oneHot(a, codes), 'float32');     // (B, C)
         const diff = tf.sub(tf.matMul(onehot, E), xb);              // (B, D) quantised - input
-        const g = tf.mul(tf.matMul(onehot, diff, true, false), 2 / diff.size); // (K, D) gradient of the mean squared error
+        const g = tf.mul(tf.matMul(onehot, diff, true, false), 2 / diff.size); // (C, D) gradient of the mean squared error
         return { loss: tf.mean(tf.square(diff)), assign: a, grad: g };
       });
       opt.applyGradients([{ name: E.name, tensor: grad }]);

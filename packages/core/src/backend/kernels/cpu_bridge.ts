@@ -1,20 +1,15 @@
 import { engine, getKernel } from '@tensorflow/tfjs-core';
 import type { DataType, KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './wasm_memory';
+import type { WasmBackendLike } from '../wasm_memory';
+import type { WasmKernel } from './types';
 
 /*
  * Runs a `cpu` kernel for a kernel the wasm backend lacks: copies the inputs to the cpu
  * backend, runs its kernel, and copies the result back. Correct and simple, slow for big
- * tensors (the cpu kernels are plain JS); used for the rarely hit backprop kernels below.
+ * tensors (the cpu kernels are plain JS); used for rarely hit kernels that training can
+ * reach and tfjs-backend-wasm 4.22 lacks (see the list in index.ts), and as the fallback
+ * of the conv gradients for NCHW and non-float32 inputs.
  */
-
-/** Kernels that training can hit and tfjs-backend-wasm 4.22 lacks, served through `cpu`. */
-export const CPU_BRIDGED_KERNELS = [
-  'Conv2DBackpropFilter',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-  'Einsum',
-];
 
 function cpuBackend(): KernelBackend {
   const cpu = engine().findBackend('cpu');
@@ -51,4 +46,9 @@ export function cpuBridgeConfig(kernelName: string): KernelConfig {
     return Array.isArray(result) ? outs : outs[0];
   };
   return { kernelName, backendName: 'wasm', kernelFunc };
+}
+
+/** A kernel the wasm backend lacks, served by the `cpu` kernel of the same name: one line in the list. */
+export function cpuBridgedKernel(kernelName: string): WasmKernel {
+  return { kernelName, wrapsStock: false, make: () => cpuBridgeConfig(kernelName) };
 }

@@ -1,7 +1,8 @@
 import { Sum, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
-import type { NativeAddon } from './native';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import { stockOf, type WasmKernel } from './types';
+import type { NativeAddon } from '../native';
 
 /*
  * Sum for the wasm backend. The stock kernel reduces only over trailing axes, so a sum over
@@ -31,3 +32,6 @@ export function sumConfig(original: KernelConfig, native: NativeAddon | null): K
   };
   return { kernelName: Sum, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc };
 }
+
+/** Sum over leading axes: native column sums. */
+export const sumKernel: WasmKernel = { kernelName: Sum, wrapsStock: true, make: (ctx) => sumConfig(stockOf(ctx, Sum), ctx.native) };

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { createAdam } from './adam';
-import { initBackend, shutdownBackend } from './init';
-import { loadNative } from './native';
+import { initBackend, shutdownBackend } from '../backend/init';
+import { loadNative } from '../backend/native';
 
 // The fused Adam (native on wasm when the addon is built) against tf.train.adam on cpu.
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsMode } from './wasm_kernels';
-import { loadNative } from './native';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
+import { wasmKernelsMode } from '../backend/kernels';
+import { loadNative } from '../backend/native';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../backend/wasm_memory';
 
 /*
  * Adam with a fused update. tfjs's AdamOptimizer runs ~12 kernels per variable per step

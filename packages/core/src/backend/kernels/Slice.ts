@@ -1,6 +1,7 @@
 import { Slice, slice_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import { stockOf, type WasmKernel } from './types';
 
 /*
  * Slice for the wasm backend without a copy of the whole input. The stock kernel starts with
@@ -45,3 +46,6 @@ export function sliceConfig(original: KernelConfig): KernelConfig {
   };
   return { kernelName: Slice, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc };
 }
+
+/** Slice: heap copies of the contiguous runs, not of the whole input. */
+export const sliceKernel: WasmKernel = { kernelName: Slice, wrapsStock: true, make: (ctx) => sliceConfig(stockOf(ctx, Slice)) };

@@ -1,8 +1,9 @@
 import { BatchMatMul, broadcast_util, getKernel, Transpose } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
-import type { NativeAddon } from './native';
-import { tuneBlasThreads } from './blas_threads';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import type { NativeAddon } from '../native';
+import { tuneBlasThreads } from '../blas_threads';
+import { stockOf, type WasmKernel } from './types';
 
 /*
  * BatchMatMul for the wasm backend. tfjs-backend-wasm 4.22 sends only batch-1,
@@ -97,3 +98,9 @@ export function batchMatMulConfig(original: KernelConfig, native: NativeAddon | 
   // The stock kernel's setup (its cwrap) must still run, for the odd-broadcast fallback.
   return { kernelName: BatchMatMul, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc };
 }
+
+/** BatchMatMul: native sgemm when the addon is loaded, else XNNPACK per batch. */
+export const batchMatMulKernel: WasmKernel = {
+  kernelName: BatchMatMul, wrapsStock: true,
+  make: (ctx) => batchMatMulConfig(stockOf(ctx, BatchMatMul), ctx.native),
+};

@@ -1,6 +1,7 @@
 import { UnsortedSegmentSum } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import type { WasmKernel } from './types';
 
 /*
  * UnsortedSegmentSum for wasm (missing in tfjs-backend-wasm 4.22). It is the gradient of
@@ -30,3 +31,6 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 export const unsortedSegmentSumConfig: KernelConfig = { kernelName: UnsortedSegmentSum, backendName: 'wasm', kernelFunc };
+
+/** UnsortedSegmentSum (the gradient of gather), which tfjs-backend-wasm lacks. */
+export const unsortedSegmentSumKernel: WasmKernel = { kernelName: UnsortedSegmentSum, wrapsStock: false, make: () => unsortedSegmentSumConfig };

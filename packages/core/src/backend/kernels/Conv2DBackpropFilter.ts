@@ -1,8 +1,9 @@
-import { backend_util, BatchMatMul, Conv2DBackpropFilter, Conv2DBackpropInput, getKernel } from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropFilterAttrs, Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { cpuBridgeConfig } from './cpu_bridge';
-import type { NativeAddon } from './native';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
+import { BatchMatMul, Conv2DBackpropFilter, getKernel } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeAddon } from '../native';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import { convGradConfig, geometry, MAX_SCRATCH, type Geometry } from './conv2d_util';
+import type { WasmKernel } from './types';
 
 /*
  * Conv2DBackpropFilter (the conv weight gradient) for the wasm backend, which lacks it.
@@ -16,12 +17,11 @@ import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_m
  *    BatchMatMul kernel (no addon needed);
  *  - 'loop': a direct JS loop accumulating in float64, fastest for tiny layers.
  * NCHW and non-float32 inputs go to the cpu backend's kernel through the bridge.
+ * The input gradient is in Conv2DBackpropInput.ts.
  */
 
 export type Conv2DFilterGradMethod = 'auto' | 'loop' | 'sgemm' | 'xnnpack';
 
-/** Largest im2col scratch buffer, in floats (64 MiB); bigger batches are done in chunks. */
-const MAX_SCRATCH = 1 << 24;
 /**
  * Below this many multiply-adds the direct loop is used: with the addon it beats im2col +
  * sgemm; without it, it is exact (float64) and within ~1.5x of XNNPACK up to ~50 ms.
@@ -35,29 +35,6 @@ const LOOP_MAX_MACS = 1 << 15, LOOP_MAX_MACS_NO_ADDON = 1 << 26;
  * 256-row blocks: it runs (and packs) one operator per block, ~0.5 ms each.
  */
 const BLOCK_ROWS = 16, BIG_BLOCK_ROWS = 256, BIG_MACS = 1 << 25;
-
-interface Geometry {
-  N: number; H: number; W: number; C: number;
-  OH: number; OW: number; OC: number;
-  FH: number; FW: number; sh: number; sw: number; top: number; left: number;
-}
-
-function geometry(xShape: number[], filterShape: [number, number, number, number], dy: TensorInfo, attrs: Conv2DBackpropFilterAttrs | Conv2DBackpropInputAttrs, kernel: string): Geometry {
-  const { strides, pad, dimRoundingMode } = attrs;
-  if (xShape.length !== 4) throw new Error(`${kernel}: the input shape [${xShape}] must be 4-D NHWC`);
-  const info = backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const g: Geometry = {
-    N: info.batchSize, H: info.inHeight, W: info.inWidth, C: info.inChannels,
-    OH: info.outHeight, OW: info.outWidth, OC: info.outChannels,
-    FH: info.filterHeight, FW: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
-    top: info.padInfo.top, left: info.padInfo.left,
-  };
-  const want = [g.N, g.OH, g.OW, g.OC];
-  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== want[i])) {
-    throw new Error(`${kernel}: dy shape [${dy.shape}] does not match the conv output shape [${want}] of x [${xShape}] with filter [${filterShape}]`);
-  }
-  return g;
-}
 
 /** Direct loop: out (K, OC) = Σ_p col_p ⊗ dy_p, accumulated in float64. */
 function filterGradLoop(f32: Float32Array, xo: number, dyo: number, oo: number, g: Geometry): void {
@@ -140,13 +117,8 @@ export function chooseFilterGradMethod(g: Geometry, native: NativeAddon | null):
  * buffer in floats (batches beyond it are done in chunks).
  */
 export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: Conv2DFilterGradMethod = 'auto', maxScratch = MAX_SCRATCH): KernelConfig {
-  const bridge = cpuBridgeConfig(Conv2DBackpropFilter).kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  return convGradConfig<Conv2DBackpropFilterAttrs>(Conv2DBackpropFilter, ['x', 'dy'], ({ inputs, backend }, attrs, wb) => {
     const x = inputs.x as TensorInfo, dy = inputs.dy as TensorInfo;
-    if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32' || dy.dtype !== 'float32') return bridge(args);
-    const wb = backend as unknown as WasmBackendLike;
     const g = geometry(x.shape, attrs.filterShape, dy, attrs, Conv2DBackpropFilter);
     const K = g.FH * g.FW * g.C, OC = g.OC, pixels = g.OH * g.OW;
     const out = wb.makeOutput([g.FH, g.FW, g.C, OC], 'float32');
@@ -214,95 +186,8 @@ export function conv2dBackpropFilterConfig(native: NativeAddon | null, method: C
     }
     heapViews(wb).f32.set(acc, elementOffset(wb, out));
     return out;
-  };
-  return { kernelName: Conv2DBackpropFilter, backendName: 'wasm', kernelFunc };
+  });
 }
 
-/**
- * Kernel config for `wasm` Conv2DBackpropInput (replaces the stock one, a scalar C loop):
- * cols (P, K) = dy (P, OC) · Wᵀ (OC, K) by sgemm (addon) or XNNPACK (BatchMatMul with a
- * transposed copy of the small filter), then col2im adds each row back into dx, in float64.
- * `maxScratch` bounds the cols buffer in floats (batches beyond it are done in chunks).
- */
-export function conv2dBackpropInputConfig(native: NativeAddon | null, maxScratch = MAX_SCRATCH): KernelConfig {
-  const bridge = cpuBridgeConfig(Conv2DBackpropInput).kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
-    const { inputs, backend } = args;
-    const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
-    const dy = inputs.dy as TensorInfo, filter = inputs.filter as TensorInfo;
-    if (attrs.dataFormat === 'NCHW' || filter.dtype !== 'float32' || dy.dtype !== 'float32') return bridge(args);
-    const wb = backend as unknown as WasmBackendLike;
-    if (filter.shape.length !== 4) throw new Error(`Conv2DBackpropInput: filter shape [${filter.shape}] must be 4-D [fh, fw, inC, outC]`);
-    const g = geometry(attrs.inputShape, filter.shape as [number, number, number, number], dy, attrs, Conv2DBackpropInput);
-    const { H, W, C, OH, OW, OC, FH, FW, sh, sw, top, left } = g;
-    const K = FH * FW * C, pixels = OH * OW;
-    const dx = wb.makeOutput([g.N, H, W, C], 'float32');
-    if (sizeOf(dx.shape) === 0 || pixels === 0 || OC === 0) {
-      const o = elementOffset(wb, dx);
-      heapViews(wb).f32.fill(0, o, o + sizeOf(dx.shape));
-      return dx;
-    }
-    const nb = Math.max(1, Math.min(g.N, Math.floor(maxScratch / (pixels * K))));
-    const acc = new Float64Array(g.N * H * W * C);
-    // Without the addon: Wᵀ (OC, K), so that XNNPACK gets a plain (P, OC)·(OC, K).
-    let wT: TensorInfo | null = null;
-    if (native === null) {
-      wT = wb.makeOutput([OC, K], 'float32');
-      const f32 = heapViews(wb).f32, fo = elementOffset(wb, filter), to = elementOffset(wb, wT);
-      for (let k = 0; k < K; k++) for (let oc = 0; oc < OC; oc++) f32[to + oc * K + k] = f32[fo + k * OC + oc];
-    }
-    const cols = native !== null ? wb.makeOutput([nb * pixels, K], 'float32') : null;
-    try {
-      for (let n0 = 0; n0 < g.N; n0 += nb) {
-        const m = Math.min(nb, g.N - n0), P = m * pixels;
-        const dyo = elementOffset(wb, dy) + n0 * pixels * OC;
-        let prod: TensorInfo | null = null, co: number;
-        if (native !== null) {
-          co = elementOffset(wb, cols!);
-          // cols (P, K) = dy (P, OC) · W(K, OC)ᵀ
-          native.sgemm(heapViews(wb).f32, false, true, P, K, OC, dyo, elementOffset(wb, filter), co, 1, 0, 0, 0);
-        } else {
-          const a: TensorInfo = n0 === 0 && m === g.N ? { ...dy, shape: [P, OC] } : copyRows(wb, dyo, P * OC, [P, OC]);
-          prod = getKernel(BatchMatMul, 'wasm')!.kernelFunc({
-            inputs: { a, b: wT! }, backend, attrs: { transposeA: false, transposeB: false } as unknown as NamedAttrMap,
-          }) as TensorInfo; // (P, K)
-          if (a.dataId !== dy.dataId) wb.disposeData(a.dataId);
-          co = elementOffset(wb, prod);
-        }
-        const f32 = heapViews(wb).f32;
-        let r = 0;
-        for (let n = n0; n < n0 + m; n++) {
-          for (let oh = 0; oh < OH; oh++) {
-            for (let ow = 0; ow < OW; ow++, r++) {
-              const row = co + r * K;
-              for (let fh = 0; fh < FH; fh++) {
-                const ih = oh * sh - top + fh;
-                if (ih < 0 || ih >= H) continue;
-                for (let fw = 0; fw < FW; fw++) {
-                  const iw = ow * sw - left + fw;
-                  if (iw < 0 || iw >= W) continue;
-                  const d = ((n * H + ih) * W + iw) * C, s = row + (fh * FW + fw) * C;
-                  for (let c = 0; c < C; c++) acc[d + c] += f32[s + c];
-                }
-              }
-            }
-          }
-        }
-        if (prod !== null) wb.disposeData(prod.dataId);
-      }
-    } finally {
-      for (const t of [cols, wT]) if (t !== null) wb.disposeData(t.dataId);
-    }
-    heapViews(wb).f32.set(acc, elementOffset(wb, dx));
-    return dx;
-  };
-  return { kernelName: Conv2DBackpropInput, backendName: 'wasm', kernelFunc };
-}
-
-/** A new wasm tensor of `shape` holding `size` floats copied from heap offset `from`. */
-function copyRows(wb: WasmBackendLike, from: number, size: number, shape: number[]): TensorInfo {
-  const t = wb.makeOutput(shape, 'float32');
-  const f32 = heapViews(wb).f32, o = elementOffset(wb, t);
-  f32.copyWithin(o, from, from + size);
-  return t;
-}
+/** Conv2DBackpropFilter (the conv weight gradient), which tfjs-backend-wasm lacks. */
+export const conv2DBackpropFilterKernel: WasmKernel = { kernelName: Conv2DBackpropFilter, wrapsStock: false, make: ({ native }) => conv2dBackpropFilterConfig(native) };

@@ -1,6 +1,7 @@
 import { GatherV2, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from './wasm_memory';
+import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import { stockOf, type WasmKernel } from './types';
 
 /*
  * GatherV2 for the wasm backend, fast path for embedding lookups: rows of a matrix (axis 0,
@@ -36,3 +37,6 @@ export function gatherConfig(original: KernelConfig): KernelConfig {
   };
   return { kernelName: GatherV2, backendName: 'wasm', kernelFunc, setupFunc: original.setupFunc };
 }
+
+/** GatherV2: one heap copy per embedding row. */
+export const gatherV2Kernel: WasmKernel = { kernelName: GatherV2, wrapsStock: true, make: (ctx) => gatherConfig(stockOf(ctx, GatherV2)) };
