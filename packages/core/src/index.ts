@@ -44,7 +44,7 @@ export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } fr
 export { createAdam, FusedAdamOptimizer } from './train/adam';
 
 // ---- zoo: tasks, building, reading and verifying a zoo (and its job queue) ----
-export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
+export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, getTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
 export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
@@ -74,6 +74,10 @@ export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
 export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { conceptInstructionEncoder, conceptEncoderSchema, registryLexicon, CONCEPT_ENCODER_KIND, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
+export { parseInstruction, datasetLexicon, singular, NUMBER_WORDS, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
+export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, sifWeight, sifAverage, WINK_PACKAGE, type WordVectors } from './encoders/word-vectors';
+export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
 export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
 export { textFeatures, textFeatureMatrix } from './encoders/text-features';

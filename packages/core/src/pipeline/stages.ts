@@ -5,6 +5,7 @@ import { loadVqvae, saveVqvae } from '../vqvae/io';
 import { tokenizerHash, type Vqvae } from '../vqvae/model';
 import { trainVqvae, type TrainVqvaeConfig } from '../vqvae/train';
 import { Prior, type PriorConfig } from '../prior/prior';
+import { createInstructionEncoder, type InstructionEncoderSpec } from '../encoders/registry';
 import { savePrior } from '../prior/checkpoint';
 import { priorExamples, type NetworkRecord } from '../prior/examples';
 import { trainPrior, type PriorTrainConfig } from '../prior/train';
@@ -104,6 +105,8 @@ export interface PriorStageOptions {
   out: string;
   /** Prior model options; codebook size, codes per chunk, chunk size and tokenizer hash come from the VQ-VAE. */
   prior?: Partial<PriorConfig>;
+  /** Instruction encoder, e.g. { kind: 'concepts' } (default: the prior's hashed n-grams). */
+  instructionEncoder?: InstructionEncoderSpec;
   train?: Partial<PriorTrainConfig>;
   /** Samples per class in each task's dataset condition (paper: 5); 0 = no dataset condition. */
   supportK?: number;
@@ -148,7 +151,7 @@ export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior:
       codesPerChunk: vq.config.codesPerChunk,
       chunkSize: tokenizer.chunkSize,
       tokenizerHash: tokenizerHash(tokenizer),
-    });
+    }, { instructionEncoder: opts.instructionEncoder && createInstructionEncoder(opts.instructionEncoder, 'prior/instruction') });
     try {
       const result = await trainPrior({ prior, examples, dir: path.join(opts.out, 'run'), config: train, resume: opts.resume, progress: opts.progress });
       await savePrior(opts.out, prior, result.steps);
