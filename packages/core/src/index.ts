@@ -102,6 +102,6 @@ export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
 export { heldOutParaphrases } from './eval/paraphrases';
-export { finetune } from './eval/finetune';
+export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type FinetuneCurveOptions, type FinetuneTaskOptions } from './eval/finetune';
 export { TARGETS } from './eval/targets';
 export { reportFigures, type PlotFigure } from './eval/figures';
