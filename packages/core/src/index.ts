@@ -45,7 +45,9 @@ export { createAdam, FusedAdamOptimizer } from './train/adam';
 
 // ---- zoo: tasks, building, reading and verifying a zoo (and its job queue) ----
 export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, getTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
-export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskSet, type ZooHeldOutRule, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { expandTaskSet, heldOutByRule } from './zoo/held-out';
+export { entryTestSplit, entryTestKey, entrySupportSeed } from './zoo/splits';
 export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';

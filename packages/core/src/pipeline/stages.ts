@@ -5,6 +5,7 @@ import { loadVqvae, saveVqvae } from '../vqvae/io';
 import { tokenizerHash, type Vqvae } from '../vqvae/model';
 import { trainVqvae, type TrainVqvaeConfig } from '../vqvae/train';
 import { Prior, type PriorConfig } from '../prior/prior';
+import { entrySupportSeed } from '../zoo/splits';
 import { createInstructionEncoder, type InstructionEncoderSpec } from '../encoders/registry';
 import { savePrior } from '../prior/checkpoint';
 import { priorExamples, type NetworkRecord } from '../prior/examples';
@@ -140,7 +141,7 @@ export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior:
         architecture: { name: n.entry.architecture.name, spec: n.entry.architecture.spec },
         flat: n.flat,
         instructions: n.entry.task.instructions,
-        dataset: k > 0 ? await taskSupportSet(n.entry.task, k, train.seed ?? 1, supports) : undefined,
+        dataset: k > 0 ? await taskSupportSet(n.entry.task, k, entrySupportSeed(n.entry, train.seed ?? 1), supports) : undefined, // the zoo's support seed where recorded
       });
     }
     const examples = priorExamples(records, { tokenizer, vq, canon }, { aligned: true });
