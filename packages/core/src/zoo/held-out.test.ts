@@ -109,3 +109,14 @@ describe('a tiny real build from task sets', () => {
     fs.rmSync(out, { recursive: true, force: true });
   }, 300_000);
 });
+
+describe('igpg zoo tasks', () => {
+  it('prints the expanded tasks and exactly the held-out list the config carries', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [path.join(root, 'packages/cli/dist/main.js'), 'zoo', 'tasks', '--config', path.join(root, 'configs/zoo-tasks.json'), '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { tasks: string[]; heldOut: string[] };
+    expect(out.tasks).toHaveLength(152);
+    expect(out.heldOut).toEqual(tasksConfig().heldOut.tasks);
+  }, 60_000);
+});
