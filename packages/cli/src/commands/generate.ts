@@ -55,8 +55,10 @@ export function registerGenerate(program: Command): void {
       const classes = opts.classes?.split(',').map((c) => c.trim());
       if (classes && (!opts.dataset || classes.some((c) => !c))) throw new UsageError(opts.dataset ? `--classes ${opts.classes}: give class names separated by commas, e.g. --classes Sneaker,Sandal` : '--classes needs --dataset <task id> (the task whose classes it orders)');
       opts.instruction = instruction;
+      if (classes) { // a bad --classes fails before any work
+        try { classOrder(resolveTask(opts.dataset!), undefined, classes); } catch (e) { throw new UsageError(`--classes ${opts.classes}: ${(e as Error).message}.`); }
+      }
       await startBackend(cmd);
-      if (classes) classOrder(resolveTask(opts.dataset!), undefined, classes); // a bad --classes fails before the generator loads
       const g = await loadGenerator(opts.generator);
       try {
         const t0 = Date.now();
