@@ -80,7 +80,7 @@ export { conceptInstructionEncoder, conceptEncoderSchema, registryLexicon, CONCE
 export { parseInstruction, datasetLexicon, singular, NUMBER_WORDS, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
 export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, sifWeight, sifAverage, WINK_PACKAGE, type WordVectors } from './encoders/word-vectors';
 export { classOrder, permuteOutputs, reorderTask } from './class-order';
-export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
+export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, checkInstructionEncoderSpec, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
 export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
 export { textFeatures, textFeatureMatrix } from './encoders/text-features';

@@ -1,6 +1,7 @@
 import { sharedRegistry } from '../sdk/registry';
-import { hashedInstructionEncoder, type HashedEncoderConfig, type InstructionEncoder } from './instruction';
-import { CONCEPT_ENCODER_KIND, conceptInstructionEncoder } from './concepts';
+import { validate } from '../util/config';
+import { hashedEncoderSchema, hashedInstructionEncoder, type HashedEncoderConfig, type InstructionEncoder } from './instruction';
+import { CONCEPT_ENCODER_KIND, conceptEncoderSchema, conceptInstructionEncoder } from './concepts';
 
 // Instruction encoders by kind, so a prior checkpoint rebuilds the encoder it was trained with from the config the
 // encoder saved (InstructionEncoder.config()). A user's own encoder: implement InstructionEncoder, register a factory
@@ -50,4 +51,20 @@ export function createInstructionEncoder(spec: InstructionEncoderSpec, scope: st
   const encoder = factories.get(kind).create(config, scope);
   if (encoder.kind !== kind) throw new Error(`instruction encoder factory "${kind}" made an encoder of kind "${encoder.kind}"; they must match`);
   return encoder;
+}
+
+/**
+ * Check an encoder spec without building the encoder (no word vectors loaded): a known kind, and for the built-in
+ * kinds a config their schema accepts. Throws naming the problem.
+ * @example checkInstructionEncoderSpec({ kind: 'concepts', classDim: 32 });
+ */
+export function checkInstructionEncoderSpec(spec: unknown): void {
+  builtins();
+  if (!spec || typeof spec !== 'object' || typeof (spec as InstructionEncoderSpec).kind !== 'string') {
+    throw new Error(`instruction encoder: expected {"kind": "<kind>", ...config}, got ${JSON.stringify(spec)}`);
+  }
+  const { kind, ...config } = spec as InstructionEncoderSpec;
+  factories.get(kind); // unknown kind: lists the registered ones
+  const schema = kind === 'hashed-ngrams' ? hashedEncoderSchema : kind === CONCEPT_ENCODER_KIND ? conceptEncoderSchema : undefined;
+  if (schema) validate(schema, config, `instruction encoder "${kind}" config`);
 }
