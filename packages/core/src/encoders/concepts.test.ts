@@ -191,7 +191,12 @@ describe('user encoder through the registry', () => {
     }
   });
   it('an unknown kind lists the registered ones', async () => {
-    const { createInstructionEncoder } = await import('./registry');
+    const { createInstructionEncoder, checkInstructionEncoderSpec } = await import('./registry');
     expect(() => createInstructionEncoder({ kind: 'bert' }, 's')).toThrow(/unknown instruction encoder "bert"; registered: .*concepts.*hashed-ngrams/);
+    expect(() => checkInstructionEncoderSpec({ kind: 'bert' })).toThrow(/unknown instruction encoder "bert"/);
+    expect(() => checkInstructionEncoderSpec({ kind: 'concepts', classDims: 3 })).toThrow(/unknown key "classDims"/);
+    expect(() => checkInstructionEncoderSpec({ kind: 'hashed-ngrams', dim: 0 })).toThrow(/dim/);
+    expect(() => checkInstructionEncoderSpec('concepts')).toThrow(/expected \{"kind"/);
+    expect(() => checkInstructionEncoderSpec({ kind: 'concepts', wordVectors: '' })).not.toThrow();
   });
 });
