@@ -145,7 +145,7 @@ export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior:
       });
     }
     const examples = priorExamples(records, { tokenizer, vq, canon }, { aligned: true });
-    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, train, supportK: k, seedsPerTask: opts.seedsPerTask ?? null, examples: examples.length });
+    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, ...(opts.instructionEncoder && { instructionEncoder: opts.instructionEncoder }), train, supportK: k, seedsPerTask: opts.seedsPerTask ?? null, examples: examples.length });
     const prior = new Prior({
       ...opts.prior,
       codebookSize: vq.config.codebookSize,
