@@ -101,7 +101,8 @@ export function loadWinkVectors(options: { file?: string; maxWords?: number; cac
     } catch { /* a read-only home: no cache, same vectors */ }
   }
   const n = Math.min(words.length, options.maxWords ?? words.length);
-  const wv = wordVectorsFromArrays(source, words.slice(0, n), data.slice(0, n * dim), dim);
+  // (normalised in place: the cache file above was written first)
+  const wv = n === words.length ? wordVectorsFromArrays(source, words, data, dim) : wordVectorsFromArrays(source, words.slice(0, n), data.slice(0, n * dim), dim);
   loaded.set(key, wv);
   return wv;
 }
