@@ -47,7 +47,7 @@ export { createAdam, FusedAdamOptimizer } from './train/adam';
 export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, getTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
 export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskSet, type ZooHeldOutRule, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
 export { expandTaskSet, heldOutByRule } from './zoo/held-out';
-export { entryTestSplit, entryTestKey, entrySupportSeed } from './zoo/splits';
+export { entryTestSplit, entrySupportSeed } from './zoo/splits';
 export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
@@ -76,9 +76,9 @@ export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
 export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
-export { conceptInstructionEncoder, conceptEncoderSchema, registryLexicon, CONCEPT_ENCODER_KIND, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
-export { parseInstruction, datasetLexicon, singular, NUMBER_WORDS, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
-export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, sifWeight, sifAverage, WINK_PACKAGE, type WordVectors } from './encoders/word-vectors';
+export { conceptInstructionEncoder, registryLexicon, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
+export { parseInstruction, datasetLexicon, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
+export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, type WordVectors } from './encoders/word-vectors';
 export { classOrder, permuteOutputs, reorderTask } from './class-order';
 export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, checkInstructionEncoderSpec, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
