@@ -44,8 +44,10 @@ export { runTrainingLoop, type TrainingLoopOptions, type TrainingLoopResult } fr
 export { createAdam, FusedAdamOptimizer } from './train/adam';
 
 // ---- zoo: tasks, building, reading and verifying a zoo (and its job queue) ----
-export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
-export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { makeTask, taskId, taskFromId, splitTaskId, classSlug, resolveClasses, instructionTexts, registerTaskPhrasing, getTaskPhrasing, type Task, type TaskDatasetInfo, type TaskPhrasing } from './zoo/task';
+export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type ZooTaskSet, type ZooHeldOutRule, type ZooTaskRef, type ZooArchitectureRef } from './zoo/config';
+export { expandTaskSet, heldOutByRule } from './zoo/held-out';
+export { entryTestSplit, entrySupportSeed } from './zoo/splits';
 export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
@@ -74,6 +76,11 @@ export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
 export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { conceptInstructionEncoder, registryLexicon, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
+export { parseInstruction, datasetLexicon, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
+export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, type WordVectors } from './encoders/word-vectors';
+export { classOrder, permuteOutputs, reorderTask } from './class-order';
+export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, checkInstructionEncoderSpec, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
 export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
 export { textFeatures, textFeatureMatrix } from './encoders/text-features';
@@ -97,6 +104,6 @@ export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
 export { heldOutParaphrases } from './eval/paraphrases';
-export { finetune } from './eval/finetune';
+export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type FinetuneCurveOptions, type FinetuneTaskOptions } from './eval/finetune';
 export { TARGETS } from './eval/targets';
 export { reportFigures, type PlotFigure } from './eval/figures';

@@ -10,9 +10,17 @@ const FASHION_PLURAL: Record<string, string> = {
 
 /** Register the instruction wording of the built-in datasets (idempotent). */
 export function registerBuiltinPhrasings(): void {
-  registerTaskPhrasing('mnist', { subject: 'handwritten digits', samples: 'digit images', item: (c) => c, plural: (c) => `${c}s` });
+  registerTaskPhrasing('mnist', {
+    subject: 'handwritten digits', samples: 'digit images', item: (c) => c, plural: (c) => `${c}s`,
+    keywords: ['digits', 'handwritten digits', 'handwritten numbers', 'numbers'],
+  });
   registerTaskPhrasing('fashion-mnist', {
     subject: 'Fashion-MNIST clothing images', samples: 'photos',
+    keywords: ['fashion', 'clothing', 'clothes', 'garments', 'apparel'],
+    groups: [ // the CURATED_GROUPS below, by what people call them
+      { name: 'footwear', aliases: ['shoe'], classes: ['Sandal', 'Sneaker', 'Ankle boot'] },
+      { name: 'upper-body garment', aliases: ['upper body clothing', 'upper-body clothes'], classes: ['T-shirt/top', 'Pullover', 'Coat', 'Shirt'] },
+    ],
     item: (c) => c.toLowerCase(), plural: (c) => FASHION_PLURAL[c] ?? `${c.toLowerCase()}s`,
   });
   registerTaskPhrasing('iris', { subject: 'iris flowers', samples: 'flower measurements', item: (c) => `Iris ${c}`, plural: (c) => `Iris ${c} flowers` });

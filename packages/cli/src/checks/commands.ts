@@ -1,4 +1,4 @@
-import type { ArchitectureRef } from '@igpg/core';
+import { checkInstructionEncoderSpec, type ArchitectureRef } from '@igpg/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../errors';
@@ -59,8 +59,11 @@ export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; confi
 }
 
 /** `igpg prior train`: zoo and VQ-VAE folders, config sections (with overrides), model size, --out. Returns a note or ''. */
-export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { prior?: Section; supportK?: unknown }, train: Section): string {
+export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { prior?: Section; supportK?: unknown; instructionEncoder?: unknown }, train: Section): string {
   checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  if (cfg.instructionEncoder !== undefined) {
+    try { checkInstructionEncoderSpec(cfg.instructionEncoder); } catch (e) { throw new UsageError(`--config ${opts.config}: ${(e as Error).message.split('\n').join('; ')}`); }
+  }
   checkFolderFlag('--vqvae', opts.vqvae, 'vqvae.json', VQVAE_HINT);
   checkOutFlag('--out', opts.out);
   checkPriorSections(opts.config ? `--config ${opts.config}` : 'prior config', cfg.prior, train, cfg.supportK, opts.maxParams);

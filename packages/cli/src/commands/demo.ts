@@ -68,7 +68,7 @@ export function registerDemo(program: Command): void {
       } else log(`VQ-VAE: using ${vqDir}`);
       if (!fs.existsSync(path.join(priorDir, 'checkpoint.json'))) {
         log(`training the prior into ${priorDir}`);
-        const r = await trainPriorStage({ zoo: opts.zoo, vqvae: vqDir, out: priorDir, prior: cfg.prior, train: cfg.priorTrain, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask });
+        const r = await trainPriorStage({ zoo: opts.zoo, vqvae: vqDir, out: priorDir, prior: cfg.prior, instructionEncoder: cfg.instructionEncoder, train: cfg.priorTrain, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask });
         r.prior.dispose();
         r.vq.dispose();
       } else log(`prior: using ${priorDir}`);

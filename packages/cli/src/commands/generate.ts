@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { generateForTask, loadGenerator, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
+import { classOrder, generateForTask, loadGenerator, resolveTask, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -32,6 +32,7 @@ export function registerGenerate(program: Command): void {
     .option('--instruction-file <file>', 'read the instruction from a UTF-8 text file (at most 10,000 characters)')
     .requiredOption('--arch <spec>', 'architecture: JSON file or inline JSON {"name","spec"}, or a name such as cnn-s')
     .option('--dataset <name|task>', 'dataset name or task id (e.g. fashion-mnist:sandal+sneaker): dataset condition, spec defaults, and test accuracy')
+    .option('--classes <list>', 'comma-separated output order of the task\'s classes, e.g. Sneaker,Sandal (default: the order the instruction names them, else the dataset\'s)')
     .option('--n <n>', 'networks to generate', parseIntArg('--n', 1, 1024), 1)
     .option('--seed <n>', 'sampling seed', parseIntArg('--seed', 0), 1)
     .option('--generator <dir>', 'generator bundle folder (config.json, vqvae/, prior/)', 'runs/default')
@@ -46,18 +47,23 @@ export function registerGenerate(program: Command): void {
     .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
-      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; n: number; seed: number; generator: string; out?: string;
+      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string;
       format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       const architecture = parseArchArg(opts.arch);
       const { instruction, formats } = checkGenerateFlags({ ...opts, arch: architecture }); // every flag, before any work
+      const classes = opts.classes?.split(',').map((c) => c.trim());
+      if (classes && (!opts.dataset || classes.some((c) => !c))) throw new UsageError(opts.dataset ? `--classes ${opts.classes}: give class names separated by commas, e.g. --classes Sneaker,Sandal` : '--classes needs --dataset <task id> (the task whose classes it orders)');
       opts.instruction = instruction;
+      if (classes) { // a bad --classes fails before any work
+        try { classOrder(resolveTask(opts.dataset!), undefined, classes); } catch (e) { throw new UsageError(`--classes ${opts.classes}: ${(e as Error).message}.`); }
+      }
       await startBackend(cmd);
       const g = await loadGenerator(opts.generator);
       try {
         const t0 = Date.now();
         const r = await generateForTask(g, {
-          instruction: opts.instruction, architecture, task: opts.dataset, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
+          instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
           sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels }, guidance: opts.guidance,
         });
         const seconds = (Date.now() - t0) / 1000;
@@ -65,9 +71,10 @@ export function registerGenerate(program: Command): void {
         const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, formats, layout: opts.layout as WeightLayout, support: { perClass: 5, seed: 1 }, zoo: 'zoo/default', sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
-        emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, accuracies: r.accuracies, seconds, files, cards },
+        emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, classes: r.outputClasses, accuracies: r.accuracies, seconds, files, cards },
           () => [
             `generated ${r.weights.length} × ${r.architecture.name} (${params.toLocaleString('en-US')} parameters) in ${seconds.toFixed(1)} s`,
+            ...(r.outputClasses ? [`outputs: ${r.outputClasses.map((c, i) => `${i} = ${c}`).join(', ')}`] : []),
             ...(r.accuracies ? [table(['sample', `test accuracy % on ${r.task!.id}`], r.accuracies.map((a, i) => [i, pct(a)]))] : []),
             ...(files.length ? [`wrote ${[...files, ...cards].map((f) => path.relative(process.cwd(), f)).join(', ')}`] : ['(no --out: nothing written)']),
           ].join('\n'));

@@ -3,6 +3,7 @@ import { registerConvert } from './convert';
 import { registerDashboard } from './dashboard';
 import { registerDemo } from './demo';
 import { registerEval } from './eval';
+import { registerFinetune } from './finetune';
 import { registerGenerate } from './generate';
 import { registerInspect } from './inspect';
 import { registerKernel } from './kernel';
@@ -12,4 +13,4 @@ import { registerWorker } from './worker';
 import { registerZoo } from './zoo';
 
 /** Every subcommand's registration, in `igpg --help` order. */
-export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerWorker, registerQueue, registerTrain, registerGenerate, registerConvert, registerEval, registerInspect, registerKernel, registerDashboard];
+export const commands: ((program: Command) => void)[] = [registerDemo, registerZoo, registerWorker, registerQueue, registerTrain, registerGenerate, registerFinetune, registerConvert, registerEval, registerInspect, registerKernel, registerDashboard];

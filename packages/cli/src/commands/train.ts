@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { functionalCheck, trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type TrainingLoopResult } from '@igpg/core';
+import { functionalCheck, trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type InstructionEncoderSpec, type TrainingLoopResult } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseIntArg, parseIntListArg, readJsonArg } from '../options';
 import { action, emit, note, startBackend } from '../runtime';
@@ -16,9 +16,11 @@ interface StageConfigFile {
   seedsPerTask?: number;
   /** Default sampling options written into the generator bundle's config.json. */
   sampler?: Record<string, unknown>;
+  /** Instruction encoder of the prior, e.g. { "kind": "concepts" } (default: hashed n-grams). */
+  instructionEncoder?: InstructionEncoderSpec;
 }
 
-const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK', 'seedsPerTask', 'sampler'];
+const CONFIG_KEYS = ['tokenizer', 'vqvae', 'prior', 'priorTrain', 'supportK', 'seedsPerTask', 'sampler', 'instructionEncoder'];
 
 /** Read a pipeline config file ({ tokenizer, vqvae, prior, priorTrain, supportK }); each section is validated by its stage. */
 export function readStageConfig(file?: string): StageConfigFile {
@@ -112,7 +114,7 @@ function registerPriorTrain(program: Command): void {
       const train = withOverrides(cfg.priorTrain, opts);
       note(checkPriorTrainFlags(opts, cfg, train)); // every flag and config section, before any work
       await startBackend(cmd);
-      const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, train, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask, resume: opts.resume });
+      const r = await trainPriorStage({ zoo: opts.zoo, vqvae: opts.vqvae, out: opts.out, prior: cfg.prior, instructionEncoder: cfg.instructionEncoder, train, supportK: cfg.supportK, seedsPerTask: cfg.seedsPerTask, resume: opts.resume });
       r.prior.dispose();
       r.vq.dispose();
       // <dir>/vqvae + <dir>/prior is a generator bundle: index it so `igpg generate --generator <dir>` loads it

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { buildZoo, buildZooOnQueue, readManifest, resolveZooConfig } from '@igpg/core';
+import { buildZoo, buildZooOnQueue, expandTaskSet, getDataset, makeTask, heldOutByRule, readManifest, resolveTask, resolveZooConfig, validate, zooConfigSchema, type ZooConfig } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseIntArg, readJsonArg } from '../options';
 import { queueUrlArg } from '../queue-url';
@@ -42,6 +42,26 @@ export function registerZoo(program: Command): void {
       for (const r of result.repaired) note(`rebuilt ${r.id}: ${r.problem}`);
       emit(opts.json, { ...summary, trained: result.trained, skipped: result.skipped, repaired: result.repaired, seconds: result.seconds }, () =>
         `${formatZooSummary(summary)}\ntrained ${result.trained}, skipped ${result.skipped} (already built, verified)${rebuilt}, ${result.seconds.toFixed(0)} s`);
+    }));
+  zoo
+    .command('tasks')
+    .description("list a zoo config's tasks (its task sets expanded) and the tasks its held-out rule picks")
+    .requiredOption('--config <file>', 'zoo config JSON (e.g. configs/zoo-tasks.json)')
+    .option('--json', 'print the lists as JSON')
+    .action(action(async (opts: { config: string; json?: boolean }) => {
+      const raw = readJsonArg('--config', opts.config);
+      let tasks: string[], heldOut: string[];
+      try {
+        // the config's own lists, without the check that heldOut.tasks matches the rule (this prints what it must be)
+        const config = validate<ZooConfig>(zooConfigSchema, raw, 'zoo config');
+        const all = [...config.tasks.map((t) => (typeof t === 'string' ? resolveTask(t) : makeTask(getDataset(t.dataset), t.classes ?? 'all'))), ...(config.taskSets ?? []).flatMap(expandTaskSet)];
+        const unique = [...new Map(all.map((t) => [t.id, t])).values()];
+        tasks = unique.map((t) => t.id);
+        heldOut = config.heldOutRule ? heldOutByRule(unique, config.heldOutRule) : config.heldOut.tasks;
+      } catch (e) {
+        throw new UsageError(`--config ${opts.config}: ${(e as Error).message.split('\n').join('; ')}`);
+      }
+      emit(opts.json, { tasks, heldOut }, () => `${tasks.length} tasks, ${heldOut.length} held out:\n${JSON.stringify(heldOut)}`);
     }));
   zoo
     .command('show')

@@ -13,6 +13,8 @@ import { checkCompatible, generate, type ArchitectureRef, type GenerateOptions, 
 import { evaluateNetwork } from '../zoo/evaluate';
 import { makeTask, taskFromId, type Task } from '../zoo/task';
 import { taskSupportSet } from './zoo-networks';
+import { classOrder, permuteOutputs, reorderTask } from '../class-order';
+import { assignWeights } from '../sdk/weights';
 
 /** A trained IGPG generator: the prior with the codec (canonicalizer, tokenizer, VQ-VAE) it was trained on. */
 export interface Generator {
@@ -135,23 +137,39 @@ export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 
   supportK?: number;
   /** Also measure each generated network's test accuracy on the task. */
   evaluate?: boolean;
+  /**
+   * Output order of the task's classes (names or slugs). Default: the order the instruction names them in, when it
+   * names exactly the task's classes ("sneaker vs sandal"), else the dataset's order (class-order.ts).
+   */
+  classes?: string[];
 }
 
 /**
  * Generate networks from an instruction with a loaded generator, optionally for a task (dataset condition,
- * spec defaults, test accuracy).
+ * spec defaults, test accuracy). With a task, output j of each network is class `outputClasses[j]` (and
+ * `task.classes` is in that order): the order the instruction or `classes` gives, else the dataset's.
  * @example const r = await generateForTask(g, { instruction: 'classify digits 0-4', architecture: { name: 'cnn-s', spec: {} }, task: 'mnist:0+1+2+3+4', n: 4, evaluate: true });
  */
-export async function generateForTask(g: Generator, opts: GenerateForTaskOptions): Promise<GenerateResult & { task?: Task; accuracies?: number[] }> {
+export async function generateForTask(g: Generator, opts: GenerateForTaskOptions): Promise<GenerateResult & { task?: Task; outputClasses?: string[]; accuracies?: number[] }> {
   const task = opts.task ? resolveTask(opts.task) : undefined;
   const k = opts.supportK ?? 5;
   const dataset = task && k > 0 ? await taskSupportSet(task, k, 1) : undefined;
   const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(opts.sampler ?? {}).filter(([, v]) => v !== undefined)) };
-  const result = await generate({ ...opts, sampler, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, canon: g.canon, dataset });
-  if (!opts.evaluate || !task) return { ...result, task };
+  const generated = await generate({ ...opts, sampler, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, canon: g.canon, dataset });
+  if (!task) return { ...generated, task };
+  const { result, task: ordered } = inClassOrder(generated, task, classOrder(task, opts.instruction, opts.classes));
+  if (!opts.evaluate) return { ...result, task: ordered, outputClasses: ordered.classes };
   const accuracies: number[] = [];
   for (const net of result.networks) {
-    accuracies.push((await evaluateNetwork(net, { dataset: getDataset(task.dataset), task, split: 'test' })).accuracy);
+    accuracies.push((await evaluateNetwork(net, { dataset: getDataset(task.dataset), task: ordered, split: 'test' })).accuracy);
   }
-  return { ...result, task, accuracies };
+  return { ...result, task: ordered, outputClasses: ordered.classes, accuracies };
+}
+
+/** Permute generated networks' outputs into `order` (indices into task.classes); the task comes back reordered. */
+function inClassOrder(result: GenerateResult, task: Task, order: number[]): { result: GenerateResult; task: Task } {
+  if (order.every((v, i) => v === i)) return { result, task };
+  const weights = result.weights.map((w) => permuteOutputs(result.architecture.infos, w, order));
+  result.networks.forEach((net, i) => assignWeights(net, weights[i]));
+  return { result: { ...result, weights }, task: reorderTask(task, order) };
 }

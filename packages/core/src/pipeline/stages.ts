@@ -5,6 +5,8 @@ import { loadVqvae, saveVqvae } from '../vqvae/io';
 import { tokenizerHash, type Vqvae } from '../vqvae/model';
 import { trainVqvae, type TrainVqvaeConfig } from '../vqvae/train';
 import { Prior, type PriorConfig } from '../prior/prior';
+import { entrySupportSeed } from '../zoo/splits';
+import { createInstructionEncoder, type InstructionEncoderSpec } from '../encoders/registry';
 import { savePrior } from '../prior/checkpoint';
 import { priorExamples, type NetworkRecord } from '../prior/examples';
 import { trainPrior, type PriorTrainConfig } from '../prior/train';
@@ -104,6 +106,8 @@ export interface PriorStageOptions {
   out: string;
   /** Prior model options; codebook size, codes per chunk, chunk size and tokenizer hash come from the VQ-VAE. */
   prior?: Partial<PriorConfig>;
+  /** Instruction encoder, e.g. { kind: 'concepts' } (default: the prior's hashed n-grams). */
+  instructionEncoder?: InstructionEncoderSpec;
   train?: Partial<PriorTrainConfig>;
   /** Samples per class in each task's dataset condition (paper: 5); 0 = no dataset condition. */
   supportK?: number;
@@ -137,18 +141,18 @@ export async function trainPriorStage(opts: PriorStageOptions): Promise<{ prior:
         architecture: { name: n.entry.architecture.name, spec: n.entry.architecture.spec },
         flat: n.flat,
         instructions: n.entry.task.instructions,
-        dataset: k > 0 ? await taskSupportSet(n.entry.task, k, train.seed ?? 1, supports) : undefined,
+        dataset: k > 0 ? await taskSupportSet(n.entry.task, k, entrySupportSeed(n.entry, train.seed ?? 1), supports) : undefined, // the zoo's support seed where recorded
       });
     }
     const examples = priorExamples(records, { tokenizer, vq, canon }, { aligned: true });
-    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, train, supportK: k, seedsPerTask: opts.seedsPerTask ?? null, examples: examples.length });
+    writeJsonAtomic(path.join(opts.out, 'stage.json'), { stage: 'prior', zoo: opts.zoo, vqvae: opts.vqvae, prior: opts.prior ?? {}, ...(opts.instructionEncoder && { instructionEncoder: opts.instructionEncoder }), train, supportK: k, seedsPerTask: opts.seedsPerTask ?? null, examples: examples.length });
     const prior = new Prior({
       ...opts.prior,
       codebookSize: vq.config.codebookSize,
       codesPerChunk: vq.config.codesPerChunk,
       chunkSize: tokenizer.chunkSize,
       tokenizerHash: tokenizerHash(tokenizer),
-    });
+    }, { instructionEncoder: opts.instructionEncoder && createInstructionEncoder(opts.instructionEncoder, 'prior/instruction') });
     try {
       const result = await trainPrior({ prior, examples, dir: path.join(opts.out, 'run'), config: train, resume: opts.resume, progress: opts.progress });
       await savePrior(opts.out, prior, result.steps);

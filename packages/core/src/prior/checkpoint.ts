@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { CheckpointMismatchError, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '../train/checkpoint';
 import type { InstructionEncoder } from '../encoders/instruction';
+import { createInstructionEncoder } from '../encoders/registry';
 import { Prior, type DecoderFactory, type PriorConfig } from './prior';
 
 /** Version of the prior's own layout (variables, prefix, position features) inside the shared checkpoint format. */
@@ -11,13 +12,18 @@ export interface PriorCheckpointConfig {
   prior: Required<PriorConfig>;
   priorFormat: number;
   instructionEncoder: string;
+  /** Config of a non-default instruction encoder (rebuilt by its registered factory on load). */
+  instructionEncoderConfig?: Record<string, unknown>;
   scope: string;
   [key: string]: unknown;
 }
 
 /** The checkpoint config of a prior (shared by savePrior and trainPrior). */
 export function priorCheckpointConfig(prior: Prior): PriorCheckpointConfig {
-  return { prior: prior.config, priorFormat: PRIOR_FORMAT_VERSION, instructionEncoder: prior.instructionEncoder.kind, scope: prior.scope };
+  const enc = prior.instructionEncoder;
+  // the default encoder's config is the prior's own (instructionBuckets, condDim, seed): saved as before
+  const extra = enc.kind === 'hashed-ngrams' ? {} : { instructionEncoderConfig: enc.config() };
+  return { prior: prior.config, priorFormat: PRIOR_FORMAT_VERSION, instructionEncoder: enc.kind, ...extra, scope: prior.scope };
 }
 
 /**
@@ -41,13 +47,15 @@ export async function loadPrior(dir: string, options: { instructionEncoder?: Ins
   if (cfg.priorFormat !== PRIOR_FORMAT_VERSION) {
     throw new CheckpointMismatchError(`${dir}: prior format version ${cfg.priorFormat}, this code reads version ${PRIOR_FORMAT_VERSION}; retrain the prior with this version`);
   }
-  if (cfg.instructionEncoder !== 'hashed-ngrams' && !options.instructionEncoder) {
+  if (cfg.instructionEncoder !== 'hashed-ngrams' && !options.instructionEncoder && !cfg.instructionEncoderConfig) {
     throw new Error(`${dir}: the prior was trained with the "${cfg.instructionEncoder}" instruction encoder; pass it as options.instructionEncoder`);
   }
   if (options.instructionEncoder && options.instructionEncoder.kind !== cfg.instructionEncoder) {
     throw new Error(`${dir}: the prior was trained with the "${cfg.instructionEncoder}" instruction encoder, got "${options.instructionEncoder.kind}"`);
   }
-  const prior = new Prior(cfg.prior, { scope: cfg.scope, instructionEncoder: options.instructionEncoder, decoder: options.decoder });
+  const instructionEncoder = options.instructionEncoder
+    ?? (cfg.instructionEncoderConfig ? createInstructionEncoder({ ...cfg.instructionEncoderConfig, kind: cfg.instructionEncoder }, `${cfg.scope}/instruction`) : undefined);
+  const prior = new Prior(cfg.prior, { scope: cfg.scope, instructionEncoder, decoder: options.decoder });
   try {
     await loadCheckpoint(dir, { kind: 'prior', variables: prior.variables });
   } catch (e) {

@@ -61,6 +61,7 @@ export const zooJobPayloadSchema = {
         testLimit: { type: 'integer', minimum: 1 },
         initSeed: { type: 'integer', minimum: 1 },
         dataSeed: { type: 'integer', minimum: 1 },
+        supportSeed: { type: 'integer', minimum: 1 },
         heldOut: {
           type: 'object', additionalProperties: false, required: ['task', 'seed'],
           properties: { task: { type: 'boolean' }, seed: { type: 'boolean' } },

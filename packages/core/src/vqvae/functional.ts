@@ -4,6 +4,7 @@ import { getDataset, type DatasetSplit } from '../sdk/dataset';
 import { assignWeights } from '../sdk/weights';
 import type { ZooEntry } from '../zoo/manifest';
 import { openZoo } from '../zoo/reader';
+import { entryTestKey, entryTestSplit } from '../zoo/splits';
 import { evaluateNetwork } from '../zoo/evaluate';
 import type { Tokenizer } from '../tokenizer';
 import type { Vqvae } from './model';
@@ -39,7 +40,7 @@ export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
   const within = opts.within ?? 0.5;
   const rows: FunctionalRow[] = [];
   const progress = createProgress({ label: 'functional check', total: entries.length, ...(opts.progress === false ? { silent: true } : opts.progress) });
-  // one load per task: every network of a task is scored on the same tensors
+  // each network on the test subset it was built with (one load per task for zoos that share it)
   const splits = new Map<string, DatasetSplit>();
   let kept = 0; // networks within `within` points so far
   try {
@@ -51,8 +52,14 @@ export async function functionalCheck(zooDir: string, vq: Vqvae, tok: Tokenizer,
       const flat = opts.canon ? opts.canon.align(e.architecture, raw).flat : raw;
       const codec = { tokenizer: tok, vq, canon: opts.canon };
       const back = decodeNetwork(codec, e.architecture, infos, encodeNetwork(codec, e.architecture, infos, flat, { aligned: true }).codes);
-      const key = `${e.task.dataset}|${e.task.classIndices.join(',')}`;
-      if (!splits.has(key)) splits.set(key, await getDataset(e.task.dataset).load({ split: 'test', classes: e.task.classIndices, limit: opts.limit }));
+      // the builder's test subset where the zoo recorded it (entry.splits), else the first `limit` test samples
+      // one split held at a time (entries come sorted by id, so a task's or a job's entries are adjacent)
+      const key = entryTestKey(e, { limit: opts.limit });
+      if (!splits.has(key)) {
+        for (const d of splits.values()) tf.dispose([d.x, d.y]);
+        splits.clear();
+        splits.set(key, await entryTestSplit(e, { limit: opts.limit }));
+      }
       const data = splits.get(key)!;
       const net = arch.build(e.architecture.spec, e.seed);
       try {

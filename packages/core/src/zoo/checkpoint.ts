@@ -38,6 +38,11 @@ export function checkpointRecord(job: ZooJob, c: Checkpoint, backend: string): C
     heldOut: job.heldOut,
     trainingSeconds: +seconds.toFixed(3),
     backend,
+    splits: {
+      trainSeed: job.dataSeed, testSeed: job.dataSeed, // trainJob loads both subsets with dataSeed
+      ...(job.supportSeed !== undefined && { supportSeed: job.supportSeed }),
+      ...(job.trainLimit !== undefined && { trainLimit: job.trainLimit }), ...(job.testLimit !== undefined && { testLimit: job.testLimit }),
+    },
   };
   return { entry, bytes };
 }

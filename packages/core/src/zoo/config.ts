@@ -4,6 +4,7 @@ import { getDataset } from '../sdk/dataset';
 import { validate } from '../util/config';
 import { checkParamBudget, DEFAULT_MAX_PARAMS } from '../sdk/budget';
 import { makeTask, taskFromId, type Task } from './task';
+import { expandTaskSet, heldOutByRule } from './held-out';
 
 // A zoo config says which networks to train: tasks x architectures x seeds, checkpointed at `epochs`.
 // It is validated twice before any training: by the JSON Schema below (types, unknown keys), then
@@ -24,9 +25,37 @@ export interface ZooArchitectureRef {
   seeds?: number | number[];
 }
 
+/**
+ * Tasks derived from one dataset by rule: every pair, seeded samples of k-class subsets, the all-class task.
+ * Sampling draws distinct subsets with createRng(`taskset/<dataset>/<seed>/<size>`), so the list is fixed by the config.
+ */
+export interface ZooTaskSet {
+  dataset: string;
+  all?: boolean;
+  pairs?: boolean;
+  /** Seeded samples: `count` distinct subsets of `size` classes each. */
+  sample?: { size: number; count: number }[];
+  seed?: number;
+}
+
+/**
+ * Held-out tasks chosen by a seeded rule (zoo/held-out.ts): every task of `straddle` (classes from both groups of a
+ * dataset: a combination never trained together), then `pairs` pairs and `triples` triples drawn from the rest.
+ */
+export interface ZooHeldOutRule {
+  seed: number;
+  pairs: number;
+  triples: number;
+  straddle?: { dataset: string; groups: [string[], string[]] }[];
+}
+
 export interface ZooConfig {
   name?: string;
   tasks: ZooTaskRef[];
+  /** Derived task lists, added after `tasks` (duplicates of listed tasks are dropped). */
+  taskSets?: ZooTaskSet[];
+  /** A seeded held-out rule; `heldOut.tasks` must then list exactly what it picks (the config shows them). */
+  heldOutRule?: ZooHeldOutRule;
   architectures: ZooArchitectureRef[];
   /** A count n (seeds 0..n-1) or an explicit list. */
   seeds: number | number[];
@@ -63,11 +92,35 @@ const taskRef = {
 export const zooConfigSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['tasks', 'architectures', 'seeds', 'epochs'],
+  required: ['architectures', 'seeds', 'epochs'],
   properties: {
     $schema: { type: 'string' },
     name: { type: 'string' },
-    tasks: { type: 'array', minItems: 1, items: taskRef },
+    tasks: { type: 'array', items: taskRef, default: [] },
+    taskSets: {
+      type: 'array',
+      items: {
+        type: 'object', additionalProperties: false, required: ['dataset'],
+        properties: {
+          dataset: { type: 'string', minLength: 1 }, all: { type: 'boolean', default: false }, pairs: { type: 'boolean', default: false },
+          sample: { type: 'array', items: { type: 'object', additionalProperties: false, required: ['size', 'count'], properties: { size: { type: 'integer', minimum: 2 }, count: { type: 'integer', minimum: 1 } } } },
+          seed: { type: 'integer', minimum: 0, default: 0 },
+        },
+      },
+    },
+    heldOutRule: {
+      type: 'object', additionalProperties: false, required: ['seed', 'pairs', 'triples'],
+      properties: {
+        seed: { type: 'integer', minimum: 0 }, pairs: { type: 'integer', minimum: 0 }, triples: { type: 'integer', minimum: 0 },
+        straddle: {
+          type: 'array',
+          items: {
+            type: 'object', additionalProperties: false, required: ['dataset', 'groups'],
+            properties: { dataset: { type: 'string' }, groups: { type: 'array', minItems: 2, maxItems: 2, items: { type: 'array', minItems: 1, items: { type: 'string' } } } },
+          },
+        },
+      },
+    },
     architectures: {
       type: 'array', minItems: 1,
       items: {
@@ -116,7 +169,10 @@ export interface ZooJob {
   testLimit?: number;
   /** Seeds derived from (baseSeed, task, arch, seed) only, so a job trains the same in any worker. */
   initSeed: number;
+  /** Seed of the train and test subsets (and the batch order). */
   dataSeed: number;
+  /** Seed of the task's support set (the dataset condition), the same for every network of a task. */
+  supportSeed?: number;
   heldOut: { task: boolean; seed: boolean };
 }
 
@@ -169,6 +225,20 @@ export function resolveZooConfig(raw: unknown, options: { maxParams?: number } =
     if (tasks.some((o) => o.id === t.id)) problems.push(`/tasks/${i}: task "${t.id}" is listed twice`);
     else tasks.push(t);
   });
+  (config.taskSets ?? []).forEach((set, i) => {
+    for (const t of tryDo(`/taskSets/${i}`, () => expandTaskSet(set)) ?? []) if (!tasks.some((o) => o.id === t.id)) tasks.push(t);
+  });
+  if (!tasks.length && !problems.length) problems.push('/tasks: no tasks; list some in "tasks" or derive them with "taskSets"');
+  if (config.heldOutRule) {
+    const picked = tryDo('/heldOutRule', () => heldOutByRule(tasks, config.heldOutRule!));
+    if (picked) {
+      const listed = new Set(config.heldOut.tasks);
+      const missing = picked.filter((id) => !listed.has(id)), extra = config.heldOut.tasks.filter((id) => !picked.includes(id));
+      if (missing.length || extra.length) {
+        problems.push(`/heldOut/tasks: must list exactly the ${picked.length} tasks /heldOutRule picks${missing.length ? `; missing ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}` : ''}${extra.length ? `; not picked: ${extra.slice(0, 5).join(', ')}` : ''} (print the list with \`igpg zoo tasks --config FILE\`)`);
+      }
+    }
+  }
   for (const id of config.heldOut.tasks) {
     const t = tasks.find((o) => o.id === id);
     if (t) t.heldOut = true;
@@ -206,6 +276,7 @@ export function resolveZooConfig(raw: unknown, options: { maxParams?: number } =
           key, task, arch: { name: ref.name, label, spec: spec as unknown as Record<string, unknown>, params }, seed,
           epochs: config.epochs, optimizer: config.optimizer, trainLimit: config.trainLimit, testLimit: config.testLimit,
           initSeed: seedOf(`${config.baseSeed}/${key}/init`), dataSeed: seedOf(`${config.baseSeed}/${key}/data`),
+          supportSeed: seedOf(`${config.baseSeed}/${task.id}/support`),
           heldOut: { task: task.heldOut, seed: config.heldOut.seeds.includes(seed) },
         });
       }

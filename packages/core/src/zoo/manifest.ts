@@ -57,6 +57,13 @@ export const zooEntrySchema = {
     },
     trainingSeconds: { type: 'number', minimum: 0 },
     backend: { type: 'string' },
+    splits: {
+      type: 'object', additionalProperties: false, required: ['trainSeed', 'testSeed'],
+      properties: {
+        trainSeed: { type: 'integer', minimum: 1 }, testSeed: { type: 'integer', minimum: 1 }, supportSeed: { type: 'integer', minimum: 1 },
+        trainLimit: { type: 'integer', minimum: 1 }, testLimit: { type: 'integer', minimum: 1 },
+      },
+    },
   },
 } as const;
 
@@ -76,6 +83,11 @@ export interface ZooEntry {
   heldOut: { task: boolean; seed: boolean };
   trainingSeconds: number;
   backend?: string;
+  /**
+   * The builder's data: the train/test subsets were loaded with these seeds and limits, and the task's support set
+   * is drawn with supportSeed (zoo/splits.ts loads them). Absent in zoos built before this was recorded.
+   */
+  splits?: { trainSeed: number; testSeed: number; supportSeed?: number; trainLimit?: number; testLimit?: number };
 }
 
 export interface ZooManifest {

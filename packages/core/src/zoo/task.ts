@@ -33,6 +33,10 @@ export interface TaskPhrasing {
   item?: (name: string) => string;
   /** One class, plural, e.g. "sneakers". Default: item + "s". */
   plural?: (name: string) => string;
+  /** More words that name the dataset, for instruction encoders (encoders/lexicon.ts), e.g. "digit", "number". */
+  keywords?: string[];
+  /** Named groups of classes, e.g. { name: 'footwear', classes: ['Sandal', 'Sneaker', 'Ankle boot'] }. */
+  groups?: { name: string; aliases?: string[]; classes: string[] }[];
 }
 
 // On globalThis (like the plugin registries) so duplicate module copies (dist vs src, notebooks) share it.
@@ -41,6 +45,11 @@ const phrasings: Map<string, TaskPhrasing> = ((globalThis as Record<symbol, unkn
 /** Register instruction wording for a dataset (idempotent: the last one wins). */
 export function registerTaskPhrasing(dataset: string, phrasing: TaskPhrasing): void {
   phrasings.set(dataset, phrasing);
+}
+
+/** The registered wording of a dataset, or undefined. */
+export function getTaskPhrasing(dataset: string): TaskPhrasing | undefined {
+  return phrasings.get(dataset);
 }
 
 /** A class name as it appears in task ids: lower case, runs of other characters turned into "-". */
