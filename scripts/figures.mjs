@@ -62,12 +62,13 @@ async function prepareDefaults() {
   await core.initBackend({ log: () => {} });
   try {
     const { vq, tokenizer } = core.loadVqvae(vqDir);
+    const codec = { vq, tokenizer, canon: core.Canonicalizer.load(vqDir) }; // the codes the prior learns: aligned, reference subtracted
     // one final checkpoint per architecture, from the first task
     const picked = new Map();
     for (const n of core.loadZooNetworks(zoo, core.isTrainingEntry, { lastEpochOnly: true })) if (!picked.has(n.entry.architecture.label)) picked.set(n.entry.architecture.label, n);
     const chunks = [];
     for (const n of picked.values()) {
-      const { codes, positions } = core.encodeWeights(vq, tokenizer, n.infos, n.flat);
+      const { codes, positions } = core.encodeNetwork(codec, n.entry.architecture, n.infos, n.flat);
       const l = vq.config.codesPerChunk;
       positions.forEach((position, i) => chunks.push({ network: n.entry.id, task: n.entry.task.id, position, codes: Array.from(codes.subarray(i * l, (i + 1) * l)) }));
     }

@@ -266,10 +266,15 @@ export function accuracyComparison(rows: EvalRow[], opts: { label?: string; seri
     data.push({ type: 'scatter', mode: 'markers', name: 'chance', x, y: chance, marker: { symbol: 'line-ew-open', size: 36, color: '#000', line: { width: 2 } },
       hovertemplate: '%{x}<br>chance %{y:.3f}<extra></extra>' });
   }
-  // legend above the plot (never over an axis title); both axes take the room their labels need (no "pretrai")
-  return { data, layout: { ...BASE_LAYOUT, margin: { l: 70, r: 20, t: 100, b: 40 }, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' },
+  // legend above the plot (never over an axis title); both axes take the room their labels need (no "pretrai").
+  // Slanted tick labels reach left of their tick: the first one needs a left margin of about its width (automargin
+  // grows the bottom only).
+  const slant = rows.length > 4;
+  const longest = Math.max(...x.map((t) => t.length));
+  const left = slant ? Math.max(70, Math.round(longest * 6 * Math.cos(Math.PI / 6)) - 40) : 70;
+  return { data, layout: { ...BASE_LAYOUT, margin: { l: left, r: 20, t: 120, b: 40 }, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' },
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
-    xaxis: { title: { text: label }, automargin: true, tickangle: rows.length > 4 ? -30 : 0 }, yaxis: { title: { text: 'test accuracy (fraction)' }, automargin: true, rangemode: 'tozero' }, height: 520 } };
+    xaxis: { title: { text: label }, automargin: true, tickangle: slant ? -30 : 0 }, yaxis: { title: { text: 'test accuracy (fraction)' }, automargin: true, rangemode: 'tozero' }, height: 520 } };
 }
 
 /** Colour-blind-safe categorical palette (Okabe-Ito plus greys) for code ids. */

@@ -76,7 +76,7 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
       if (!Array.isArray(given)) throw new Error('expected an array of rows or { rows: [...] }');
       const rows = given.map(flattenEvalRow).filter((r): r is EvalRow => r !== null);
       const label = rows.length && 'task' in rows[0] ? 'task' : Object.keys(rows[0] ?? {})[0];
-      figs.accuracy = figures.accuracyComparison(rows, { label, series: ['pretrained', 'generated', 'random', 'finetuned'].filter((k) => rows.some((r) => typeof r[k] === 'number')) });
+      figs.accuracy = figures.accuracyComparison(rows, { label, series: ['pretrained', 'generated', 'noise-added copy', 'aligned-zoo mean', 'random', 'finetuned'].filter((k) => rows.some((r) => typeof r[k] === 'number')) });
     });
   }
 
@@ -98,7 +98,7 @@ export function buildReadmeFigures(inputs: ReadmeFigureInputs, root = process.cw
       figs['codebook-usage'] = figures.codebookUsage({ counts: s.counts, perLayer: s.perLayer, layerNames: s.layers.map((l) => `layer ${l}`) });
       const first = data.chunks[0]?.network;
       const net = data.chunks.filter((c) => c.network === first);
-      figs['token-grid'] = figures.tokenGrid(net, { title: `Token grid of ${first ?? 'a network'}: ${net.length} chunks (colour = code id, hashed; hover for code and position)` });
+      figs['token-grid'] = figures.tokenGrid(net, { title: `Codes of ${first ?? 'a network'} (${net.length} chunks; colour = code id)` });
     });
   }
   return { figs, missing };
