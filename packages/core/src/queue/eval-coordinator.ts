@@ -14,6 +14,7 @@ import { evalRowPayload, verifyEvalRowResult, type EvalRowPayload } from './eval
 import { evalInputsKey, evalMarkerKey, QUEUE_PREFIX, ZOO_QUEUE } from './names';
 import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
+import { queueWaker } from './wake';
 
 export interface QueueEvalOptions {
   /** redis://… or rediss://… */
@@ -23,7 +24,7 @@ export interface QueueEvalOptions {
   backoffMs?: number;
   /** Times a row's result may be rejected by verification before the row is reported failed. Default 3. */
   maxRejections?: number;
-  /** How often to look for finished rows (default 250 ms). */
+  /** Longest wait between looks at the queue; a job event ends the wait earlier (default 1000 ms). */
   pollMs?: number;
   /** Log lines (rejections, failures); default stderr. */
   log?: (line: string) => void;
@@ -66,6 +67,7 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
   });
   const queue = new Queue(ZOO_QUEUE, { connection: target.redis, prefix: QUEUE_PREFIX });
   queue.on('error', () => undefined); // the same connection problems, reported once above
+  const waker = await queueWaker(target);
   try {
     let inputs = await publishEvalInputs(redis, plan.zooDir, plan.generatorDir);
     const evaluation = stableHash({ inputs, settings: plan.settings, backend: plan.backend });
@@ -134,7 +136,7 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
         }
         throw e;
       }
-      if (outstanding().length) await sleep(options.pollMs ?? 250);
+      if (outstanding().length) await waker.nap(options.pollMs ?? 1000);
     }
     if (failures.size) throw new QueueEvalError([...failures.values()], byId.size);
     // Every row is in: free the results and the inputs held in Redis.
@@ -143,6 +145,7 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
     await unpublishEvalInputs(redis, inputs);
     return plan.rows.map((r) => outputs.get(jobId(r))!);
   } finally {
+    await waker.close();
     await queue.close().catch(() => undefined);
     redis.disconnect();
   }
