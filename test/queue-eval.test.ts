@@ -120,6 +120,25 @@ describe('igpg eval through the queue', () => {
     for (const w of workers) expect(await w.exited, w.log()).toBe(0);
   }, 600_000);
 
+  it('the coordinator SIGKILLed mid-evaluation and run again picks up the rows already done (none runs twice); same report', async () => {
+    const url = redis.url.replace(/\/0$/, '/1');
+    const w = igpg(['worker', '--queue', url], { TMPDIR: path.join(dir, 'worker-cache') });
+    await until(() => /listening on/.test(w.log()), 'the worker to start');
+    const out = path.join(dir, 'restarted');
+    const first = igpg([...evalArgs(out), '--queue', url]);
+    await until(() => [...w.log().matchAll(/: done eval-/g)].length >= 2, '2 rows done');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = igpg([...evalArgs(out), '--queue', url]);
+    expect(await second.exited, second.log()).toBe(0);
+    expect(readResults(out).meta.resultsHash).toBe(local.meta.resultsHash);
+    const runs = started(w.log());
+    expect(runs).toHaveLength(5);
+    expect(new Set(runs).size).toBe(5); // the restarted coordinator re-enqueued nothing, and every row ran once
+    w.child.kill('SIGTERM');
+    expect(await w.exited, w.log()).toBe(0);
+  }, 600_000);
+
   it('a worker on another backend refuses the rows with the reason (never run, not retried); a malformed eval job is rejected', async () => {
     const url = redis.url.replace(/\/0$/, '/2');
     const w = igpg(['--backend', 'cpu', 'worker', '--queue', url]);
