@@ -79,13 +79,14 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
   progress.update(skipped);
   const outstanding = () => [...byId.entries()].filter(([id]) => !recorded.has(id) && !failures.has(id));
 
+  const jobOpts = (jobId: string, delay = 0) => ({ jobId, delay, attempts: options.attempts ?? 3, backoff: { type: 'exponential' as const, delay: options.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
   /** Put every outstanding job on the queue. Ids are stable: a job already there (any state) is left alone. */
   const enqueue = async () => {
     const list = outstanding();
     for (let i = 0; i < list.length; i += 500) {
       await queue.addBulk(list.slice(i, i + 500).map(([jobId, job]) => ({
         name: 'train', data: zooJobPayload(configHash, job),
-        opts: { jobId, attempts: options.attempts ?? 3, backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false },
+        opts: jobOpts(jobId),
       })));
     }
     await redis.set(zooMarkerKey(configHash), String(Date.now()));
@@ -107,7 +108,11 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
         if (n >= (options.maxRejections ?? 3)) {
           failures.set(id, { key: job.key, reason: `result rejected ${n} times; last: ${reason}` });
           await bj.remove();
-        } else await bj.retry('completed', { resetAttemptsMade: true });
+        } else {
+          // back on the queue after a backoff, as a failed try is: a bad worker must not use up every rejection at once
+          await bj.remove();
+          await queue.add('train', zooJobPayload(configHash, job), jobOpts(id, (options.backoffMs ?? 1000) * 2 ** (n - 1)));
+        }
         return;
       }
       for (const r of records) if (!fs.existsSync(entryFile(out, entryStem(job.key, r.entry.epoch)))) writeCheckpoint(out, r);

@@ -77,10 +77,11 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
     const failures = new Map<string, { row: string; reason: string }>();
     const rejections = new Map<string, number>();
     const outstanding = () => [...byId.entries()].filter(([id]) => !outputs.has(id) && !failures.has(id));
+    const jobOpts = (jobId: string, delay = 0) => ({ jobId, delay, attempts: options.attempts ?? 3, backoff: { type: 'exponential' as const, delay: options.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false });
     const enqueue = async () => {
       await queue.addBulk(outstanding().map(([id, r]) => ({
         name: 'eval-row', data: evalRowPayload(inputs, plan.backend, plan.settings, r),
-        opts: { jobId: id, attempts: options.attempts ?? 3, backoff: { type: 'exponential', delay: options.backoffMs ?? 1000 }, removeOnComplete: false, removeOnFail: false },
+        opts: jobOpts(id),
       })));
       await redis.set(evalMarkerKey(evaluation), String(Date.now()));
     };
@@ -97,7 +98,11 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
         if (n >= (options.maxRejections ?? 3)) {
           failures.set(id, { row: label(row), reason: `result rejected ${n} times; last: ${reason}` });
           await bj.remove();
-        } else await bj.retry('completed', { resetAttemptsMade: true });
+        } else {
+          // back on the queue after a backoff, as a failed try is: a bad worker must not use up every rejection at once
+          await bj.remove();
+          await queue.add('eval-row', evalRowPayload(inputs, plan.backend, plan.settings, row), jobOpts(id, (options.backoffMs ?? 1000) * 2 ** (n - 1)));
+        }
       }
     };
     const poll = async () => {
