@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { Canonicalizer, loadZooNetworks, nearestCheckpoint, readNetworkFile } from '@igpg/core';
+import { registerBuiltinArchitectures } from '@igpg/architectures';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'packages/cli/dist/main.js');
@@ -105,7 +107,7 @@ describe('igpg command line', () => {
 
     const arch = JSON.stringify({ name: 'mlp', spec: { hidden: [8] } });
     r = igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3',
-      '--generator', bundle, '--out', out, '--json']);
+      '--generator', bundle, '--out', out, '--zoo', zoo, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const gen = JSON.parse(r.stdout);
     expect(gen.files).toHaveLength(8); // 4 safetensors + 4 tfjs folders
@@ -116,6 +118,21 @@ describe('igpg command line', () => {
     // Random init on 4 classes is near 25%; the generated networks must do clearly better without any training.
     const best = Math.max(...gen.accuracies);
     expect(best).toBeGreaterThan(0.5);
+    // The model card's nearest zoo checkpoint (--zoo) is found in the canonical space, as the evaluation does:
+    // the zoo's checkpoints aligned by the bundle's canonicalizer (generated networks come out in its unit order).
+    const card = JSON.parse(fs.readFileSync(path.join(out, 'generated-0.card.json'), 'utf8'));
+    registerBuiltinArchitectures(); // this process reads the files too
+    const gen0 = readNetworkFile(path.join(out, 'generated-0.safetensors'));
+    const canon = Canonicalizer.load(vq);
+    const shapes = (infos: { shape: number[] }[]) => JSON.stringify(infos.map((i) => i.shape));
+    const nets = loadZooNetworks(zoo, (e) => e.architecture.name === 'mlp', { lastEpochOnly: true }).filter((n) => shapes(n.infos) === shapes(gen0.infos));
+    expect(nets.length).toBeGreaterThan(1);
+    const aligned = nearestCheckpoint(gen0.flat, nets.map((n) => canon.align(n.entry.architecture, n.flat).flat));
+    expect(card.nearest).toMatchObject({ id: nets[aligned.index].entry.id, space: 'canonical (aligned)' });
+    expect(card.nearest.distance).toBeCloseTo(aligned.distance, 5);
+    // the alignment moves the other seeds' distances (the canonicalizer's reference seed itself is not permuted)
+    const moved = nets.filter((n) => Math.abs(nearestCheckpoint(gen0.flat, [canon.align(n.entry.architecture, n.flat).flat]).distance - nearestCheckpoint(gen0.flat, [n.flat]).distance) > 1e-3);
+    expect(moved.length).toBeGreaterThan(0);
     // Same seed, same networks.
     const again = JSON.parse(igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3', '--generator', bundle, '--json']).stdout);
     expect(again.accuracies).toEqual(gen.accuracies);

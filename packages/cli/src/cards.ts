@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, writeModelCard, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
+import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, writeModelCard, type Canonicalizer, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
 
 /** What `igpg generate` knows about a batch it wrote: the result, the options, the files. */
 export interface GeneratedBatch {
@@ -17,16 +17,22 @@ export interface GeneratedBatch {
   support?: { perClass: number; seed: number };
   /** Zoo to find each network's nearest checkpoint in (skipped when missing). */
   zoo?: string;
+  /**
+   * The generator's canonicalizer. Generated networks come out in its canonical (aligned) unit order, so the zoo
+   * checkpoints are aligned with it before the distance is taken, as the evaluation's memorization audit does:
+   * unaligned distances are inflated by hidden-unit permutations.
+   */
+  canon?: Canonicalizer;
 }
 
 /** The zoo checkpoints with the same parameter shapes: the ones a generated network can be compared with. */
-function comparableZoo(zoo: string | undefined, arch: string, infos: ParamInfo[]): { id: string; flat: Float32Array }[] {
+function comparableZoo(zoo: string | undefined, arch: string, infos: ParamInfo[], canon: Canonicalizer | undefined): { id: string; flat: Float32Array }[] {
   if (!zoo || !fs.existsSync(path.join(zoo, 'entries'))) return [];
   const key = JSON.stringify(infos.map((i) => i.shape));
   try {
     return loadZooNetworks(zoo, (e) => e.architecture.name === arch, { lastEpochOnly: true })
       .filter((n) => JSON.stringify(n.infos.map((i) => i.shape)) === key)
-      .map((n) => ({ id: n.entry.id, flat: n.flat }));
+      .map((n) => ({ id: n.entry.id, flat: canon ? canon.align(n.entry.architecture, n.flat).flat : n.flat }));
   } catch {
     return []; // no checkpoint of this architecture
   }
@@ -34,7 +40,7 @@ function comparableZoo(zoo: string | undefined, arch: string, infos: ParamInfo[]
 
 /** Write `<out>/generated-<i>.card.md` and `.card.json` beside each generated network. Returns the paths. */
 export function writeGeneratedCards(out: string, b: GeneratedBatch): string[] {
-  const zoo = comparableZoo(b.zoo, b.architecture.name, b.architecture.infos);
+  const zoo = comparableZoo(b.zoo, b.architecture.name, b.architecture.infos, b.canon);
   const summary = getArchitecture(b.architecture.name).summary(b.architecture.spec);
   return b.weights.flatMap((flat, i) => {
     const name = `generated-${i}`;
@@ -46,7 +52,8 @@ export function writeGeneratedCards(out: string, b: GeneratedBatch): string[] {
       generatorHash: b.generatorHash ?? '',
       sampling: { ...b.sampling, index: i },
       accuracy: b.accuracies?.[i],
-      nearest: near && { id: zoo[near.index].id, distance: near.distance, relative: near.distance / l2Norm(zoo[near.index].flat) },
+      // a permutation keeps the norm: relative to the checkpoint's own weight norm in either space
+      nearest: near && { id: zoo[near.index].id, distance: near.distance, relative: near.distance / l2Norm(zoo[near.index].flat), space: b.canon ? 'canonical (aligned)' : 'raw' },
       files: {
         ...(b.formats.includes('safetensors') ? { safetensors: { file: `${name}.safetensors`, layout: b.layout } } : {}),
         ...(b.formats.includes('tfjs') ? (fs.existsSync(path.join(out, name, 'model.json')) && JSON.parse(fs.readFileSync(path.join(out, name, 'model.json'), 'utf8')).format === 'layers-model'

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runEvaluation } from '@igpg/core';
 import { renderPng } from '@igpg/kernel-plugin';
 import { parseIntArg } from '../options';
+import { queueUrlArg } from '../queue-url';
 import { action, emit, startBackend } from '../runtime';
 import { checkEvalFlags } from '../checks/commands';
 
@@ -19,14 +20,17 @@ export function registerEval(program: Command): void {
     .option('--tasks <ids>', 'comma-separated task ids (default: every task of the zoo)')
     .option('--quick', 'a small, fast report (few tasks, 2 samples, 1 fine-tuning epoch)')
     .option('--no-plots', 'skip PNG plots (they need Chromium)')
+    .option('--queue <url>', 'evaluate the rows (and their fine-tuning) on `igpg worker` processes through this Redis (redis://[:password@]host:port/db); same report as a local run')
     .option('--json', 'print the targets as JSON')
-    .action(action(async (opts: { zoo: string; generator: string; out: string; seed: number; samples?: number; tasks?: string; quick?: boolean; plots: boolean; json?: boolean }, cmd: Command) => {
+    .action(action(async (opts: { zoo: string; generator: string; out: string; seed: number; samples?: number; tasks?: string; quick?: boolean; plots: boolean; queue?: string; json?: boolean }, cmd: Command) => {
+      const url = opts.queue === undefined ? undefined : queueUrlArg(opts.queue, true);
       checkEvalFlags(opts);
       await startBackend(cmd);
       const t0 = Date.now();
       const res = await runEvaluation({
         zoo: opts.zoo, generator: opts.generator, out: opts.out, seed: opts.seed, samples: opts.samples, quick: opts.quick,
         tasks: opts.tasks?.split(',').map((t) => t.trim()).filter(Boolean), command: ['igpg', ...process.argv.slice(2)].join(' '),
+        queue: url ? { url } : undefined,
         renderPng: opts.plots ? (figs, dir) => renderPng(figs, dir) : undefined,
       });
       const seconds = (Date.now() - t0) / 1000;

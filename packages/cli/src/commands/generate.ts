@@ -37,6 +37,7 @@ export function registerGenerate(program: Command): void {
     .option('--seed <n>', 'sampling seed', parseIntArg('--seed', 0), 1)
     .option('--generator <dir>', 'generator bundle folder (config.json, vqvae/, prior/)', 'runs/default')
     .option('--out <dir>', 'write the weights here')
+    .option('--zoo <dir>', "zoo whose nearest checkpoint each model card names (skipped when it has none of this layout)", 'zoo/default')
     .option('--format <list>', `comma-separated output formats: ${FORMATS.join(', ')}`, 'safetensors,tfjs')
     .option('--layout <layout>', 'safetensors tensor layout: tfjs (Keras) or torch (PyTorch state_dict)', 'tfjs')
     .option('--temperature <t>', "sampling temperature (0 = greedy; default: the bundle's)", parseFloatArg('--temperature', 0, 100))
@@ -47,7 +48,7 @@ export function registerGenerate(program: Command): void {
     .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
-      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string;
+      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string; zoo: string;
       format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       const architecture = parseArchArg(opts.arch);
@@ -68,7 +69,7 @@ export function registerGenerate(program: Command): void {
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
-        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, formats, layout: opts.layout as WeightLayout, support: { perClass: 5, seed: 1 }, zoo: 'zoo/default', sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
+        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
         emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, classes: r.outputClasses, accuracies: r.accuracies, seconds, files, cards },

@@ -42,7 +42,7 @@ async function supervise(n: number, url: string, flags: WorkerFlags, backend: st
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('run zoo jobs from a Redis queue (see "Building a zoo on many machines" in the README)')
+    .description('run zoo and evaluation jobs from a Redis queue (see "Building a zoo on many machines" in the README)')
     .option('--queue <url>', 'Redis URL: redis://[:password@]host:port/db, or rediss:// for TLS (env IGPG_QUEUE)')
     .option('--concurrency <n>', 'jobs at a time, one process each', parseIntArg('--concurrency', 1, 256), 1)
     .option('--lock-duration <ms>', 'a job whose worker is silent this long goes to another worker', parseIntArg('--lock-duration', 1000), 30_000)

@@ -9,11 +9,14 @@ import { currentBackend } from '../backend/init';
 import { stableHash } from '../zoo/config';
 import { loadGenerator, type Generator } from '../pipeline/generator';
 import type { SamplerOptions } from '../sampler';
-import { EvalContext } from './context';
+import type { EvalContext } from './context';
 import { reportFigures, type PlotFigure } from './figures';
 import { renderMarkdown } from './markdown';
 import { copyVerdict } from './memorization';
-import { evaluateRow, rowLabel } from './rows';
+import { rowLabel, type RowOutput } from './rows';
+import { evaluateRowJob, openEvalContext, rowTicks, type RowJobSettings } from './row-job';
+import { evaluateRowsOnQueue, type QueueEvalOptions } from '../queue/eval-coordinator';
+import { parseQueueUrl } from '../queue/url';
 import { evalResultsSchema, type EvalResults } from './results';
 import { conditioningMatrix, crossArchitecture, defaultVariants, type ArchitectureVariant } from './sections';
 import { median } from './stats';
@@ -53,6 +56,11 @@ export interface RunEvaluationOptions {
   command?: string;
   /** false: no progress output. */
   progress?: boolean;
+  /**
+   * Evaluate the rows (with their fine-tuning) on `igpg worker` processes through this queue instead of here; the
+   * report is the same as a local run's on the same backend. The cross-row sections still run here.
+   */
+  queue?: QueueEvalOptions;
   /** Render figures to PNG (pass @igpg/kernel-plugin's renderPng); without it the report has no PNGs (noted). */
   renderPng?: (figures: Record<string, PlotFigure>, outDir: string) => Promise<string[]>;
 }
@@ -132,15 +140,23 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const tick = (what: string) => progress.update(++done, { last: what });
   try {
     g = await loadGenerator(options.generator);
-    zoo.useCanonicalizer(g.canon);
-    ctx.current = new EvalContext(zoo, g.vq, g.tokenizer, g.prior, g.canon, { seed, n, trainLimit, testLimit, supportShots, supportSeed, sampler: options.sampler ?? g.sampler, guidance: options.guidance });
+    const settings: RowJobSettings = { seed, n, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, finetuneEpochs, paraphrases };
+    ctx.current = openEvalContext(zoo, g, settings);
     const c = ctx.current;
-    const knownInstructions = [...new Set(zoo.entries.flatMap((e) => e.task.instructions))];
-    const rowOut = [];
-    for (const key of rows) {
-      const r = await evaluateRow(c, key, { finetuneEpochs, paraphrases, knownInstructions, tick });
-      if (key.group === 'heldOutSeed') tick(`${rowLabel(key)}: done`);
-      rowOut.push({ key, ...r });
+    const rowOut: ({ key: RowKey } & RowOutput)[] = [];
+    if (options.queue) {
+      // every row on `igpg worker` processes (the same row function, see row-job.ts); ticks as rows come in
+      const info = currentBackend();
+      const backend = { name: info?.name ?? tf.getBackend(), native: info?.native ?? null };
+      const outs = await evaluateRowsOnQueue({ zooDir: options.zoo, generatorDir: options.generator, rows, settings, backend, onRow: (key) => { for (let i = rowTicks(key); i > 0; i--) tick(`${rowLabel(key)}: done`); } }, options.queue);
+      rows.forEach((key, i) => rowOut.push({ key, ...outs[i] }));
+      notes.push(`rows evaluated by igpg worker processes through the queue at ${parseQueueUrl(options.queue.url).display}`);
+    } else {
+      for (const key of rows) {
+        const r = await evaluateRowJob(c, key, settings, tick);
+        if (key.group === 'heldOutSeed') tick(`${rowLabel(key)}: done`);
+        rowOut.push({ key, ...r });
+      }
     }
     const conditioning = await conditioningMatrix(c, rowOut.filter((r) => r.generated).map((r) => ({ key: r.key, generated: r.generated! })));
     tick('conditioning');

@@ -6,3 +6,6 @@ export { checkZooJobPayload, zooJobPayload, zooJobId, MAX_PAYLOAD_BYTES, type Zo
 export { verifyZooResult } from './verify';
 export { QUEUE_PREFIX, ZOO_QUEUE } from './names';
 export { connectOnce } from './probe';
+export { evaluateRowsOnQueue, QueueEvalError, type QueueEvalOptions, type QueueEvalPlan } from './eval-coordinator';
+export { checkEvalRowPayload, evalRowPayload, verifyEvalRowResult, type EvalRowPayload, type EvalRowResult } from './eval-payload';
+export { evalInputFiles, fetchEvalInputs, publishEvalInputs, MAX_EVAL_INPUT_BYTES } from './eval-inputs';

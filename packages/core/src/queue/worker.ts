@@ -1,6 +1,7 @@
 // A queue worker: takes zoo jobs off Redis, checks each payload, trains it exactly as a local zoo
 // worker does (same trainer, same backend settings, same bytes), and returns the checkpoints' weights
 // and entries as the job's result. It never touches a zoo folder; the coordinator writes.
+// The same worker runs evaluation rows (payload kind "eval-row", see eval-worker.ts), one job at a time.
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Redis } from 'ioredis';
@@ -12,6 +13,8 @@ import { loadPlugins } from '../zoo/plugins';
 import { trainJob } from '../zoo/train';
 import { beat, removeBeat, type WorkerBeat } from './heartbeat';
 import { QUEUE_PREFIX, ZOO_QUEUE } from './names';
+import { createEvalRowRunner } from './eval-worker';
+import type { EvalRowResult } from './eval-payload';
 import { checkZooJobPayload, type ZooJobResult } from './payload';
 import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
@@ -30,6 +33,8 @@ export interface QueueWorkerOptions {
   /** How many times a job may stall (its worker die) before it is failed (default 5). */
   maxStalledCount?: number;
   heartbeatMs?: number;
+  /** Where eval jobs' inputs (zoo + generator bundle) are cached, one folder per content digest (default: <tmpdir>/igpg-eval-inputs). */
+  evalCacheDir?: string;
   /** Log lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -58,7 +63,20 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const info = await initBackend({ backend: (options.backend ?? 'wasm') as never, threads: 1 });
   const id = `${os.hostname()}/${process.pid}`;
   const me: WorkerBeat = { id, host: os.hostname(), pid: process.pid, backend: info.name, startedAt: new Date().toISOString(), beatAt: '', done: 0, failed: 0 };
-  const processor = async (job: Job): Promise<ZooJobResult> => {
+  const redis = new Redis(target.redis);
+  redis.on('error', () => undefined); // reported through the worker's own error event
+  const evalRows = createEvalRowRunner(redis, info, { cacheDir: options.evalCacheDir, log: (s) => log(`igpg worker ${id}: ${s}`) });
+  const processor = async (job: Job): Promise<ZooJobResult | EvalRowResult> => {
+    if ((job.data as { kind?: unknown } | undefined)?.kind === 'eval-row') {
+      me.current = String(job.id);
+      log(`igpg worker ${id}: start ${job.id}`);
+      try {
+        return await evalRows.run(job.data, id);
+      } catch (e) {
+        if (e instanceof UnrecoverableError) log(`igpg worker ${id}: job ${job.id} ${e.message.replace(/\n\s*/g, '; ')}`);
+        throw e;
+      }
+    }
     let payload;
     try {
       payload = checkZooJobPayload(job.data);
@@ -97,8 +115,6 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     me.current = undefined;
     log(`igpg worker ${id}: job ${job?.id} failed: ${e.message.split('\n')[0]}`);
   });
-  const redis = new Redis(target.redis);
-  redis.on('error', () => undefined); // reported through the worker's own error event
   let beating: Promise<void> | undefined; // one beat at a time: while Redis is away they would pile up
   const sendBeat = () => (beating ??= beat(redis, me).catch(() => undefined).finally(() => (beating = undefined)));
   await sendBeat();
@@ -109,6 +125,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     async close() {
       clearInterval(timer);
       await worker.close();
+      evalRows.dispose();
       await removeBeat(redis, id).catch(() => undefined);
       redis.disconnect();
     },

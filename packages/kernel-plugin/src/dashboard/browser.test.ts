@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The dashboard in a real browser, fed by real runs of each kind: a (tiny) VQ-VAE training run, a prior run's
  * metrics replayed line by line from report/prior-metrics.jsonl, and a zoo build whose checkpoints (real entries
- * of zoo/default) arrive while the page watches. The safety poll runs every 1 s besides the file
+ * of zoo/default) arrive while the page watches. There is no periodic poll: every update comes from the file
  * watcher. Screenshots in $IGPG_SCREENSHOT_DIR or the temp dir.
  */
 describe('dashboard in headless Chromium', () => {
@@ -25,7 +25,7 @@ describe('dashboard in headless Chromium', () => {
     const entries = (fs.readdirSync(path.join(root, 'zoo/default/entries'), { recursive: true }) as string[]).filter((f) => f.endsWith('.json')).sort().slice(0, 60);
     const priorRows = fs.readFileSync(path.join(root, 'report/prior-metrics.jsonl'), 'utf8').trim().split('\n').slice(0, 60)
       .map((l) => JSON.stringify({ ...JSON.parse(l), vocab: 256 })); // the codebook size, so the uniform line is drawn
-    let dash = await startDashboard({ runs: dir, pollMs: 1000, log: () => {} });
+    let dash = await startDashboard({ runs: dir, log: () => {} });
     const chrome = await launchChromium();
     try {
       const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1800 } });
@@ -71,7 +71,7 @@ describe('dashboard in headless Chromium', () => {
       const port = dash.port;
       await dash.close();
       await page.waitForFunction(() => (window as any).__igpg.connected === false);
-      dash = await startDashboard({ runs: dir, port, pollMs: 1000, log: () => {} });
+      dash = await startDashboard({ runs: dir, port, log: () => {} });
       await page.waitForFunction(() => (window as any).__igpg.connected === true, undefined, { timeout: 15_000 });
       expect((await S()).reconnects).toBeGreaterThanOrEqual(1);
       expect(errors).toEqual([]);

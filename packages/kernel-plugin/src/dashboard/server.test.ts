@@ -27,7 +27,7 @@ beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-dash-'));
   metricsLog(path.join(dir, 'run1', 'metrics.jsonl')).append({ step: 0, loss: 1 });
   logs.length = 0;
-  dash = await startDashboard({ runs: dir, pollMs: 60_000, maxBufferedBytes: 64 * 1024, log: (m) => logs.push(m) });
+  dash = await startDashboard({ runs: dir, maxBufferedBytes: 64 * 1024, log: (m) => logs.push(m) });
 });
 afterEach(async () => {
   await dash.close();

@@ -14,7 +14,7 @@ export interface DashboardOptions {
   runs: string | string[];
   port?: number;               // 0 = a free port (default 0)
   host?: string;               // default 127.0.0.1: loopback only
-  pollMs?: number;             // safety re-check interval; updates come from a file watcher as files change (default 5000)
+  pollMs?: number;             // also re-read every pollMs (0 = never, the default): only for file systems that deliver no watch events (network mounts)
   maxPayload?: number;         // largest client message in bytes; larger closes the socket (default 4096)
   maxBufferedBytes?: number;   // a client with more unsent bytes than this is dropped (default 4 MiB)
   maxRowsPerRun?: number;      // rows kept in memory per run for new clients (default 20000)
@@ -47,7 +47,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   const roots = Array.isArray(opts.runs) ? opts.runs : [opts.runs];
   if (roots.length === 0) throw new Error('startDashboard: give at least one runs directory or metrics .jsonl file in `runs`');
   const host = opts.host ?? '127.0.0.1';
-  const pollMs = opts.pollMs ?? 5000;
+  const pollMs = opts.pollMs ?? 0;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
   const log = opts.log ?? ((m: string) => console.error(`[igpg dashboard] ${m}`));
   const clientLog = rateLimitedLog(log, opts.logIntervalMs ?? 10_000);
@@ -149,17 +149,33 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     throw e;
   }
   poll();
-  // updates come from a file watcher (chokidar: recursive, sees runs created later); a change schedules one read
-  // a few ms later so a burst of appends is sent as one batch. The slow timer only catches events a file system
-  // does not deliver (network mounts).
+  // Updates come from a file watcher (chokidar: recursive, sees runs created later); a change schedules one read
+  // a few ms later so a burst of appends is sent as one batch, and every read rescans the whole tree.
+  // Two gaps in chokidar 4 are closed here rather than by a periodic poll (they are why updates used to stall
+  // under load until a 1 s safety poll came):
+  // - its 'change' events are throttled on the leading edge only (one per file per 50 ms, the rest dropped,
+  //   no trailing event), so the last appends of a fast writer raise none: each event also schedules a read
+  //   100 ms after the last one;
+  // - it lists a new folder and only then watches it, so a file written into it in between raises no event:
+  //   after a folder appears, the tree is read again once it has settled.
   let scheduled: NodeJS.Timeout | null = null;
-  const soon = () => { scheduled ??= setTimeout(() => { scheduled = null; poll(); }, 20); };
+  let trailing: NodeJS.Timeout | null = null;
+  const settles = new Set<NodeJS.Timeout>();
+  const soon = () => {
+    scheduled ??= setTimeout(() => { scheduled = null; poll(); }, 20);
+    if (trailing) clearTimeout(trailing);
+    trailing = setTimeout(() => { trailing = null; poll(); }, 100);
+  };
+  const newFolder = () => {
+    soon();
+    for (const ms of [250, 1000, 3000]) { const t = setTimeout(() => { settles.delete(t); poll(); }, ms); settles.add(t); }
+  };
   const watcher = watch(roots, { ignoreInitial: true, depth: 6, ignored: (p: string) => /node_modules|\/\./.test(p) });
-  watcher.on('add', soon).on('change', soon).on('unlink', soon).on('addDir', soon).on('error', (e) => log(`watch failed: ${(e as Error).message}`));
+  watcher.on('add', soon).on('change', soon).on('unlink', soon).on('addDir', newFolder).on('error', (e) => log(`watch failed: ${(e as Error).message}`));
   // changes made before the watcher is ready raise no event: wait for it, then read once more
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   poll();
-  const timer = setInterval(poll, pollMs);
+  const timer = pollMs > 0 ? setInterval(poll, pollMs) : undefined;
   // The queue panel: a status read every queuePollMs (never two at once), sent to every client.
   let queueBusy = false;
   const pollQueue = async () => {
@@ -189,6 +205,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     async close() {
       clearInterval(timer);
       if (scheduled) clearTimeout(scheduled);
+      if (trailing) clearTimeout(trailing);
+      for (const t of settles) clearTimeout(t);
       await watcher.close();
       clearInterval(queueTimer);
       for (const ws of wss.clients) ws.terminate();
