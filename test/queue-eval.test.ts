@@ -1,7 +1,6 @@
 // `igpg eval --queue` end to end with real parts on loopback: a real redis-server, the real `igpg` binary as
 // coordinator and workers, a real tiny pipeline (zoo of MLPs on blobs, tokenizer, VQ-VAE, prior). The report
 // built from rows evaluated on two workers must be the same as a local `igpg eval` (same results hash).
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { buildZoo, initBackend, shutdownBackend, trainPriorStage, trainTokenizer
 import { registerBuiltinArchitectures } from '@igpg/architectures';
 import { registerBuiltinDatasets } from '@igpg/datasets';
 import { startRedis, type TestRedis } from './redis';
+import { igpgProcesses, until as waitUntil } from './procs';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'packages/cli/dist/main.js');
@@ -31,23 +31,8 @@ const tiny = {
   heldOut: { tasks: ['blobs-4:blob-1+blob-3'], seeds: [2] },
 };
 
-interface Proc { child: ChildProcess; log: () => string; exited: Promise<number | null> }
-const spawned: ChildProcess[] = [];
-function igpg(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, IGPG_BACKEND: 'wasm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  spawned.push(child);
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  return { child, log: () => log, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-}
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const { igpg, killAll } = igpgProcesses(); // killed at the end even when a test fails
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 120_000) => waitUntil(cond, what, ms);
 const started = (log: string) => [...log.matchAll(/: start (eval-\S+)/g)].map((m) => m[1]);
 const readResults = (out: string) => JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResults;
 // Not quick (every row), 2 samples and 1 fine-tuning epoch count to stay small.
@@ -81,7 +66,7 @@ describe('igpg eval through the queue', () => {
     expect(local.rows).toHaveLength(5);
   }, 600_000);
   afterAll(async () => {
-    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killAll();
     await redis?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -1,7 +1,6 @@
 // The zoo queue end to end with real parts on loopback: a real redis-server, the real `igpg` binary
 // (built dist) as coordinator and workers, real training. Faults are real too: SIGKILL of a worker
 // mid-job, SIGKILL and restart of the coordinator, a Redis restart that loses every key.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +8,7 @@ import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildZooOnQueue, readManifest, type ZooManifest } from '@igpg/core';
 import { startRedis, type TestRedis } from './redis';
+import { igpgProcesses, until as waitUntil, type Proc } from './procs';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'packages/cli/dist/main.js');
@@ -28,24 +28,8 @@ const zooConfig = {
 const JOBS = 48;
 const configFile = path.join(dir, 'zoo.json');
 
-interface Proc { child: ChildProcess; log: () => string; exited: Promise<number | null> }
-const spawned: ChildProcess[] = []; // every process started here, killed at the end even when a test fails
-function igpg(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, IGPG_BACKEND: 'wasm', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  spawned.push(child);
-  let log = '';
-  child.stdout!.on('data', (d) => (log += d));
-  child.stderr!.on('data', (d) => (log += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, log: () => log, exited };
-}
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 240_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const { igpg, killAll } = igpgProcesses(); // every process started here, killed at the end even when a test fails
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 240_000) => waitUntil(cond, what, ms);
 const recordedJobs = (out: string) => {
   const d = path.join(out, 'entries');
   return fs.existsSync(d) ? (fs.readdirSync(d, { recursive: true }) as string[]).filter((f) => f.endsWith('-e4.json')).length : 0;
@@ -73,7 +57,7 @@ describe('zoo build through the queue', () => {
     expect(reference.entries).toHaveLength(JOBS * 2);
   }, 600_000);
   afterAll(async () => {
-    for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killAll();
     await redis?.stop();
   });
 
