@@ -124,11 +124,16 @@ export interface RankOptions {
   instruction: string;
   architecture: ArchitectureRef;
   dataset?: SupportSet;
+  /**
+   * Code levels of each chunk that count (default 1: the coarse code of every neuron). The fine residual levels of a
+   * network the prior has not seen are noise it cannot predict; summed in, they swamp the score (see README, retrieval).
+   */
+  levels?: number;
 }
 
 /**
  * Rank existing checkpoints of one architecture by their log-likelihood under the prior for a condition
- * (model selection / weight retrieval). Most likely first.
+ * (model selection / weight retrieval), over the first `levels` codes of each chunk. Most likely first.
  * @example const ranked = rank(zooCheckpoints, { prior, tokenizer, vqvae, instruction: 'classify iris', architecture });
  */
 export function rank(candidates: RankCandidate[], opts: RankOptions): { id: string; logLikelihood: number; perToken: number }[] {
@@ -145,7 +150,7 @@ export function rank(candidates: RankCandidate[], opts: RankOptions): { id: stri
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
   const out: { id: string; logLikelihood: number; perToken: number }[] = [];
   for (let i = 0; i < streams.length; i += 16) { // bounded batches
-    const { total, perToken } = logLikelihood(opts.prior, cond, layout, streams.slice(i, i + 16));
+    const { total, perToken } = logLikelihood(opts.prior, cond, layout, streams.slice(i, i + 16), opts.levels ?? 1);
     total.forEach((t, j) => out.push({ id: candidates[i + j].id, logLikelihood: t, perToken: perToken[j] }));
   }
   return out.sort((a, b) => b.logLikelihood - a.logLikelihood);

@@ -146,13 +146,17 @@ export function sampleCodes(prior: Prior, cond: PriorCondition, layout: TokenLay
 
 /**
  * Log-likelihood of code streams under the prior for one condition (teacher forcing, same windows as sampling).
- * Returns the total log p per stream and the mean per code.
+ * Returns the total log p per stream and the mean per code counted. `levels` counts only the first levels of each
+ * chunk (default all): the coarse codes, without the fine residual levels that no prior can predict for a network
+ * it has not seen (what `rank` scores by).
  * @example const { total, perToken } = logLikelihood(prior, cond, layout, [codesA, codesB]);
  */
-export function logLikelihood(prior: Prior, cond: PriorCondition, layout: TokenLayout, streams: Int32Array[]): { total: Float64Array; perToken: Float64Array } {
+export function logLikelihood(prior: Prior, cond: PriorCondition, layout: TokenLayout, streams: Int32Array[], levels?: number): { total: Float64Array; perToken: Float64Array } {
   const { codebookSize: C, codesPerChunk: Lc, dModel: d } = prior.config;
   const chunks = layout.places.length;
   const N = chunks * Lc;
+  const L = levels ?? Lc;
+  if (!Number.isInteger(L) || L < 1 || L > Lc) throw new Error(`logLikelihood: levels must be an integer from 1 to ${Lc} (codes per chunk), got ${levels}`);
   streams.forEach((s, i) => {
     if (s.length !== N) throw new Error(`logLikelihood: stream ${i} has ${s.length} codes, the layout has ${N} (${chunks} chunks x ${Lc} codes)`);
   });
@@ -173,7 +177,7 @@ export function logLikelihood(prior: Prior, cond: PriorCondition, layout: TokenL
       logp.dispose();
       for (let b = 0; b < B; b++) {
         for (let t = w.first; t < w.end; t++) {
-          for (let k = 0; k < Lc; k++) {
+          for (let k = 0; k < L; k++) {
             const i = (b * T + t - w.start) * Lc + k;
             total[b] += lp[i * C + targets[i]];
           }
@@ -184,5 +188,5 @@ export function logLikelihood(prior: Prior, cond: PriorCondition, layout: TokenL
     prefix.dispose();
     pos.dispose();
   }
-  return { total, perToken: total.map((x) => x / N) };
+  return { total, perToken: total.map((x) => x / (chunks * L)) };
 }

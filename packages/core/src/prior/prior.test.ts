@@ -88,6 +88,11 @@ describe('prior', () => {
     // Log-likelihood ranks the matching network first.
     const ll = logLikelihood(prior, condA, layout, [a, b]);
     expect(ll.total[0]).toBeGreaterThan(ll.total[1]);
+    // Counting only the first level of each chunk: its terms are the first terms of the full sum.
+    const coarse = logLikelihood(prior, condA, layout, [a, b], 1);
+    expect(coarse.total[0]).toBeGreaterThan(ll.total[0]);
+    expect(coarse.perToken[0]).toBeCloseTo(coarse.total[0] / (N / prior.config.codesPerChunk), 6);
+    expect(() => logLikelihood(prior, condA, layout, [a], prior.config.codesPerChunk + 1)).toThrow(/levels must be an integer from 1 to/);
     } finally {
       prior.dispose();
     }
