@@ -17,6 +17,7 @@ import { loadPrior, savePrior } from './prior/checkpoint';
 import { generate, rank, saveGenerated } from './generate';
 import { loadNetworkSafetensors } from './io/safetensors';
 import { createRng } from './rng';
+import { fitCanonicalizer } from './canon/canonicalizer';
 
 // A real (tiny) architecture plugin: a 4-h-3 tanh MLP.
 interface MlpSpec { inputShape: number[]; classes: number; hidden: number }
@@ -31,6 +32,7 @@ const mlp = defineArchitecture<MlpSpec>({
   schema: { type: 'object', additionalProperties: false, required: ['inputShape', 'classes'], properties: { inputShape: { type: 'array', items: { type: 'integer' } }, classes: { type: 'integer', minimum: 2 }, hidden: { type: 'integer', minimum: 1, default: 8 } } },
   describe: describeMlp,
   summary: (s) => `MLP ${s.inputShape[0]}-${s.hidden}-${s.classes}, tanh`,
+  symmetry: (s) => ({ groups: [{ name: 'hidden', size: s.hidden, axes: [{ param: 'l0.weight', axis: 1 }, { param: 'l0.bias', axis: 0 }, { param: 'l1.weight', axis: 0 }] }] }),
   build(spec, seed): Network {
     const params = describeMlp(spec).map((p, i) => tf.tidy(() => tf.variable(tf.randomNormal(p.shape, 0, 0.3, 'float32', seed * 10 + i + 1))));
     return {
@@ -94,6 +96,21 @@ describe('generate / rank', () => {
     // rank: the matching training network first.
     const ranked = rank([{ id: 'wine', weights: b }, { id: 'iris', codes: examples[0].codes }], { prior, tokenizer, vqvae, instruction: 'classify iris flowers', architecture });
     expect(ranked.map((r) => r.id)).toEqual(['iris', 'wine']);
+
+    // A wider spec than any the codec has a reference for: generated at the trained width, widened with its function.
+    const { canon } = fitCanonicalizer([a, b].map((flat) => ({ architecture, flat })));
+    const narrow = await generate({ ...g, canon, instruction: 'tell iris species apart' });
+    const wide = await generate({ ...g, canon, instruction: 'tell iris species apart', architecture: { name: 'gen-test-mlp', spec: { ...spec, hidden: 12 } } });
+    expect(narrow.widenedFrom).toBeUndefined();
+    expect(wide.widenedFrom).toEqual({ name: 'gen-test-mlp', spec });
+    expect(wide.weights[0].length).toBe(4 * 12 + 12 + 12 * 3 + 3);
+    expect(Array.from(wide.codes[0])).toEqual(Array.from(narrow.codes[0]));
+    const ones = tf.ones([5, 4]);
+    const [yn, yw] = [narrow.networks[0].apply(ones), wide.networks[0].apply(ones)];
+    const gap = (yn.dataSync() as Float32Array).reduce((m, v, i) => Math.max(m, Math.abs(v - (yw.dataSync() as Float32Array)[i])), 0);
+    expect(gap).toBeLessThanOrEqual(1e-5);
+    tf.dispose([ones, yn, yw]);
+    for (const r of [narrow, wide]) r.networks.forEach((n) => n.dispose());
 
     // Save / load round trip gives the same codes.
     await savePrior(path.join(tmp, 'saved'), prior);

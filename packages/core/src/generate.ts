@@ -6,6 +6,7 @@ import type { Tokenizer } from './tokenizer';
 import { tokenizerHash, type Vqvae } from './vqvae/model';
 import { decodeNetwork, encodeNetwork } from './codec';
 import type { Canonicalizer } from './canon/canonicalizer';
+import { planWidening, wideningSource } from './canon/widen';
 import { saveNetworkSafetensors } from './io/safetensors';
 import { saveTfjsWeights } from './io/tfjs-format';
 import type { WeightLayout } from './sdk/layout';
@@ -61,31 +62,47 @@ export interface GenerateResult {
   /** Flat canonical weights per sample. */
   weights: Float32Array[];
   architecture: { name: string; spec: Record<string, unknown>; infos: ParamInfo[] };
+  /**
+   * Set when the canonicalizer has no reference for this architecture but one for a narrower spec of it: the prior
+   * generated that spec (the codes are its codes) and the weights were widened to this one, function unchanged.
+   */
+  widenedFrom?: { name: string; spec: Record<string, unknown> };
 }
 
 /**
- * Generate n networks for an instruction and an architecture: prior -> codes -> VQ-VAE -> chunks -> weights.
+ * Generate n networks for an instruction and an architecture: prior -> codes -> VQ-VAE -> chunks -> weights. An
+ * architecture wider than every one the generator was trained on (more hidden units or channels, same layers) is
+ * generated at the widest trained spec it widens and then widened function-preservingly (canon/widen.ts).
  * @example
  * const { networks } = await generate({ prior, tokenizer, vqvae, instruction: 'classify MNIST digits 0 to 4',
  *   architecture: { name: 'cnn-s', spec: { inputShape: [28, 28, 1], classes: 5 } }, n: 4, seed: 0 });
  */
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   checkInstruction(opts.instruction);
-  const arch = resolveArchitecture(opts.architecture);
+  const target = resolveArchitecture(opts.architecture);
   checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
+  const narrow = opts.canon && wideningSource(opts.canon, target.plugin, target.spec);
+  const arch = narrow ? resolveArchitecture({ name: target.plugin.name, spec: narrow }) : target;
   const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
   const seed = opts.seed ?? 0;
+  const widen = narrow && planWidening(target.plugin, narrow, target.spec, seed);
   const codes = sampleCodes(opts.prior, cond, layout, { n: opts.n ?? 1, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
   const codec = { tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon };
   const ref = { name: arch.plugin.name, spec: arch.spec };
-  const weights = codes.map((c) => decodeNetwork(codec, ref, arch.infos, c));
+  const weights = codes.map((c) => {
+    const w = decodeNetwork(codec, ref, arch.infos, c);
+    return widen ? widen.map(w) : w;
+  });
   const networks = opts.build === false ? [] : weights.map((w, i) => {
-    const net = arch.plugin.build(arch.spec, seed + i);
+    const net = target.plugin.build(target.spec, seed + i);
     assignWeights(net, w);
     return net;
   });
-  return { networks, codes, weights, architecture: { name: arch.plugin.name, spec: arch.spec, infos: arch.infos } };
+  return {
+    networks, codes, weights, architecture: { name: target.plugin.name, spec: target.spec, infos: target.infos },
+    ...(narrow ? { widenedFrom: { name: target.plugin.name, spec: narrow } } : {}),
+  };
 }
 
 /**

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assignWeights, flattenWeights, planWidening, type AnyArchitecture } from '@igpg/core';
+import { mlp } from './mlp';
+import { cnnS } from './cnn';
+import { resnet } from './resnet';
+
+/** Logits of flat weights in a spec on a fixed random batch. */
+function logits(plugin: AnyArchitecture, spec: Record<string, unknown>, flat: Float32Array, inputShape: number[]): Float32Array {
+  const net = plugin.build(spec as never, 1);
+  assignWeights(net, flat);
+  const x = tf.randomNormal([6, ...inputShape], 0, 1, 'float32', 5);
+  const y = net.apply(x);
+  const out = y.dataSync() as Float32Array;
+  tf.dispose([x, y]);
+  net.dispose();
+  return out;
+}
+const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('function-preserving widening through the permutation groups', () => {
+  const cases: [string, AnyArchitecture, Record<string, unknown>, Record<string, unknown>][] = [
+    ['mlp, two hidden layers', mlp, { inputShape: [7], classes: 3, hidden: [5, 4], activation: 'relu' }, { inputShape: [7], classes: 3, hidden: [8, 6], activation: 'relu' }],
+    ['mlp on images, gelu', mlp, { inputShape: [6, 6, 1], classes: 4, hidden: [5], activation: 'gelu' }, { inputShape: [6, 6, 1], classes: 4, hidden: [9], activation: 'gelu' }],
+    ['cnn-s, every conv and fc1 wider', cnnS, { inputShape: [20, 20, 1], classes: 5, channels: [2, 3, 3], hidden: 6 }, { inputShape: [20, 20, 1], classes: 5, channels: [3, 5, 4], hidden: 9 }],
+  ];
+  for (const [label, plugin, narrow, wide] of cases) {
+    it(`${label}: same logits within 1e-5, wide shapes, seeded, no tensors leak`, () => {
+      const before = tf.memory().numTensors;
+      const net = plugin.build(narrow as never, 3);
+      const flat = flattenWeights(net);
+      net.dispose();
+      const a = planWidening(plugin, narrow, wide, 1).map(flat);
+      expect(a.length).toBe(plugin.describe(wide as never).reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0));
+      const inputShape = narrow.inputShape as number[];
+      expect(maxDiff(logits(plugin, wide, a, inputShape), logits(plugin, narrow, flat, inputShape))).toBeLessThanOrEqual(1e-5);
+      expect(Array.from(planWidening(plugin, narrow, wide, 1).map(flat))).toEqual(Array.from(a));
+      expect(Array.from(planWidening(plugin, narrow, wide, 2).map(flat))).not.toEqual(Array.from(a));
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('says why it cannot: another depth, fewer units, a residual stream, a wrong weight count', () => {
+    const spec = { inputShape: [7], classes: 3, hidden: [5], activation: 'relu' };
+    expect(() => planWidening(mlp, spec, { ...spec, hidden: [5, 5] }, 0)).toThrow(/different parameter lists \(another depth\?\)/);
+    expect(() => planWidening(mlp, spec, { ...spec, hidden: [4] }, 0)).toThrow(/group "layers.0" has 4 units in the wide spec and 5 in the narrow one/);
+    expect(() => planWidening(mlp, spec, { ...spec, inputShape: [8] }, 0)).toThrow(/changes size along an axis no permutation group covers \(7 -> 8\)/);
+    const r = { inputShape: [8, 8, 1], classes: 3, stem: 3, stages: [{ blocks: 2, channels: 4 }], activation: 'relu' };
+    expect(() => planWidening(resnet, r, { ...r, stages: [{ blocks: 2, channels: 6 }] }, 0)).toThrow(/spans layers .* \(a residual stream\)/);
+    expect(() => planWidening(mlp, spec, { ...spec, hidden: [8] }, 0).map(new Float32Array(3))).toThrow(/got 3 weights, the narrow spec has 58/);
+  });
+});
