@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture } from '@igpg/core';
+import { countParams, defineArchitecture, unflattenWeights } from '@igpg/core';
 import { ACTIVATIONS, buildNetwork, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -70,6 +70,33 @@ export const mlp = defineArchitecture<MlpSpec>({
     })),
     unhandled: spec.activation === 'tanh' ? 'sign flips of tanh units (w -> -w on both sides) are not aligned' : undefined,
   }),
+  // Insert identity layers (weight I, bias 0): ReLU outputs are >= 0, so ReLU(I h) = h and the function is kept.
+  deepen(shallow, deep) {
+    const same = (k: keyof MlpSpec) => JSON.stringify(shallow[k]) === JSON.stringify(deep[k]);
+    for (const k of ['inputShape', 'classes', 'activation', 'inputPool'] as const) if (!same(k)) throw new Error(`mlp: deepening keeps ${k}; ${JSON.stringify(shallow[k])} -> ${JSON.stringify(deep[k])}`);
+    if (deep.activation !== 'relu') throw new Error(`mlp: only ReLU layers are kept by an inserted identity layer, got ${deep.activation}`);
+    // deep layer j is shallow layer from[j], or an identity (-1) of the width before it
+    const from: number[] = [];
+    let i = 0;
+    deep.hidden.forEach((w, j) => {
+      if (i < shallow.hidden.length && w === shallow.hidden[i]) from.push(i++);
+      else if (j > 0 && w === deep.hidden[j - 1]) from.push(-1);
+      else throw new Error(`mlp: hidden [${deep.hidden}] is not [${shallow.hidden}] with identity layers inserted (an inserted layer has the width before it)`);
+    });
+    if (i < shallow.hidden.length) throw new Error(`mlp: hidden [${deep.hidden}] drops layers of [${shallow.hidden}]`);
+    from.push(shallow.hidden.length); // the output layer
+    const sInfos = describePlan(plan(shallow)), dInfos = describePlan(plan(deep));
+    return (flat) => {
+      const src = new Map(unflattenWeights(sInfos, flat));
+      return Float32Array.from(dInfos.flatMap((p) => {
+        const [, j, kind] = p.name.split('.');
+        const s = from[Number(j)];
+        if (s >= 0) return [...src.get(`layers.${s}.${kind}`)!];
+        const n = p.shape[0];
+        return kind === 'bias' ? new Array<number>(n).fill(0) : Array.from({ length: n * n }, (_, k) => (Math.floor(k / n) === k % n ? 1 : 0));
+      }));
+    };
+  },
   // the same function in Keras terms: AveragePooling2D (when inputPool > 1) -> Flatten (NHWC) -> Dense x depth
   layers(spec) {
     const depth = spec.hidden.length + 1;

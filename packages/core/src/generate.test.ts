@@ -101,8 +101,8 @@ describe('generate / rank', () => {
     const { canon } = fitCanonicalizer([a, b].map((flat) => ({ architecture, flat })));
     const narrow = await generate({ ...g, canon, instruction: 'tell iris species apart' });
     const wide = await generate({ ...g, canon, instruction: 'tell iris species apart', architecture: { name: 'gen-test-mlp', spec: { ...spec, hidden: 12 } } });
-    expect(narrow.widenedFrom).toBeUndefined();
-    expect(wide.widenedFrom).toEqual({ name: 'gen-test-mlp', spec });
+    expect(narrow.morphedFrom).toBeUndefined();
+    expect(wide.morphedFrom).toEqual({ name: 'gen-test-mlp', spec, how: 'widened' });
     expect(wide.weights[0].length).toBe(4 * 12 + 12 + 12 * 3 + 3);
     expect(Array.from(wide.codes[0])).toEqual(Array.from(narrow.codes[0]));
     const ones = tf.ones([5, 4]);

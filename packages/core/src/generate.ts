@@ -6,7 +6,7 @@ import type { Tokenizer } from './tokenizer';
 import { tokenizerHash, type Vqvae } from './vqvae/model';
 import { decodeNetwork, encodeNetwork } from './codec';
 import type { Canonicalizer } from './canon/canonicalizer';
-import { planWidening, wideningSource } from './canon/widen';
+import { planMorph } from './canon/morph';
 import { saveNetworkSafetensors } from './io/safetensors';
 import { saveTfjsWeights } from './io/tfjs-format';
 import type { WeightLayout } from './sdk/layout';
@@ -63,16 +63,17 @@ export interface GenerateResult {
   weights: Float32Array[];
   architecture: { name: string; spec: Record<string, unknown>; infos: ParamInfo[] };
   /**
-   * Set when the canonicalizer has no reference for this architecture but one for a narrower spec of it: the prior
-   * generated that spec (the codes are its codes) and the weights were widened to this one, function unchanged.
+   * Set when the canonicalizer has no reference for this architecture but one for a narrower or shallower spec of
+   * it: the prior generated that spec (the codes are its codes) and its weights were widened or deepened to this
+   * one, function unchanged (canon/morph.ts).
    */
-  widenedFrom?: { name: string; spec: Record<string, unknown> };
+  morphedFrom?: { name: string; spec: Record<string, unknown>; how: 'widened' | 'deepened' };
 }
 
 /**
  * Generate n networks for an instruction and an architecture: prior -> codes -> VQ-VAE -> chunks -> weights. An
- * architecture wider than every one the generator was trained on (more hidden units or channels, same layers) is
- * generated at the widest trained spec it widens and then widened function-preservingly (canon/widen.ts).
+ * architecture wider or deeper than the ones the generator was trained on is generated at the largest trained spec
+ * it grows from, then widened or deepened function-preservingly (canon/morph.ts).
  * @example
  * const { networks } = await generate({ prior, tokenizer, vqvae, instruction: 'classify MNIST digits 0 to 4',
  *   architecture: { name: 'cnn-s', spec: { inputShape: [28, 28, 1], classes: 5 } }, n: 4, seed: 0 });
@@ -81,18 +82,18 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   checkInstruction(opts.instruction);
   const target = resolveArchitecture(opts.architecture);
   checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
-  const narrow = opts.canon && wideningSource(opts.canon, target.plugin, target.spec);
-  const arch = narrow ? resolveArchitecture({ name: target.plugin.name, spec: narrow }) : target;
+  const seed = opts.seed ?? 0;
+  const morph = opts.canon && planMorph(opts.canon, target.plugin, target.spec, seed);
+  const arch = morph ? resolveArchitecture({ name: target.plugin.name, spec: morph.from }) : target;
   const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
-  const seed = opts.seed ?? 0;
-  const widen = narrow && planWidening(target.plugin, narrow, target.spec, seed);
+
   const codes = sampleCodes(opts.prior, cond, layout, { n: opts.n ?? 1, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
   const codec = { tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon };
   const ref = { name: arch.plugin.name, spec: arch.spec };
   const weights = codes.map((c) => {
     const w = decodeNetwork(codec, ref, arch.infos, c);
-    return widen ? widen.map(w) : w;
+    return morph ? morph.map(w) : w;
   });
   const networks = opts.build === false ? [] : weights.map((w, i) => {
     const net = target.plugin.build(target.spec, seed + i);
@@ -101,7 +102,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   });
   return {
     networks, codes, weights, architecture: { name: target.plugin.name, spec: target.spec, infos: target.infos },
-    ...(narrow ? { widenedFrom: { name: target.plugin.name, spec: narrow } } : {}),
+    ...(morph ? { morphedFrom: { name: target.plugin.name, spec: morph.from, how: morph.how } } : {}),
   };
 }
 

@@ -59,7 +59,7 @@ export * from './queue/index';
 export { createTokenizer, fitTokenizer, tokenizerFromJSON, encodeLayout, tokenizerConfigSchema, TOKENIZER_FORMAT, TOKENIZER_VERSION, type Tokenizer, type TokenizerConfig, type TokenizerJSON, type ChunkPosition, type ChunkLayout, type Chunks, type TensorStats, type Grouping } from './tokenizer';
 export { Canonicalizer, fitCanonicalizer, CANON_FORMAT, CANON_VERSION, type CanonNetwork, type Permutations, type FitCanonicalizerOptions } from './canon/canonicalizer';
 export { matchWeights, type MatchOptions } from './canon/match';
-export { planWidening, wideningSource, type WideningPlan } from './canon/widen';
+export { planWidening, planMorph, type WideningPlan, type Morph } from './canon/morph';
 export { encodeNetwork, decodeNetwork, codecSpace, type WeightCodec } from './codec';
 
 // ---- vqvae: the VQ-VAE and its quantizers ----

@@ -35,6 +35,12 @@ export interface ArchitecturePlugin<S extends BaseSpec = BaseSpec> {
    * tfjs Layers model that `tf.loadLayersModel()` opens; without it, a weights-only tfjs file.
    */
   layers?(spec: S): KerasLayer[];
+  /**
+   * Optional: grow a network of a shallower spec into one of `deep` with the same function (Net2DeeperNet, Chen et
+   * al. 2016), returning the map from the shallow flat weights to the deep ones. Throws, naming why, when `deep` is
+   * not `shallow` with layers it can insert as identities. Lets a generator make depths it was not trained on.
+   */
+  deepen?(shallow: S, deep: S): (flat: Float32Array) => Float32Array;
 }
 
 /** Any architecture, whatever its spec type (what the registry holds). */
@@ -57,13 +63,16 @@ export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugi
   if (!schema || typeof schema !== 'object') throw new Error(`architecture "${name}": schema must be a JSON Schema object`);
   if (plugin.symmetry !== undefined && typeof plugin.symmetry !== 'function') throw new Error(`architecture "${name}": symmetry must be a function`);
   if (plugin.layers !== undefined && typeof plugin.layers !== 'function') throw new Error(`architecture "${name}": layers must be a function`);
+  if (plugin.deepen !== undefined && typeof plugin.deepen !== 'function') throw new Error(`architecture "${name}": deepen must be a function`);
   const check = (spec: S) => validate<S>(schema, spec, `${name} spec`);
   const symmetry = plugin.symmetry;
   const layers = plugin.layers;
+  const deepen = plugin.deepen;
   return {
     name,
     schema,
     ...(layers ? { layers: (spec: S) => layers(check(spec)) } : {}),
+    ...(deepen ? { deepen: (shallow: S, deep: S) => deepen(check(shallow), check(deep)) } : {}),
     describe: (spec) => plugin.describe(check(spec)),
     summary: (spec) => plugin.summary(check(spec)),
     ...(symmetry ? {

@@ -130,25 +130,43 @@ export function planWidening(plugin: AnyArchitecture, narrowSpec: Record<string,
   };
 }
 
+/** A narrower or shallower trained spec a generator can make, and the map from its weights to the target's. */
+export interface Morph {
+  from: Record<string, unknown>;
+  how: 'widened' | 'deepened';
+  map(flat: Float32Array): Float32Array;
+}
+
 /**
- * The architecture a generator can make for `spec` by widening: among the canonicalizer's references of the same
- * plugin, the largest one that `spec` widens (its spec, with the target's class count). Undefined when the
- * canonicalizer has a reference for `spec` itself, or none it widens.
+ * How a generator can make `spec` when its canonicalizer has no reference for it: from the largest referenced spec
+ * of the same plugin that `spec` widens (planWidening), else from one it deepens (the plugin's `deepen`, e.g. an
+ * identity layer inserted into a ReLU MLP). Undefined when the canonicalizer knows `spec` itself, or none of these.
+ * @example const m = planMorph(canon, mlp, { ...spec, hidden: [48] }, seed); const wide = m && m.map(narrowFlat);
  */
-export function wideningSource(canon: Canonicalizer, plugin: AnyArchitecture, spec: Record<string, unknown>): Record<string, unknown> | undefined {
-  if (canon.reference({ name: plugin.name, spec }) || !plugin.symmetry) return undefined;
-  let best: { spec: Record<string, unknown>; params: number } | undefined;
+export function planMorph(canon: Canonicalizer, plugin: AnyArchitecture, spec: Record<string, unknown>, seed: number): Morph | undefined {
+  if (canon.reference({ name: plugin.name, spec })) return undefined;
+  let best: (Morph & { params: number }) | undefined;
   for (const r of canon.references) {
     if (r.architecture !== plugin.name) continue;
-    let narrow: Record<string, unknown>;
+    let from: Record<string, unknown>;
     try {
-      narrow = validateSpec(plugin, { ...r.body, classes: spec.classes }) as Record<string, unknown>;
-      planWidening(plugin, narrow, spec, 0);
+      from = validateSpec(plugin, { ...r.body, classes: spec.classes }) as Record<string, unknown>;
     } catch {
-      continue; // not a narrower version of spec
+      continue;
     }
-    const params = plugin.describe(narrow as never).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
-    if (!best || params > best.params) best = { spec: narrow, params };
+    const params = plugin.describe(from as never).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    if (best && params <= best.params) continue;
+    // each attempt throws when `spec` is not that kind of growth of `from`: try the next
+    try {
+      const plan = planWidening(plugin, from, spec, seed);
+      best = { from, how: 'widened', map: (f) => plan.map(f), params };
+      continue;
+    } catch { /* not a widening */ }
+    if (!plugin.deepen) continue;
+    try {
+      const map = plugin.deepen(from as never, spec as never);
+      best = { from, how: 'deepened', map, params };
+    } catch { /* not a deepening either */ }
   }
-  return best?.spec;
+  return best && { from: best.from, how: best.how, map: best.map };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { assignWeights, flattenWeights, planWidening, type AnyArchitecture } from '@igpg/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignWeights, fitCanonicalizer, registerArchitecture, unregisterArchitecture, hasArchitecture, flattenWeights, planMorph, planWidening, type AnyArchitecture } from '@igpg/core';
 import { mlp } from './mlp';
 import { cnnS } from './cnn';
 import { resnet } from './resnet';
@@ -19,8 +19,13 @@ function logits(plugin: AnyArchitecture, spec: Record<string, unknown>, flat: Fl
 }
 const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
+let registered = false;
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  if (!hasArchitecture('mlp')) { registerArchitecture(mlp); registered = true; } // the canonicalizer resolves by name
+});
+afterAll(() => {
+  if (registered) unregisterArchitecture('mlp');
 });
 
 describe('function-preserving widening through the permutation groups', () => {
@@ -53,5 +58,49 @@ describe('function-preserving widening through the permutation groups', () => {
     const r = { inputShape: [8, 8, 1], classes: 3, stem: 3, stages: [{ blocks: 2, channels: 4 }], activation: 'relu' };
     expect(() => planWidening(resnet, r, { ...r, stages: [{ blocks: 2, channels: 6 }] }, 0)).toThrow(/spans layers .* \(a residual stream\)/);
     expect(() => planWidening(mlp, spec, { ...spec, hidden: [8] }, 0).map(new Float32Array(3))).toThrow(/got 3 weights, the narrow spec has 58/);
+  });
+});
+
+describe('function-preserving deepening (mlp: identity layers in a ReLU network)', () => {
+  const base = { inputShape: [7], classes: 3, activation: 'relu', inputPool: 1 };
+  for (const [shallow, deep] of [[[5], [5, 5]], [[5, 4], [5, 5, 4, 4]], [[6], [6, 6, 6]]]) {
+    it(`[${shallow}] -> [${deep}]: same logits within 1e-5`, () => {
+      const net = mlp.build({ ...base, hidden: shallow } as never, 4);
+      const flat = flattenWeights(net);
+      net.dispose();
+      const d = mlp.deepen!({ ...base, hidden: shallow } as never, { ...base, hidden: deep } as never)(flat);
+      expect(maxDiff(logits(mlp, { ...base, hidden: deep }, d, [7]), logits(mlp, { ...base, hidden: shallow }, flat, [7]))).toBeLessThanOrEqual(1e-5);
+    });
+  }
+  it('says why it cannot', () => {
+    const s = { ...base, hidden: [5] } as never;
+    expect(() => mlp.deepen!(s, { ...base, hidden: [5, 6] } as never)).toThrow(/is not \[5\] with identity layers inserted/);
+    expect(() => mlp.deepen!(s, { ...base, hidden: [] } as never)).toThrow(/drops layers of \[5\]/);
+    expect(() => mlp.deepen!({ ...base, activation: 'tanh', hidden: [5] } as never, { ...base, activation: 'tanh', hidden: [5, 5] } as never)).toThrow(/only ReLU layers/);
+    expect(() => mlp.deepen!(s, { ...base, classes: 4, hidden: [5, 5] } as never)).toThrow(/deepening keeps classes/);
+  });
+});
+
+describe('planMorph: what a generator makes for a spec its canonicalizer has no reference for', () => {
+  it('widens from the largest narrower reference, deepens where it cannot widen, and leaves known specs alone', () => {
+    const before = tf.memory().numTensors;
+    const spec = (hidden: number[]) => ({ inputShape: [7], classes: 3, activation: 'relu', inputPool: 1, hidden });
+    const nets = [[4], [4], [6], [6]].map((h, i) => {
+      const net = mlp.build(spec(h) as never, i + 1);
+      const flat = flattenWeights(net);
+      net.dispose();
+      return { architecture: { name: 'mlp', spec: spec(h) }, flat };
+    });
+    const { canon } = fitCanonicalizer(nets);
+    expect(planMorph(canon, mlp, spec([6]), 0)).toBeUndefined();
+    const wide = planMorph(canon, mlp, spec([9]), 0)!;
+    expect(wide.how).toBe('widened');
+    expect(wide.from.hidden).toEqual([6]);
+    const deep = planMorph(canon, mlp, spec([6, 6]), 0)!;
+    expect(deep.how).toBe('deepened');
+    expect(deep.from.hidden).toEqual([6]);
+    expect(maxDiff(logits(mlp, spec([6, 6]), deep.map(nets[2].flat), [7]), logits(mlp, spec([6]), nets[2].flat, [7]))).toBeLessThanOrEqual(1e-5);
+    expect(planMorph(canon, mlp, spec([5, 3]), 0)).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
