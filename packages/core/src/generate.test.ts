@@ -14,7 +14,8 @@ import { Prior } from './prior/prior';
 import { trainPrior } from './prior/train';
 import { priorExamples } from './prior/examples';
 import { loadPrior, savePrior } from './prior/checkpoint';
-import { generate, rank, saveGenerated } from './generate';
+import { generate, rank, resolveArchitecture, saveGenerated } from './generate';
+import { logLikelihood, sampleCodes } from './prior/autoregress';
 import { loadNetworkSafetensors } from './io/safetensors';
 import { createRng } from './rng';
 import { fitCanonicalizer } from './canon/canonicalizer';
@@ -96,6 +97,15 @@ describe('generate / rank', () => {
     // rank: the matching training network first.
     const ranked = rank([{ id: 'wine', weights: b }, { id: 'iris', codes: examples[0].codes }], { prior, tokenizer, vqvae, instruction: 'classify iris flowers', architecture });
     expect(ranked.map((r) => r.id)).toEqual(['iris', 'wine']);
+
+    // candidates: of n x k samples, the n most likely by their coarse codes, most likely first.
+    const hot = { temperature: 8, candidates: 3 };
+    const picked = await generate({ ...g, sampler: hot, instruction: 'classify iris flowers', build: false });
+    const pool = sampleCodes(prior, { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition }, { places: tokenizer.encodeLayout(ra.architecture.infos).positions }, { n: 6, seed: 3, sampler: hot });
+    const coarse = logLikelihood(prior, { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition }, { places: tokenizer.encodeLayout(ra.architecture.infos).positions }, pool, 1).total;
+    const order = [...pool.keys()].sort((i, j) => coarse[j] - coarse[i]);
+    expect(order.slice(0, 2)).not.toEqual([0, 1]); // so that keeping the first n samples would fail
+    expect(picked.codes.map((c) => Array.from(c))).toEqual(order.slice(0, 2).map((i) => Array.from(pool[i])));
 
     // A wider spec than any the codec has a reference for: generated at the trained width, widened with its function.
     const { canon } = fitCanonicalizer([a, b].map((flat) => ({ architecture, flat })));

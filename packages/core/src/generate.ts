@@ -10,7 +10,7 @@ import { planMorph } from './canon/morph';
 import { saveNetworkSafetensors } from './io/safetensors';
 import { saveTfjsWeights } from './io/tfjs-format';
 import type { WeightLayout } from './sdk/layout';
-import type { SamplerOptions } from './sampler';
+import { samplerOptions, type SamplerOptions } from './sampler';
 import type { SupportSet } from './encoders/dataset';
 import { checkInstruction } from './encoders/instruction';
 import type { Prior, PriorCondition, TokenLayout } from './prior/prior';
@@ -88,7 +88,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
 
-  const codes = sampleCodes(opts.prior, cond, layout, { n: opts.n ?? 1, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
+  const n = opts.n ?? 1;
+  const { candidates } = samplerOptions(opts.sampler);
+  let codes = sampleCodes(opts.prior, cond, layout, { n: n * candidates, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
+  if (candidates > 1) codes = mostLikely(opts.prior, cond, layout, codes, n);
   const codec = { tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon };
   const ref = { name: arch.plugin.name, spec: arch.spec };
   const weights = codes.map((c) => {
@@ -104,6 +107,22 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     networks, codes, weights, architecture: { name: target.plugin.name, spec: target.spec, infos: target.infos },
     ...(morph ? { morphedFrom: { name: target.plugin.name, spec: morph.from, how: morph.how } } : {}),
   };
+}
+
+/** Log-likelihood (total and per code) of code streams over the first `levels` codes of each chunk, in bounded batches. */
+function scoreStreams(prior: Prior, cond: PriorCondition, layout: TokenLayout, streams: Int32Array[], levels: number): { total: number; perToken: number }[] {
+  const out: { total: number; perToken: number }[] = [];
+  for (let i = 0; i < streams.length; i += 16) {
+    const { total, perToken } = logLikelihood(prior, cond, layout, streams.slice(i, i + 16), levels);
+    total.forEach((t, j) => out.push({ total: t, perToken: perToken[j] }));
+  }
+  return out;
+}
+
+/** The n most likely of sampled code streams by their coarse codes (first level of each chunk), most likely first. */
+function mostLikely(prior: Prior, cond: PriorCondition, layout: TokenLayout, codes: Int32Array[], n: number): Int32Array[] {
+  const scores = scoreStreams(prior, cond, layout, codes, 1);
+  return codes.map((c, i) => ({ c, s: scores[i].total })).sort((a, b) => b.s - a.s).slice(0, n).map((x) => x.c);
 }
 
 /**
@@ -166,10 +185,6 @@ export function rank(candidates: RankCandidate[], opts: RankOptions): { id: stri
     throw new Error(`rank: candidate "${c.id}" has neither weights nor codes`);
   });
   const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
-  const out: { id: string; logLikelihood: number; perToken: number }[] = [];
-  for (let i = 0; i < streams.length; i += 16) { // bounded batches
-    const { total, perToken } = logLikelihood(opts.prior, cond, layout, streams.slice(i, i + 16), opts.levels ?? 1);
-    total.forEach((t, j) => out.push({ id: candidates[i + j].id, logLikelihood: t, perToken: perToken[j] }));
-  }
+  const out = scoreStreams(opts.prior, cond, layout, streams, opts.levels ?? 1).map((x, i) => ({ id: candidates[i].id, logLikelihood: x.total, perToken: x.perToken }));
   return out.sort((a, b) => b.logLikelihood - a.logLikelihood);
 }

@@ -16,6 +16,12 @@ export interface SamplerOptions {
    * fine code drawn at random adds an error as large as its level's whole residual.
    */
   sampledLevels?: number;
+  /**
+   * Sample this many code streams for every network asked for and keep the ones the prior finds most likely on
+   * their coarse codes (what `rank` scores; 1 = keep every sample). A sample whose coarse codes stray from what the
+   * prior knows is the one that works worst, so this drops bad draws at the cost of sampling more.
+   */
+  candidates?: number;
 }
 
 export const samplerOptionsSchema = {
@@ -26,6 +32,7 @@ export const samplerOptionsSchema = {
     topK: { type: 'integer', minimum: 0, default: 0 },
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
     sampledLevels: { type: 'integer', minimum: 0, default: 0 },
+    candidates: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
   },
 };
 
@@ -37,7 +44,7 @@ export function samplerOptions(opts: SamplerOptions = {}): Required<SamplerOptio
 /**
  * Draw one code per row from logits (B, V) laid out row-major in a Float32Array.
  * Works on plain arrays: V is a codebook size (hundreds), so the per-token cost is a few microseconds.
- * @example const codes = sampleLogits(await logits.data() as Float32Array, 2, 256, { temperature: 1, topK: 10, topP: 1, sampledLevels: 0 }, createRng(1));
+ * @example const codes = sampleLogits(await logits.data() as Float32Array, 2, 256, { temperature: 1, topK: 10, topP: 1, sampledLevels: 0, candidates: 1 }, createRng(1));
  */
 export function sampleLogits(logits: Float32Array, batch: number, vocab: number, opts: Required<SamplerOptions>, rng: Rng): Int32Array {
   if (logits.length !== batch * vocab) throw new Error(`sampleLogits: got ${logits.length} logits, expected batch ${batch} x vocab ${vocab}`);

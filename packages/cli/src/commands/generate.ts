@@ -44,12 +44,13 @@ export function registerGenerate(program: Command): void {
     .option('--top-k <k>', 'keep the k most likely codes (0 = off)', parseIntArg('--top-k', 0))
     .option('--top-p <p>', 'nucleus sampling mass (1 = off)', parseFloatArg('--top-p', 0, 1))
     .option('--sampled-levels <n>', "sample only each neuron's first n residual codes, the finer ones greedily (0 = all sampled; default: the bundle's)", parseIntArg('--sampled-levels', 0))
+    .option('--candidates <k>', "sample k networks for each one asked for and keep the most likely by the prior (1 = off; default: the bundle's)", parseIntArg('--candidates', 1, 64))
     .option('--guidance <scale>', 'classifier-free guidance scale (1 = off)', parseFloatArg('--guidance', 0, 100))
     .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
       instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string; zoo: string;
-      format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; guidance?: number; json?: boolean;
+      format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; candidates?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       const architecture = parseArchArg(opts.arch);
       const { instruction, formats } = checkGenerateFlags({ ...opts, arch: architecture }); // every flag, before any work
@@ -65,7 +66,7 @@ export function registerGenerate(program: Command): void {
         const t0 = Date.now();
         const r = await generateForTask(g, {
           instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
-          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels }, guidance: opts.guidance,
+          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels, candidates: opts.candidates }, guidance: opts.guidance,
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
