@@ -3,7 +3,7 @@
 // first manifest instruction and score them on the task's test split, beside the zoo's pretrained median.
 // (`npm run eval` is the full report with baselines; this is the minute-long check used while tuning, and the
 // source of the ablation rows in the README.)
-// Usage: node scripts/generation-check.mjs --generator runs/default [--zoo zoo/default] [--n 4] [--seed 1]
+// Usage: node scripts/generation-check.mjs --generator runs/default [--zoo zoo/default] [--n 4] [--seed 1] [--temperature t] [--sampled-levels n] [--candidates k]
 //          [--temperature T] [--sampled-levels L] [--out file.json]
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,7 +17,7 @@ const { registerBuiltinDatasets } = require('@igpg/datasets');
 const { values } = parseArgs({ options: {
   generator: { type: 'string', default: 'runs/default' }, zoo: { type: 'string', default: 'zoo/default' },
   n: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' },
-  temperature: { type: 'string' }, 'sampled-levels': { type: 'string' }, out: { type: 'string' },
+  temperature: { type: 'string' }, 'sampled-levels': { type: 'string' }, candidates: { type: 'string' }, out: { type: 'string' },
 } });
 const num = (name, v) => {
   const x = Number(v);
@@ -27,6 +27,7 @@ const num = (name, v) => {
 const sampler = {
   ...(values.temperature !== undefined && { temperature: num('temperature', values.temperature) }),
   ...(values['sampled-levels'] !== undefined && { sampledLevels: num('sampled-levels', values['sampled-levels']) }),
+  ...(values.candidates !== undefined && { candidates: num('candidates', values.candidates) }),
 };
 const t0 = Date.now();
 await core.initBackend({ log: () => {} });
