@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const core = require('@igpg/core');
 const tf = require('@tensorflow/tfjs-core');
-const { registerBuiltinArchitectures } = require('@igpg/architectures');
+const { registerBuiltinArchitectures, activate } = require('@igpg/architectures');
 const { registerBuiltinDatasets } = require('@igpg/datasets');
 
 const { values } = parseArgs({ options: {
@@ -58,7 +58,7 @@ async function accuracy(arch, flat, task) {
 const dist = (a, b) => { let t = 0; for (let i = 0; i < a.length; i++) t += (a[i] - b[i]) ** 2; return Math.sqrt(t); };
 const median = (x) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
 const mean = (x) => x.reduce((a, b) => a + b, 0) / x.length;
-const act = (h, a) => (a === 'relu' ? tf.relu(h) : a === 'tanh' ? tf.tanh(h) : a === 'sigmoid' ? tf.sigmoid(h) : a === 'gelu' ? tf.mul(tf.mul(h, 0.5), tf.add(1, tf.erf(tf.div(h, Math.SQRT2)))) : h);
+const act = (h, a) => (a === 'linear' ? h : activate(h, a)); // the architectures' own activations
 /**
  * Run flat weights through the architecture's Keras layers on x, recording each hidden dense/conv layer's
  * pre-activation mean and std per unit; with `targets`, first rescale that layer's units to them (REPAIR), writing
@@ -66,7 +66,7 @@ const act = (h, a) => (a === 'relu' ? tf.relu(h) : a === 'tanh' ? tf.tanh(h) : a
  */
 function statsPass(layers, infos, flat, x, targets) {
   const at = new Map(); let o = 0;
-  for (const p of infos) { const n = p.shape.reduce((a, b) => a * b, 1); at.set(p.name, { o, n, shape: p.shape }); o += n; }
+  for (const p of infos) { const n = core.countParams([p]); at.set(p.name, { o, n, shape: p.shape }); o += n; }
   const out = Float32Array.from(flat), stats = [];
   const weighted = layers.filter((l) => l.type === 'dense' || l.type === 'conv2d');
   return tf.tidy(() => {

@@ -105,6 +105,7 @@ describe('generate / rank', () => {
     const coarse = logLikelihood(prior, { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition }, { places: tokenizer.encodeLayout(ra.architecture.infos).positions }, pool, 1).total;
     const order = [...pool.keys()].sort((i, j) => coarse[j] - coarse[i]);
     expect(order.slice(0, 2)).not.toEqual([0, 1]); // so that keeping the first n samples would fail
+    await expect(generate({ ...g, sampler: { candidates: 0 }, instruction: 'x', build: false })).rejects.toThrow(/candidates: must be >= 1/);
     expect(picked.codes.map((c) => Array.from(c))).toEqual(order.slice(0, 2).map((i) => Array.from(pool[i])));
 
     // A wider spec than any the codec has a reference for: generated at the trained width, widened with its function.

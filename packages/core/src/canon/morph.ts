@@ -1,5 +1,5 @@
 import { createRng } from '../rng';
-import { validateSpec, type AnyArchitecture } from '../sdk/architecture';
+import { countParams, validateSpec, type AnyArchitecture } from '../sdk/architecture';
 import type { PermutationGroup } from '../sdk/permutations';
 import type { ParamInfo } from '../sdk/types';
 import type { Canonicalizer } from './canonicalizer';
@@ -100,11 +100,11 @@ export function planWidening(plugin: AnyArchitecture, narrowSpec: Record<string,
     }
     return { size: product(w.shape), narrowSize: product(nInfo.shape), factors };
   });
+  const narrowTotal = countParams(nInfos), wideTotal = countParams(wInfos);
   return {
     map(narrow) {
-      const total = plans.reduce((a, p) => a + p.narrowSize, 0);
-      if (narrow.length !== total) throw new Error(`widening: got ${narrow.length} weights, the narrow spec has ${total}`);
-      const out = new Float32Array(plans.reduce((a, p) => a + p.size, 0));
+      if (narrow.length !== narrowTotal) throw new Error(`widening: got ${narrow.length} weights, the narrow spec has ${narrowTotal}`);
+      const out = new Float32Array(wideTotal);
       let no = 0, wo = 0;
       for (const p of plans) {
         for (let j = 0; j < p.size; j++) {
@@ -154,12 +154,12 @@ export function planMorph(canon: Canonicalizer, plugin: AnyArchitecture, spec: R
     } catch {
       continue;
     }
-    const params = plugin.describe(from as never).reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+    const params = countParams(plugin.describe(from as never));
     if (best && params <= best.params) continue;
     // each attempt throws when `spec` is not that kind of growth of `from`: try the next
     try {
       const plan = planWidening(plugin, from, spec, seed);
-      best = { from, how: 'widened', map: (f) => plan.map(f), params };
+      best = { from, how: 'widened', map: plan.map, params };
       continue;
     } catch { /* not a widening */ }
     if (!plugin.deepen) continue;
