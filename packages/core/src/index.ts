@@ -76,11 +76,12 @@ export { codeUsage } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
-export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { hashedInstructionEncoder, checkInstruction, checkCondition, isEmptyInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
 export { conceptInstructionEncoder, registryLexicon, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
 export { parseInstruction, datasetLexicon, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
 export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, type WordVectors } from './encoders/word-vectors';
 export { classOrder, permuteOutputs, reorderTask, selectOutputs } from './class-order';
+export { checkInstructionEncoder, CONFORMANCE_INSTRUCTIONS, type CheckInstructionEncoderOptions } from './encoders/conformance';
 export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, checkInstructionEncoderSpec, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
 export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
