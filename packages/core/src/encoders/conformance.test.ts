@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerBuiltinArchitectures } from '@igpg/architectures';
+import { registerBuiltinDatasets } from '@igpg/datasets';
 import { initBackend, shutdownBackend } from '../backend/init';
 import { createTokenizer } from '../tokenizer';
 import { createVqvae, tokenizerHash } from '../vqvae/model';
@@ -33,6 +34,7 @@ let tmp: string;
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', threads: 1, native: false, log: () => {} });
   registerBuiltinArchitectures();
+  registerBuiltinDatasets(); // the concept encoder's lexicon is the registered datasets' words
   registerInstructionEncoder({ name: 'keyword-counts', create: (c) => keywords(c as { words: string[] }) });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'encoder-conformance-'));
 });
