@@ -136,6 +136,20 @@ describe('igpg command line', () => {
     // Same seed, same networks.
     const again = JSON.parse(igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '4', '--seed', '3', '--generator', bundle, '--json']).stdout);
     expect(again.accuracies).toEqual(gen.accuracies);
+    // No instruction (left out, or empty) but a task: its support images alone condition the generator (issue #11).
+    for (const flags of [[], ['--instruction', '']]) {
+      r = igpg(['generate', ...flags, '--arch', arch, '--dataset', 'blobs-4:all', '--n', '2', '--seed', '3', '--generator', bundle, '--out', path.join(dir, `support-only${flags.length}`), '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const so = JSON.parse(r.stdout);
+      expect(so).toMatchObject({ instruction: '', task: 'blobs-4:all', classes: ['blob-0', 'blob-1', 'blob-2', 'blob-3'] });
+      expect(so.accuracies).toHaveLength(2);
+      expect(so.accuracies.every((a: number) => a >= 0 && a <= 1)).toBe(true);
+      expect(fs.readFileSync(path.join(dir, `support-only${flags.length}`, 'generated-0.card.md'), 'utf8')).toMatch(/with no instruction: the dataset condition/);
+    }
+    // neither: a usage error that names the way out
+    r = igpg(['generate', '--arch', arch, '--generator', bundle]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^igpg: error: no instruction: .*or give --dataset <task> alone to generate from its support images/);
     // inspect reads checkpoints and zoos too.
     const ckpt = JSON.parse(igpg(['inspect', prior, '--json']).stdout);
     expect(ckpt.kind).toBe('checkpoint');

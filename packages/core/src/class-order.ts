@@ -47,21 +47,41 @@ export function reorderTask(task: Task, order: number[]): Task {
  * @example const w = permuteOutputs(infos, flat, [1, 0]); // swap a 2-class network's outputs
  */
 export function permuteOutputs(infos: ParamInfo[], flat: Float32Array, order: number[]): Float32Array {
-  const k = order.length;
-  if ([...order].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`permuteOutputs: order [${order.join(', ')}] is not a permutation of 0..${k - 1}`);
+  if ([...order].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`permuteOutputs: order [${order.join(', ')}] is not a permutation of 0..${order.length - 1}`);
+  return selectOutputs(infos, flat, order);
+}
+
+/**
+ * Keep only some output units of flat canonical weights, in the order given: new output j = old output keep[j].
+ * With every index once this is a permutation (permuteOutputs); with fewer it cuts a network down to a class subset,
+ * e.g. an all-digits MLP to a 4-vs-9 one (the "cut" baseline, ../shared/design/GENERATION.md). `infos` describe the
+ * input network; the result has the layout of the same architecture with keep.length classes. Returns a new array.
+ * @example const w49 = selectOutputs(infos10, flat10, [4, 9]); // outputs 0 and 1 are the old outputs 4 and 9
+ */
+export function selectOutputs(infos: ParamInfo[], flat: Float32Array, keep: number[]): Float32Array {
   const last = Math.max(...infos.map((p) => p.layer));
-  const out = Float32Array.from(flat);
-  let offset = 0, touched = 0;
-  for (const p of infos) {
-    const size = p.shape.reduce((a, b) => a * b, 1);
-    if (p.layer === last && (p.role === 'kernel' || p.role === 'bias')) {
-      if (p.shape[p.shape.length - 1] !== k) throw new Error(`permuteOutputs: output parameter "${p.name}" has shape [${p.shape.join(', ')}], expected ${k} outputs last`);
-      for (let r = 0; r < size / k; r++) for (let j = 0; j < k; j++) out[offset + r * k + j] = flat[offset + r * k + order[j]];
-      touched++;
-    }
-    offset += size;
+  const outputs = infos.filter((p) => p.layer === last && (p.role === 'kernel' || p.role === 'bias'));
+  if (!outputs.length) throw new Error('selectOutputs: the last layer has no kernel or bias to select from');
+  const k = outputs[0].shape[outputs[0].shape.length - 1];
+  if (!keep.length || new Set(keep).size !== keep.length || keep.some((j) => !Number.isInteger(j) || j < 0 || j >= k)) {
+    throw new Error(`selectOutputs: keep [${keep.join(', ')}] must be distinct output indices in 0..${k - 1}`);
   }
-  if (offset !== flat.length) throw new Error(`permuteOutputs: ${flat.length} weights for parameters of ${offset} values`);
-  if (!touched) throw new Error('permuteOutputs: the last layer has no kernel or bias to permute');
+  const size = (p: ParamInfo) => p.shape.reduce((a, b) => a * b, 1);
+  const total = infos.reduce((a, p) => a + size(p), 0);
+  if (total !== flat.length) throw new Error(`selectOutputs: ${flat.length} weights for parameters of ${total} values`);
+  const m = keep.length;
+  const out = new Float32Array(total - outputs.reduce((a, p) => a + (size(p) / k) * (k - m), 0));
+  let src = 0, dst = 0;
+  for (const p of infos) {
+    const n = size(p);
+    if (!outputs.includes(p)) {
+      out.set(flat.subarray(src, src + n), dst);
+      dst += n;
+    } else {
+      if (p.shape[p.shape.length - 1] !== k) throw new Error(`selectOutputs: output parameter "${p.name}" has shape [${p.shape.join(', ')}], expected ${k} outputs last`);
+      for (let r = 0; r < n / k; r++) for (let j = 0; j < m; j++) out[dst++] = flat[src + r * k + keep[j]]; // row-major [..., k]: outputs last
+    }
+    src += n;
+  }
   return out;
 }

@@ -12,7 +12,7 @@ import { saveTfjsWeights } from './io/tfjs-format';
 import type { WeightLayout } from './sdk/layout';
 import { samplerOptions, type SamplerOptions } from './sampler';
 import type { SupportSet } from './encoders/dataset';
-import { checkInstruction } from './encoders/instruction';
+import { checkCondition } from './encoders/instruction';
 import type { Prior, PriorCondition, TokenLayout } from './prior/prior';
 import { logLikelihood, sampleCodes } from './prior/autoregress';
 
@@ -36,10 +36,13 @@ export interface GenerateOptions {
   vqvae: Vqvae;
   /** The codec's canonicalizer (generator bundles have one): decoded weights get its reference added back. */
   canon?: Canonicalizer;
-  /** What the network should do, e.g. "classify MNIST digits 0 to 4". */
-  instruction: string;
+  /**
+   * What the network should do, e.g. "classify MNIST digits 0 to 4". Empty or left out: the support set in
+   * `dataset` alone conditions the prior (it must then be given).
+   */
+  instruction?: string;
   architecture: ArchitectureRef;
-  /** k samples per class of the target dataset (optional). */
+  /** k samples per class of the target dataset (optional; required without an instruction). */
   dataset?: SupportSet;
   /** Networks to generate (one batch). Default 1. */
   n?: number;
@@ -79,14 +82,14 @@ export interface GenerateResult {
  *   architecture: { name: 'cnn-s', spec: { inputShape: [28, 28, 1], classes: 5 } }, n: 4, seed: 0 });
  */
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
-  checkInstruction(opts.instruction);
+  const instruction = checkCondition(opts.instruction, opts.dataset);
   const target = resolveArchitecture(opts.architecture);
   checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
   const seed = opts.seed ?? 0;
   const morph = opts.canon && planMorph(opts.canon, target.plugin, target.spec, seed);
   const arch = morph ? resolveArchitecture({ name: target.plugin.name, spec: morph.from }) : target;
   const layout: TokenLayout = { places: opts.tokenizer.encodeLayout(arch.infos).positions };
-  const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
+  const cond: PriorCondition = { instruction, architecture: arch.condition, dataset: opts.dataset };
 
   const n = opts.n ?? 1;
   const { candidates } = samplerOptions(opts.sampler);
@@ -158,7 +161,8 @@ export interface RankOptions {
   vqvae: Vqvae;
   /** The codec's canonicalizer: candidates given as weights are aligned to its reference before encoding. */
   canon?: Canonicalizer;
-  instruction: string;
+  /** As in generate: empty or left out, the support set in `dataset` alone is the condition. */
+  instruction?: string;
   architecture: ArchitectureRef;
   dataset?: SupportSet;
   /**
@@ -174,7 +178,7 @@ export interface RankOptions {
  * @example const ranked = rank(zooCheckpoints, { prior, tokenizer, vqvae, instruction: 'classify iris', architecture });
  */
 export function rank(candidates: RankCandidate[], opts: RankOptions): { id: string; logLikelihood: number; perToken: number }[] {
-  checkInstruction(opts.instruction);
+  const instruction = checkCondition(opts.instruction, opts.dataset);
   if (!candidates.length) return [];
   const arch = resolveArchitecture(opts.architecture);
   checkCompatible(opts.prior, opts.tokenizer, opts.vqvae);
@@ -184,7 +188,7 @@ export function rank(candidates: RankCandidate[], opts: RankOptions): { id: stri
     if (c.weights) return encodeNetwork({ tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon }, { name: arch.plugin.name, spec: arch.spec }, arch.infos, c.weights).codes;
     throw new Error(`rank: candidate "${c.id}" has neither weights nor codes`);
   });
-  const cond: PriorCondition = { instruction: opts.instruction, architecture: arch.condition, dataset: opts.dataset };
+  const cond: PriorCondition = { instruction, architecture: arch.condition, dataset: opts.dataset };
   const out = scoreStreams(opts.prior, cond, layout, streams, opts.levels ?? 1).map((x, i) => ({ id: candidates[i].id, logLikelihood: x.total, perToken: x.perToken }));
   return out.sort((a, b) => b.logLikelihood - a.logLikelihood);
 }

@@ -76,11 +76,12 @@ export { codeUsage } from './vqvae/usage';
 export { functionalCheck, type FunctionalRow } from './vqvae/functional';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
-export { hashedInstructionEncoder, checkInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
+export { hashedInstructionEncoder, checkInstruction, checkCondition, isEmptyInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
 export { conceptInstructionEncoder, registryLexicon, type ConceptEncoderConfig, type ConceptEncoderOptions } from './encoders/concepts';
 export { parseInstruction, datasetLexicon, type Lexicon, type LexiconDataset, type InstructionParse } from './encoders/lexicon';
 export { loadWinkVectors, findWinkVectors, wordVectorsFromArrays, type WordVectors } from './encoders/word-vectors';
-export { classOrder, permuteOutputs, reorderTask } from './class-order';
+export { classOrder, permuteOutputs, reorderTask, selectOutputs } from './class-order';
+export { checkInstructionEncoder, CONFORMANCE_INSTRUCTIONS, type CheckInstructionEncoderOptions } from './encoders/conformance';
 export { registerInstructionEncoder, unregisterInstructionEncoder, createInstructionEncoder, checkInstructionEncoderSpec, type InstructionEncoderFactory, type InstructionEncoderSpec } from './encoders/registry';
 export { datasetEncoder, supportSetFromSplit, datasetEncoderSchema, type DatasetEncoder, type DatasetEncoderConfig, type SupportSet } from './encoders/dataset';
 export { architectureEncoder, positionFeatures, architectureNumbers, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from './encoders/architecture';
@@ -102,9 +103,10 @@ export { loadGenerator, saveGenerator, writeGeneratorConfig, GENERATOR_FORMAT, G
 
 // ---- eval: the evaluation and its report ----
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
-export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
+export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type CutBaseline, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
 export { heldOutParaphrases } from './eval/paraphrases';
 export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type FinetuneCurveOptions, type FinetuneTaskOptions } from './eval/finetune';
 export { TARGETS } from './eval/targets';
+export { cutBaseline, cutCandidates } from './eval/cut';
 export { reportFigures, type PlotFigure } from './eval/figures';

@@ -22,7 +22,7 @@ export function checkGenerateFlags(opts: {
   instruction?: string; instructionFile?: string; arch: ArchitectureRef; dataset?: string; format: string; layout: string;
   generator: string; out?: string; maxParams?: number;
 }): { instruction: string; formats: string[] } {
-  const instruction = readInstructionFlags(opts);
+  const instruction = readInstructionFlags(opts, opts.dataset ? 'given' : 'possible');
   const formats = opts.format.split(',').map((f) => f.trim());
   const bad = formats.find((f) => !GENERATE_FORMATS.includes(f));
   if (bad !== undefined) throw new UsageError(`--format ${JSON.stringify(bad)}: unknown format; choose from ${GENERATE_FORMATS.join(', ')}.`);

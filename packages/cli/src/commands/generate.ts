@@ -27,8 +27,8 @@ const FORMATS = ['safetensors', 'tfjs'] as const;
 export function registerGenerate(program: Command): void {
   program
     .command('generate')
-    .description('generate ready-to-run network weights from an instruction')
-    .option('--instruction <text>', 'what the network should do, e.g. "classify handwritten digits 0 to 4"')
+    .description('generate ready-to-run network weights from an instruction, or from a task\'s support images alone (--dataset without --instruction)')
+    .option('--instruction <text>', 'what the network should do, e.g. "classify handwritten digits 0 to 4" (left out or empty with --dataset: its support images alone are the condition)')
     .option('--instruction-file <file>', 'read the instruction from a UTF-8 text file (at most 10,000 characters)')
     .requiredOption('--arch <spec>', 'architecture: JSON file or inline JSON {"name","spec"}, or a name such as cnn-s')
     .option('--dataset <name|task>', 'dataset name or task id (e.g. fashion-mnist:sandal+sneaker): dataset condition, spec defaults, and test accuracy')
@@ -49,7 +49,7 @@ export function registerGenerate(program: Command): void {
     .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
-      instruction: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string; zoo: string;
+      instruction?: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string; zoo: string;
       format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; candidates?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       const architecture = parseArchArg(opts.arch);

@@ -7,13 +7,17 @@ import { normalVariable } from '../nn/init';
 /**
  * Turns instructions into vectors. The prior only sees `encode`, so a stronger encoder
  * (e.g. a local sentence-embedding model) plugs in without touching the prior: return (N, dim) and
- * leave `variables` empty if it is frozen.
+ * leave `variables` empty if it is frozen. Register a factory for its kind (encoders/registry.ts) so a prior
+ * checkpoint can rebuild it, and check it with checkInstructionEncoder (encoders/conformance.ts).
  */
 export interface InstructionEncoder {
   /** Name recorded in the prior checkpoint. */
   readonly kind: string;
   readonly dim: number;
-  /** texts -> (N, dim). Throws on an empty instruction. */
+  /**
+   * texts -> (N, dim), each row from its own text alone; no tensors left behind. Throws on an empty instruction: the
+   * prior never passes one ('' means no instruction, and it uses its null vector). checkInstructionEncoder tests this.
+   */
   encode(texts: string[]): tf.Tensor2D;
   /** Trainable variables, by stable name (trained jointly with the prior, saved in its checkpoint). */
   readonly variables: Record<string, tf.Variable>;
@@ -39,6 +43,22 @@ export const hashedEncoderSchema = {
     seed: { type: 'integer', default: 0 },
   },
 };
+
+/** Whether an instruction says nothing: absent, empty, or without a single word. */
+export const isEmptyInstruction = (text: unknown): boolean => typeof text !== 'string' || words(text).length === 0;
+
+/**
+ * Check what a generation is conditioned on: an instruction with words in it, or none at all but a dataset support
+ * set, which alone must then say which classes are meant (issue #11). Returns the instruction, '' for none.
+ * @example const instruction = checkCondition('', support); // '' : the prior uses its null instruction vector
+ */
+export function checkCondition(instruction: unknown, dataset: unknown): string {
+  if (instruction === undefined || instruction === null || (typeof instruction === 'string' && !instruction.trim())) {
+    if (dataset) return '';
+    throw new Error(`instruction is empty (${JSON.stringify(instruction ?? '')}): describe the task in words, e.g. "classify MNIST digits 0 to 4", or give a dataset support set (k samples per class) to condition on it alone`);
+  }
+  return checkInstruction(instruction);
+}
 
 /** Throw a clear error for an empty instruction (or one with no words at all). */
 export function checkInstruction(text: unknown): string {

@@ -8,11 +8,11 @@ export function reportFigures(res: EvalResults): Record<string, PlotFigure> {
   const rows = res.rows.filter((r) => r.generated);
   const x = rows.map((r) => `${r.task} [${r.architecture.label}]`);
   // baselines a generator must beat, on rows that carry them (optional: older results have none)
-  type Row = (typeof rows)[number] & { baselines?: { noisy?: number; alignedMean?: number | null; nearest?: number } | null };
+  type Row = (typeof rows)[number] & { baselines?: { noisy?: number; alignedMean?: number | null; nearest?: number } | null; cut?: { best: number } | null };
   const series: [string, (r: Row) => number | undefined | null][] = [
     ['pretrained median', (r) => r.pretrained.median], ['VQ-VAE recon', (r) => r.reconstruction?.median], ['generated mean', (r) => r.generated?.mean],
-    ['generated +1 ep', (r) => r.generatedFinetuned?.['1']?.mean], ['random +1 ep', (r) => r.randomFinetuned?.['1']?.mean],
-    ['noise-added nearest copy', (r) => r.baselines?.noisy], ['aligned-zoo mean', (r) => r.baselines?.alignedMean], ['nearest checkpoint', (r) => r.baselines?.nearest],
+    ['generated +1 ep', (r) => r.generatedFinetuned?.['1']?.mean], ['random +1 ep', (r) => r.randomFinetuned?.['1']?.mean], ['random +5 ep', (r) => r.randomFinetuned?.['5']?.mean],
+    ['noise-added nearest copy', (r) => r.baselines?.noisy], ['aligned-zoo mean', (r) => r.baselines?.alignedMean], ['nearest checkpoint', (r) => r.baselines?.nearest], ['cut (best seen superset)', (r) => r.cut?.best],
   ];
   const figs: Record<string, PlotFigure> = {};
   if (rows.length) {

@@ -12,31 +12,35 @@ const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, 
 
 const GROUPS: [RowGroup, string][] = [['seen', 'Seen tasks'], ['heldOutSeed', 'Held-out seeds'], ['heldOutTask', 'Held-out tasks']];
 
-function mainTable(rows: RowResult[], epochs: string[]): string {
+function mainTable(rows: RowResult[], genEpochs: string[], randomEpochs: string[]): string {
+  const cut = rows.some((r) => r.cut);
   const head = ['task', 'arch', 'chance', 'pretrained median (min–max)', 'VQ-VAE recon median', 'generated mean / best',
-    'noise-added copy', 'aligned-zoo mean', 'nearest checkpoint', ...epochs.flatMap((e) => [`gen +${e} ep mean / best`, `random +${e} ep mean / best`])];
+    'noise-added copy', 'aligned-zoo mean', 'nearest checkpoint', ...(cut ? ['cut: best (median) of n seen'] : []),
+    ...genEpochs.map((e) => `gen +${e} ep mean / best`), ...randomEpochs.map((e) => `random +${e} ep mean / best`)];
   return table(head, rows.map((r) => [r.task, r.architecture.label, p(r.chance), `${p(r.pretrained.median)} (${p(r.pretrained.min)}–${p(r.pretrained.max)})`,
     p(r.reconstruction?.median), mb(r.generated), p(r.baselines?.noisy), p(r.baselines?.alignedMean), p(r.baselines?.nearest),
-    ...epochs.flatMap((e) => [mb(r.generatedFinetuned?.[e]), mb(r.randomFinetuned?.[e])])]));
+    ...(cut ? [r.cut ? `${p(r.cut.best)} (${p(r.cut.median)}) of ${r.cut.candidates}` : 'n/a'] : []),
+    ...genEpochs.map((e) => mb(r.generatedFinetuned?.[e])), ...randomEpochs.map((e) => mb(r.randomFinetuned?.[e]))]));
 }
 
 /** REPORT.md from the results (accuracies in %). */
 export function renderMarkdown(res: EvalResults): string {
   const m = res.meta;
-  const epochs = [...new Set(res.rows.flatMap((r) => Object.keys(r.generatedFinetuned ?? {})))].sort((a, b) => +a - +b);
+  const keys = (pick: (r: RowResult) => Record<string, AccStat> | null) => [...new Set(res.rows.flatMap((r) => Object.keys(pick(r) ?? {})))].sort((a, b) => +a - +b);
+  const [genEpochs, randomEpochs] = [keys((r) => r.generatedFinetuned), keys((r) => r.randomFinetuned)];
   const out: string[] = [];
   out.push('# IGPG evaluation report', '');
   out.push(`- command: \`${m.command}\``, `- seed: ${m.seed}`, `- machine: ${m.machine.cpu}, ${m.machine.cores} cores, ${m.machine.memoryGiB} GiB, ${m.machine.platform}, Node ${m.machine.node}`,
     `- backend: ${m.backend}`, `- wall time: ${m.wallSeconds.toFixed(1)} s (started ${m.startedAt})`,
     `- inputs: zoo \`${m.inputs.zoo}\`, generator bundle \`${m.inputs.generator}\``,
     `- options: \`${JSON.stringify(m.options)}\``, `- results hash: \`${m.resultsHash}\``, '');
-  out.push('All accuracies are test accuracies in %, on the same test split for every column of a row. "mean / best" are over the n generated (or random) networks. Baselines (mean over the n generated networks): noise-added copy = the generated network\'s nearest training checkpoint plus Gaussian noise at the same distance; aligned-zoo mean = the mean of the row\'s training networks in the canonical space, as one network; nearest checkpoint = that nearest training checkpoint itself. Distances are taken in the canonical (aligned) space.', '');
+  out.push('All accuracies are test accuracies in %, on the same test split for every column of a row. "mean / best" are over the n generated (or random) networks. Baselines (mean over the n generated networks): noise-added copy = the generated network\'s nearest training checkpoint plus Gaussian noise at the same distance; aligned-zoo mean = the mean of the row\'s training networks in the canonical space, as one network; nearest checkpoint = that nearest training checkpoint itself. Distances are taken in the canonical (aligned) space. Cut (held-out tasks): every seen network (training task and seed, final epoch) whose classes contain the task\'s, with only the task\'s output rows kept, scored on the row\'s test split; "best" is the best of them on that split (an upper bound on what one could pick), "n" how many there were.', '');
   out.push('## Verdict on memorization', '', res.memorizationVerdict, '');
   out.push('## Targets', '', table(['target', 'met', 'measured'], res.targets.map((t) => [t.description, t.met === null ? 'not checked' : t.met ? 'MET' : 'NOT MET', t.value])), '');
   for (const [g, title] of GROUPS) {
     const rows = res.rows.filter((r) => r.group === g);
     if (!rows.length) continue;
-    out.push(`## ${title}`, '', mainTable(rows, epochs), '');
+    out.push(`## ${title}`, '', mainTable(rows, genEpochs, randomEpochs), '');
     for (const r of rows) if (r.note) out.push(`- ${r.task} [${r.architecture.label}]: ${r.note}`);
     if (g === 'heldOutSeed') out.push('', table(['task', 'arch', 'relative distance of independently trained networks to the nearest training checkpoint'], rows.map((r) => [r.task, r.architecture.label, f3(r.referenceRelative)])));
     out.push('');

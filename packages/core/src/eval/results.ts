@@ -16,6 +16,12 @@ export interface Spread { median: number; min: number; max: number; n: number }
  */
 export interface Baselines { noisy: number; alignedMean: number | null; nearest: number }
 
+/**
+ * The cut baseline of a class-subset task (eval/cut.ts): seen networks trained on a superset of its classes with
+ * only its output rows kept. best: the best of them on this row's test split; from: that network's checkpoint id.
+ */
+export interface CutBaseline { best: number; median: number; candidates: number; tasks: string[]; from: string }
+
 export interface MemorizationResult {
   /** Median L2 distance between two zoo networks of this task and architecture (final epochs, canonical space). */
   typicalDistance: number;
@@ -55,9 +61,11 @@ export interface RowResult {
   pretrained: Spread;
   reconstruction: Spread | null;
   generated: AccStat | null;
-  /** Keyed by epoch count ("1", "5"). */
+  /** Keyed by epoch count ("1", "5"): fine-tuned from the generated networks, and from seeded random inits. */
   generatedFinetuned: Record<string, AccStat> | null;
   randomFinetuned: Record<string, AccStat> | null;
+  /** Held-out tasks: the cut baseline (null: no seen network's classes contain the task's, or not a held-out task). */
+  cut: CutBaseline | null;
   memorization: MemorizationResult | null;
   baselines: Baselines | null;
   /** heldOutSeed rows: relative nearest-training-checkpoint distance of independently trained networks (reference). */
@@ -154,12 +162,13 @@ export const evalResultsSchema = {
       type: 'array', minItems: 1,
       items: {
         type: 'object', additionalProperties: false,
-        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'memorization', 'baselines', 'referenceRelative', 'paraphrases', 'retrieval'],
+        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'cut', 'memorization', 'baselines', 'referenceRelative', 'paraphrases', 'retrieval'],
         properties: {
           group: { enum: ['seen', 'heldOutSeed', 'heldOutTask'] }, task: { type: 'string' }, dataset: { type: 'string' },
           classes: { type: 'array', items: { type: 'string' } }, chance: acc, architecture: { type: 'object', required: ['name', 'label'] },
           instruction: nullable({ type: 'string' }), pretrained: spread, reconstruction: nullable(spread), generated: nullable(accStat),
           generatedFinetuned: byEpoch, randomFinetuned: byEpoch,
+          cut: nullable({ type: 'object', required: ['best', 'median', 'candidates', 'tasks', 'from'], additionalProperties: false, properties: { best: acc, median: acc, candidates: { type: 'integer', minimum: 1 }, tasks: { type: 'array', items: { type: 'string' } }, from: { type: 'string' } } }),
           memorization: nullable({
             type: 'object', required: ['typicalDistance', 'nearest', 'medianRelative', 'copyFloor', 'exactCopies', 'generatedMean', 'noisyMean'],
             properties: {

@@ -20,7 +20,9 @@ export interface RowJobSettings {
   /** null: the bundle's own sampler options. */
   sampler: SamplerOptions | null;
   guidance: number | null;
+  /** Fine-tuning epoch counts from the generated networks, and from random inits. */
   finetuneEpochs: number[];
+  randomEpochs: number[];
   paraphrases: number;
 }
 
@@ -56,5 +58,5 @@ export function findRow(zoo: ZooIndex, ref: RowRef): RowKey {
 /** Evaluate one row of a report (evaluateRow with the settings' row options; paraphrases avoid every zoo instruction). */
 export function evaluateRowJob(ctx: EvalContext, row: RowKey, s: RowJobSettings, tick: (what: string) => void = () => undefined): Promise<RowOutput> {
   const knownInstructions = [...new Set(ctx.zoo.entries.flatMap((e) => e.task.instructions))];
-  return evaluateRow(ctx, row, { finetuneEpochs: s.finetuneEpochs, paraphrases: s.paraphrases, knownInstructions, tick });
+  return evaluateRow(ctx, row, { finetuneEpochs: s.finetuneEpochs, randomEpochs: s.randomEpochs, paraphrases: s.paraphrases, knownInstructions, tick });
 }

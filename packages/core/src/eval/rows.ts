@@ -2,6 +2,7 @@ import { getArchitecture } from '../sdk/architecture';
 import { assignWeights } from '../sdk/weights';
 import { rank } from '../generate';
 import type { EvalContext } from './context';
+import { cutBaseline } from './cut';
 import { finetune } from './finetune';
 import { l2Distance, medianPairwiseDistance, nearestCheckpoint, noiseAtDistance } from './memorization';
 import { heldOutParaphrases } from './paraphrases';
@@ -14,7 +15,10 @@ const spread = (xs: number[]): Spread => ({ median: median(xs), min: min(xs), ma
 export const rowLabel = (r: { task: { id: string } | string; architecture: { label: string } }) => `${typeof r.task === 'string' ? r.task : r.task.id} [${r.architecture.label}]`;
 
 export interface RowOptions {
+  /** Epoch counts reported for fine-tuning from the generated networks... */
   finetuneEpochs: number[];
+  /** ...and from seeded random inits (the transfer target compares generated +1 with random +5). */
+  randomEpochs: number[];
   paraphrases: number;
   /** Every instruction in the manifest (paraphrases must avoid them). */
   knownInstructions: string[];
@@ -124,7 +128,7 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
   const result: RowResult = {
     group: row.group, task: row.task.id, dataset: row.task.dataset, classes: row.task.classes, chance: 1 / row.task.classes.length,
     architecture: { name: row.architecture.name, label: row.architecture.label }, instruction: null,
-    pretrained: spread(pre), reconstruction: spread(rec), generated: null, generatedFinetuned: null, randomFinetuned: null,
+    pretrained: spread(pre), reconstruction: spread(rec), generated: null, generatedFinetuned: null, randomFinetuned: null, cut: null,
     memorization: null, baselines: null, referenceRelative: null, paraphrases: null, retrieval: null,
   };
   if (row.group === 'heldOutSeed') {
@@ -141,9 +145,10 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
   const accs: number[] = [];
   for (const w of gen.weights) accs.push(await ctx.accuracy(arch, w, row.task));
   result.generated = accStat(accs);
+  if (row.group === 'heldOutTask') result.cut = await cutBaseline(ctx, row);
   o.tick(`${label}: generated`);
   result.generatedFinetuned = await finetuned(ctx, row, gen.weights, o.finetuneEpochs);
-  result.randomFinetuned = await finetuned(ctx, row, null, o.finetuneEpochs);
+  result.randomFinetuned = await finetuned(ctx, row, null, o.randomEpochs);
   o.tick(`${label}: fine-tuning`);
   const audit = await memorization(ctx, row, gen.weights, gen.codes);
   result.memorization = audit?.memorization ?? null;

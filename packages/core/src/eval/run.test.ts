@@ -18,7 +18,7 @@ import { evalResultsSchema, type EvalResults } from './results';
 // trained for a few steps. The numbers are poor by design; the test checks the report is complete and consistent.
 const tiny = {
   name: 'eval-tiny',
-  tasks: ['blobs-4:blob-0+blob-1', 'blobs-4:blob-2+blob-3', 'blobs-4:blob-1+blob-3'],
+  tasks: ['blobs-4:blob-0+blob-1', 'blobs-4:blob-1+blob-2+blob-3', 'blobs-4:blob-1+blob-3'], // the 3-class task contains the held-out pair: its cut baseline
   architectures: [{ name: 'mlp', spec: { hidden: [8] }, label: 'mlp8' }],
   seeds: 3,
   epochs: [2, 4],
@@ -69,12 +69,12 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
 
     // rows: both seen tasks, the held-out seed row, the held-out task
     expect(json.rows.map((r) => `${r.group}:${r.task}`)).toEqual([
-      'seen:blobs-4:blob-0+blob-1', 'seen:blobs-4:blob-2+blob-3', 'heldOutSeed:blobs-4:blob-0+blob-1', 'heldOutTask:blobs-4:blob-1+blob-3']);
+      'seen:blobs-4:blob-0+blob-1', 'seen:blobs-4:blob-1+blob-2+blob-3', 'heldOutSeed:blobs-4:blob-0+blob-1', 'heldOutTask:blobs-4:blob-1+blob-3']);
     for (const r of json.rows) {
       expect(r.pretrained.min).toBeLessThanOrEqual(r.pretrained.median);
       expect(r.pretrained.median).toBeLessThanOrEqual(r.pretrained.max);
       expect(r.pretrained.median).toBeGreaterThan(0.6); // blobs are easy: the zoo learned them
-      expect(r.chance).toBe(0.5);
+      expect(r.chance).toBe(1 / r.classes.length);
       if (r.group === 'heldOutSeed') {
         expect(r.generated).toBeNull();
         expect(r.referenceRelative).toBeGreaterThan(0);
@@ -82,7 +82,9 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
       }
       expect(r.generated!.samples).toHaveLength(2);
       expect(r.generated!.best).toBeGreaterThanOrEqual(r.generated!.mean);
-      for (const s of [r.generated!, r.generatedFinetuned!['1'], r.randomFinetuned!['1']]) {
+      expect(Object.keys(r.generatedFinetuned!)).toEqual(['1']);
+      expect(Object.keys(r.randomFinetuned!)).toEqual(['1', '3', '5']);
+      for (const s of [r.generated!, r.generatedFinetuned!['1'], ...Object.values(r.randomFinetuned!)]) {
         expect(s.samples.every(inUnit)).toBe(true);
         expect(s.best).toBe(Math.max(...s.samples));
       }
@@ -104,18 +106,34 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
       const ret = r.retrieval!;
       expect(ret.candidates).toBe(6); // 3 seeds x 2 epochs
       expect(ret.top1.accuracy).toBeLessThanOrEqual(ret.best);
-      expect(ret.taskMatch).not.toBeNull();
+      if (r.classes.length === 3) expect(ret.taskMatch).toBeNull(); // the only 3-class task: nothing to tell it from
+      else expect(ret.taskMatch).not.toBeNull();
+      if (r.group !== 'heldOutTask') expect(r.cut).toBeNull();
     }
-    // conditioning: 3 generating rows with the same layout -> full 3x3 matrix in [0, 1]
+    // the cut: the 3-class task's training seeds (0, 1; seed 2 is held out) cut to blob-1 + blob-3
+    const held = json.rows.find((r) => r.group === 'heldOutTask')!;
+    expect(held.cut).toMatchObject({ candidates: 2, tasks: ['blobs-4:blob-1+blob-2+blob-3'] });
+    expect(held.cut!.from).toMatch(/^blobs-4:blob-1\+blob-2\+blob-3\//);
+    expect(held.cut!.best).toBeGreaterThanOrEqual(held.cut!.median);
+    expect(held.cut!.best).toBeGreaterThan(0.6); // the 3-class networks know blobs 1 and 3: cut, they still tell them apart
+    // issue #11's targets, recomputed from the rows
+    const target = (name: string) => json.targets.find((t) => t.name === name)!;
+    expect(target('held-out-vs-pretrained').met).toBe(held.generated!.mean >= 0.8 * held.pretrained.median);
+    expect(target('held-out-beats-cut').met).toBe(held.generated!.mean > held.cut!.best);
+    expect(target('held-out-transfer').met).toBe(held.generatedFinetuned!['1'].mean >= held.randomFinetuned!['5'].mean);
+    expect(target('held-out-beats-cut').value).toContain(held.cut!.from);
+    // conditioning: 3 generating rows, two of them 2-class (comparable), one 3-class (alone in its layout)
     expect(json.conditioning.matrix).toHaveLength(3);
-    expect(json.conditioning.matrix.flat().every((x) => x !== null && inUnit(x))).toBe(true);
+    const gen = json.rows.filter((r) => r.generated);
+    json.conditioning.matrix.forEach((line, i) => line.forEach((x, j) => expect(x === null).toBe(gen[i].classes.length !== gen[j].classes.length)));
+    expect(json.conditioning.matrix.flat().every(inUnit)).toBe(true);
     json.rows.filter((r) => r.generated).forEach((r, i) => expect(json.conditioning.matrix[i][i]).toBeCloseTo(r.generated!.mean, 6));
     // cross-architecture: one held-out variant, generated for (the tokenizer falls back on role/fan-in stats)
     expect(json.crossArchitecture).toHaveLength(1);
     expect(json.crossArchitecture[0].architecture.label).toBe('mlp-wider');
     expect((json.crossArchitecture[0].architecture.spec as { hidden: number[] }).hidden).toEqual([12]);
     // targets: every one present; reproducibility not checked on the first run
-    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'seen-best-of-n', 'beats-baselines', 'held-out-no-training', 'held-out-one-epoch', 'not-copies', 'retrieval', 'cross-architecture', 'reproducible']);
+    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'seen-best-of-n', 'beats-baselines', 'held-out-no-training', 'held-out-one-epoch', 'held-out-vs-pretrained', 'held-out-beats-cut', 'held-out-transfer', 'not-copies', 'retrieval', 'cross-architecture', 'reproducible']);
     expect(json.targets.find((t) => t.name === 'reproducible')!.met).toBeNull();
     expect(json.meta.machine.cores).toBeGreaterThan(0);
     expect(json.meta.backend).toMatch(/wasm/);
@@ -123,6 +141,7 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
     expect(md).toMatch(/# IGPG evaluation report/);
     expect(md).toContain(json.memorizationVerdict);
     expect(md).toMatch(/## Held-out tasks/);
+    expect(md).toMatch(/\| cut: best \(median\) of n seen \|.*\| random \+5 ep mean \/ best \|/);
     expect(md).toMatch(/PNG plots skipped: no renderer given/);
     expect(res.meta.resultsHash).toBe(json.meta.resultsHash);
 

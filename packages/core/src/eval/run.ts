@@ -32,8 +32,10 @@ export interface RunEvaluationOptions {
   seed?: number;
   /** Networks generated per instruction (n; default 5, quick 2). */
   samples?: number;
-  /** Fine-tuning epoch counts reported (default [1, 5], quick [1]). */
+  /** Fine-tuning epoch counts reported from the generated networks (default [1, 5], quick [1]). */
   finetuneEpochs?: number[];
+  /** Fine-tuning epoch counts reported from seeded random inits (default [1, 3, 5], quick too: the transfer target needs 5). */
+  randomEpochs?: number[];
   /** Only these task ids (default: every task of the zoo). */
   tasks?: string[];
   /** Small and fast (tests): <= 2 seen rows + 1 of each held-out group, n = 2, 1 epoch on <= 256 samples, 1 paraphrase, 1 variant. */
@@ -100,8 +102,13 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`runEvaluation: seed must be an integer >= 0, got ${seed}`);
   const n = options.samples ?? (quick ? 2 : 5);
   if (!Number.isInteger(n) || n < 1) throw new Error(`runEvaluation: samples must be a positive integer, got ${n}`);
-  const finetuneEpochs = [...new Set(options.finetuneEpochs ?? (quick ? [1] : [1, 5]))].sort((a, b) => a - b);
-  if (finetuneEpochs.some((e) => !Number.isInteger(e) || e < 1)) throw new Error(`runEvaluation: finetuneEpochs must be positive integers, got [${finetuneEpochs.join(', ')}]`);
+  const epochList = (name: string, given: number[] | undefined, fallback: number[]) => {
+    const list = [...new Set(given ?? fallback)].sort((a, b) => a - b);
+    if (!list.length || list.some((e) => !Number.isInteger(e) || e < 1)) throw new Error(`runEvaluation: ${name} must be positive integers, got [${list.join(', ')}]`);
+    return list;
+  };
+  const finetuneEpochs = epochList('finetuneEpochs', options.finetuneEpochs, quick ? [1] : [1, 5]);
+  const randomEpochs = epochList('randomEpochs', options.randomEpochs, [1, 3, 5]);
   requireInput(options.zoo, 'manifest.json', 'zoo');
   requireInput(options.generator, 'config.json', 'generator bundle');
   const priorDir = path.join(options.generator, 'prior');
@@ -118,7 +125,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const supportShots = options.supportShots ?? stage?.supportK ?? 0;
   const supportSeed = stage?.train?.seed ?? 1;
   if (options.supportShots === undefined && !stage) notes.push(`${stageFile} not found: generating without a dataset condition (pass supportShots to match how the prior was trained)`);
-  const normalized = { quick, samples: n, finetuneEpochs, tasks: options.tasks ?? null, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, paraphrases, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, variants: options.variants ?? null };
+  const normalized = { quick, samples: n, finetuneEpochs, randomEpochs, tasks: options.tasks ?? null, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, paraphrases, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, variants: options.variants ?? null };
   const digests = { zoo: digest(path.join(options.zoo, 'manifest.json')), generator: digest(path.join(options.generator, 'config.json')) };
 
   let g: Generator | undefined;
@@ -140,7 +147,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
   const tick = (what: string) => progress.update(++done, { last: what });
   try {
     g = await loadGenerator(options.generator);
-    const settings: RowJobSettings = { seed, n, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, finetuneEpochs, paraphrases };
+    const settings: RowJobSettings = { seed, n, trainLimit: trainLimit ?? null, testLimit: testLimit ?? null, supportShots, supportSeed, sampler: options.sampler ?? null, guidance: options.guidance ?? null, finetuneEpochs, randomEpochs, paraphrases };
     ctx.current = openEvalContext(zoo, g, settings);
     const c = ctx.current;
     const rowOut: ({ key: RowKey } & RowOutput)[] = [];

@@ -23,6 +23,16 @@ export const TARGETS = {
   heldOutChanceMultiple: 2,
   /** Held-out tasks: after 1 epoch, (generated - random) / random >= this. */
   heldOutFinetuneGain: 0.5,
+  /** Held-out tasks (issue #11): generated (no training) mean >= this fraction of the pretrained median... */
+  heldOutRatio: 0.8,
+  /** ...on at least this fraction of the held-out rows. */
+  heldOutRows: 0.8,
+  /** Held-out tasks: generated mean above the cut baseline (eval/cut.ts) on at least this fraction of rows. */
+  cutRows: 0.7,
+  /** Transfer: generated + `transferEpochs[0]` epochs >= random init + `transferEpochs[1]` epochs... */
+  transferEpochs: [1, 5],
+  /** ...on at least this fraction of the held-out rows. */
+  transferRows: 0.8,
   /** Memorization: median relative nearest-checkpoint distance must exceed this margin. */
   memorizationMargin: 0.05,
 } as const;
@@ -72,6 +82,7 @@ export function checkTargets(results: Pick<EvalResults, 'rows'> & Partial<Pick<E
     description: `held-out tasks: after 1 fine-tuning epoch, generated start >= ${TARGETS.heldOutFinetuneGain * 100}% relative improvement over random init after 1 epoch`,
     ...per(held.filter((r) => r.generatedFinetuned?.['1']), (r) => gain(r) >= TARGETS.heldOutFinetuneGain, (r) => `${pct(r.generatedFinetuned!['1'].mean)} vs ${pct(r.randomFinetuned!['1'].mean)} (gain ${(100 * gain(r)).toFixed(1)}%)`),
   });
+  targets.push(...heldOutTargets(held, share));
   const mem = results.rows.filter((r) => r.memorization);
   const rel = median(mem.flatMap((r) => r.memorization!.nearest.map((n) => n.relative)));
   const copies = mem.reduce((a, r) => a + r.memorization!.exactCopies, 0);
@@ -102,4 +113,38 @@ export function checkTargets(results: Pick<EvalResults, 'rows'> & Partial<Pick<E
     ...(reproduced ? { met: reproduced.same, value: reproduced.same ? 'same results hash as the previous run' : 'results differ from the previous run with the same command and seed' } : { met: null, value: 'not checked: no previous run with the same command, seed and inputs in this folder (run the same command again to check)' }),
   });
   return targets;
+}
+
+type Share = (rows: RowResult[], ok: (r: RowResult) => boolean, need: number, show: (r: RowResult) => string) => Pick<Target, 'met' | 'value'>;
+
+/** Issue #11's targets on held-out class subsets: against the pretrained median, against the cut, and transfer. */
+function heldOutTargets(held: RowResult[], share: Share): Target[] {
+  const ratio = (r: RowResult) => r.generated!.mean / r.pretrained.median;
+  const withCut = held.filter((r) => r.cut);
+  const noCut = held.length - withCut.length;
+  const [ge, re] = TARGETS.transferEpochs.map(String);
+  const both = held.filter((r) => r.generatedFinetuned?.[ge] && r.randomFinetuned?.[re]);
+  const transfer = (r: RowResult) => r.generatedFinetuned![ge].mean >= r.randomFinetuned![re].mean;
+  const missing = (rows: RowResult[], why: string) => (rows.length ? null : { met: null, value: held.length ? why : 'no rows of this group in the zoo' });
+  return [
+    {
+      name: 'held-out-vs-pretrained',
+      description: `held-out tasks: generated accuracy with no training (mean of n) >= ${TARGETS.heldOutRatio * 100}% of the pretrained median on >= ${TARGETS.heldOutRows * 100}% of rows`,
+      ...share(held, (r) => ratio(r) >= TARGETS.heldOutRatio, TARGETS.heldOutRows, (r) => `${pct(r.generated!.mean)} vs ${pct(r.pretrained.median)} (ratio ${ratio(r).toFixed(3)})`),
+    },
+    {
+      name: 'held-out-beats-cut',
+      description: `held-out tasks: generated mean above the cut baseline (the best seen network whose classes contain the task's, only their output rows kept) on >= ${TARGETS.cutRows * 100}% of rows that have one`,
+      ...(missing(withCut, 'no held-out row has a seen network with a superset of its classes') ?? (() => {
+        const m = share(withCut, (r) => r.generated!.mean > r.cut!.best, TARGETS.cutRows, (r) => `${pct(r.generated!.mean)} vs cut ${pct(r.cut!.best)} (${r.cut!.from})`);
+        return noCut ? { ...m, value: `${m.value}; ${noCut} row${noCut > 1 ? 's' : ''} without a cut left out` } : m;
+      })()),
+    },
+    {
+      name: 'held-out-transfer',
+      description: `transfer: on held-out tasks, generated + ${ge} epoch >= random init + ${re} epochs (mean of n) on >= ${TARGETS.transferRows * 100}% of rows`,
+      ...(missing(both, `not run: needs generated +${ge} and random +${re} epochs (finetuneEpochs / randomEpochs)`)
+        ?? share(both, transfer, TARGETS.transferRows, (r) => `${pct(r.generatedFinetuned![ge].mean)} vs ${pct(r.randomFinetuned![re].mean)}`)),
+    },
+  ];
 }

@@ -79,6 +79,7 @@ export const priorConfigSchema = {
 
 /** What the prior is conditioned on. The dataset is optional. */
 export interface PriorCondition {
+  /** '' for none: the null instruction vector (then the dataset alone says what is meant). */
   instruction: string;
   architecture: ArchitectureCondition;
   dataset?: SupportSet;
@@ -188,7 +189,8 @@ export class Prior {
 
   /**
    * Condition prefix (B, 3, d). `keep` (B*3, row-major) is 1 to use a condition, 0 to use its null vector (CFG);
-   * a missing dataset always uses the null vector.
+   * a missing dataset, and an empty instruction (''), always use the null vector: training drops each condition on
+   * its own (condDropout), so the prior has seen the support set without the instruction.
    */
   prefix(conds: PriorCondition[], keep?: Float32Array): tf.Tensor3D {
     const B = conds.length;
@@ -196,12 +198,17 @@ export class Prior {
     const k = keep ?? new Float32Array(B * PREFIX).fill(1);
     const sets = [...new Set(conds.map((c) => c.dataset).filter((s): s is SupportSet => !!s))];
     const sel = new Float32Array(B * Math.max(1, sets.length));
+    const said = conds.map((c, b) => (c.instruction === '' ? -1 : b)).filter((b) => b >= 0); // rows with an instruction
+    const pick = new Float32Array(B * Math.max(1, said.length)); // (B, S): row b takes encoded instruction j
+    said.forEach((b, j) => { pick[b * said.length + j] = 1; });
     conds.forEach((c, b) => {
       if (c.dataset) sel[b * sets.length + sets.indexOf(c.dataset)] = 1;
       else k[b * PREFIX + 1] = 0;
+      if (c.instruction === '') k[b * PREFIX] = 0;
     });
     return tf.tidy(() => {
-      const instr = this.projInstruction.apply(this.instructionEncoder.encode(conds.map((c) => c.instruction))); // (B, d)
+      const encoded = () => this.projInstruction.apply(this.instructionEncoder.encode(said.map((b) => conds[b].instruction))); // (S, d)
+      const instr = said.length === B ? encoded() : said.length ? tf.matMul(tf.tensor2d(pick, [B, said.length]), encoded()) : tf.zeros([B, d]); // (B, d)
       const data = sets.length
         ? tf.matMul(tf.tensor2d(sel, [B, sets.length]), this.projDataset.apply(this.datasetEncoder.encode(sets))) // (B, U) @ (U, d)
         : tf.zeros([B, d]);

@@ -35,12 +35,12 @@ export const evalRowPayloadSchema = {
     backend: { type: 'object', additionalProperties: false, required: ['name', 'native'], properties: { name: str, native: { oneOf: [str, { type: 'null' }] } } },
     settings: {
       type: 'object', additionalProperties: false,
-      required: ['seed', 'n', 'trainLimit', 'testLimit', 'supportShots', 'supportSeed', 'sampler', 'guidance', 'finetuneEpochs', 'paraphrases'],
+      required: ['seed', 'n', 'trainLimit', 'testLimit', 'supportShots', 'supportSeed', 'sampler', 'guidance', 'finetuneEpochs', 'randomEpochs', 'paraphrases'],
       properties: {
         seed: int(0, 2 ** 31), n: int(1, 256), trainLimit: nullableInt, testLimit: nullableInt, supportShots: int(0, 1000), supportSeed: int(0, 2 ** 31),
         sampler: { oneOf: [samplerOptionsSchema, { type: 'null' }] }, guidance: { oneOf: [{ type: 'number' }, { type: 'null' }] },
         // caps on what a bad payload can make a worker do
-        finetuneEpochs: { type: 'array', minItems: 1, maxItems: 20, items: int(1, 1000) }, paraphrases: int(0, 50),
+        finetuneEpochs: { type: 'array', minItems: 1, maxItems: 20, items: int(1, 1000) }, randomEpochs: { type: 'array', minItems: 1, maxItems: 20, items: int(1, 1000) }, paraphrases: int(0, 50),
       },
     },
     row: { type: 'object', additionalProperties: false, required: ['group', 'task', 'architecture'], properties: { group: { enum: ['seen', 'heldOutSeed', 'heldOutTask'] }, task: str, architecture: str } },
