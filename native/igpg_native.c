@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <time.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 extern void openblas_set_num_threads(int);
-extern int openblas_get_num_threads(void);
 
 #define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "igpg_native: " #call " failed"); return NULL; } } while (0)
 
@@ -31,64 +32,163 @@ static float* heap_ptr(napi_env env, napi_value v, size_t* len) {
 static int64_t get_i64(napi_env env, napi_value v) { int64_t x = 0; napi_get_value_int64(env, v, &x); return x; }
 static double get_f64(napi_env env, napi_value v) { double x = 0; napi_get_value_double(env, v, &x); return x; }
 
-// One contiguous range of batches of a strided batched sgemm.
+// ---- sgemm on fixed output tiles, shared by a pool of threads ----
+//
+// OpenBLAS rounds differently with another thread count (its threads split the work in
+// places whose summation order shows in the bits; in 268 of 756 shapes tried here, 1 vs 2
+// threads). So OpenBLAS always runs one thread, and the addon parallelises itself: the
+// output C (batch × M × N) is cut into tiles whose shape is a function of (M, N, batch)
+// alone, and every tile is one single-threaded cblas_sgemm over the full K. An element's
+// value then depends only on the shape, never on how many threads there are, which thread
+// took its tile, or when: threads claim tiles from a shared counter, so a thread the
+// scheduler delays (a loaded machine) just takes fewer.
+
+#define TILE_M 128       // rows of a tile (issue 13: fixed 128 × 256 output tiles)
+#define TILE_N 256       // columns of a tile
+#define TILE_MIN 64      // tiles are halved down to this, while a product has fewer than TILES_WANTED
+#define TILES_WANTED 8   // enough tiles for 2-8 threads (dW = Xᵀ·dY in a d = 128 GPT is one 128 × 128 tile otherwise)
+#define PARALLEL_MIN_FMA (1 << 21)  // below ~20 µs of work, waking the pool costs more than it saves
+#define MAX_THREADS 64
+
 typedef struct {
-  float* heap; bool ta, tb; int M, N, K; int64_t aOff, bOff, cOff, sA, sB, sC, b0, b1; float beta;
+  float* heap; bool ta, tb; int M, N, K; int64_t aOff, bOff, cOff, sA, sB, sC, batch; float beta;
 } gemm_job;
 
-static void gemm_range(const gemm_job* j) {
-  int lda = j->ta ? j->M : j->K, ldb = j->tb ? j->K : j->N;
-  for (int64_t b = j->b0; b < j->b1; b++) {
-    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                j->M, j->N, j->K, 1.0f, j->heap + j->aOff + b * j->sA, lda, j->heap + j->bOff + b * j->sB, ldb,
-                j->beta, j->heap + j->cOff + b * j->sC, j->N);
+typedef struct {
+  const gemm_job* g; int tm, tn, tilesM, tilesN; int64_t units;
+  _Atomic int64_t next;  // the next unit (batch, tile) not yet claimed
+} tiled_job;
+
+static int cdiv(int a, int b) { return (a + b - 1) / b; }
+static int half16(int t) { return ((t / 2 + 15) / 16) * 16; }  // half a tile, kept a multiple of the 16-float vector
+
+// The tile shape of an (M, N) product with `batch` matrices: 128 × 256 (clamped to the
+// matrix), the larger side halved while there are fewer than TILES_WANTED tiles in all.
+static void plan_tiles(int M, int N, int64_t batch, int* tm, int* tn) {
+  *tm = M < TILE_M ? M : TILE_M; *tn = N < TILE_N ? N : TILE_N;
+  while (batch * cdiv(M, *tm) * cdiv(N, *tn) < TILES_WANTED) {
+    if (*tn >= *tm && half16(*tn) >= TILE_MIN && half16(*tn) < *tn) *tn = half16(*tn);
+    else if (half16(*tm) >= TILE_MIN && half16(*tm) < *tm) *tm = half16(*tm);
+    else break;
   }
 }
 
-static void* gemm_worker(void* p) { gemm_range((const gemm_job*)p); return NULL; }
+// One unit: tile (i, j) of matrix b. A is (M, K) row-major, or (K, M) when ta; B is (K, N), or (N, K) when tb.
+static void run_unit(const tiled_job* j, int64_t u) {
+  const gemm_job* g = j->g;
+  int64_t b = u / ((int64_t)j->tilesM * j->tilesN); int t = (int)(u % ((int64_t)j->tilesM * j->tilesN));
+  int i0 = (t / j->tilesN) * j->tm, j0 = (t % j->tilesN) * j->tn;
+  int m = g->M - i0 < j->tm ? g->M - i0 : j->tm, n = g->N - j0 < j->tn ? g->N - j0 : j->tn;
+  int lda = g->ta ? g->M : g->K, ldb = g->tb ? g->K : g->N;
+  const float* A = g->heap + g->aOff + b * g->sA + (g->ta ? i0 : (int64_t)i0 * lda);
+  const float* B = g->heap + g->bOff + b * g->sB + (g->tb ? (int64_t)j0 * ldb : j0);
+  float* C = g->heap + g->cOff + b * g->sC + (int64_t)i0 * g->N + j0;
+  cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+              m, n, g->K, 1.0f, A, lda, B, ldb, g->beta, C, g->N);
+}
 
-#define MAX_SPLIT 16
+static void run_units(tiled_job* j) {
+  for (int64_t u; (u = atomic_fetch_add(&j->next, 1)) < j->units;) run_unit(j, u);
+}
+
+// The pool: workers sleep on `wake` (no spinning: the cores are shared), take a reference to
+// the posted job, claim units until none are left, and drop the reference. The caller
+// works too, then waits until no worker holds a reference.
+static struct {
+  pthread_mutex_t mu; pthread_cond_t wake, idle;
+  tiled_job* job; uint64_t gen; int refs, workers;
+  _Atomic int threads;  // set by setThreads, read by callers and workers
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 1 };
+// Held by the one caller using the pool; another caller (a Node worker thread) runs its tiles itself.
+static pthread_mutex_t pool_user = PTHREAD_MUTEX_INITIALIZER;
+
+static void* pool_worker(void* arg) {
+  int index = (int)(intptr_t)arg; uint64_t seen = 0;
+  pthread_mutex_lock(&pool.mu);
+  for (;;) {
+    while (pool.gen == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+    seen = pool.gen;
+    tiled_job* j = pool.job;
+    if (j == NULL || index >= pool.threads - 1) continue;  // woken late, or not needed at this thread count
+    pool.refs++;
+    pthread_mutex_unlock(&pool.mu);
+    run_units(j);
+    pthread_mutex_lock(&pool.mu);
+    if (--pool.refs == 0) pthread_cond_signal(&pool.idle);
+  }
+  return NULL;
+}
+
+static void run_tiled(tiled_job* j, int64_t fma) {
+  int threads = pool.threads;
+  if (threads < 2 || j->units < 2 || fma < PARALLEL_MIN_FMA || pthread_mutex_trylock(&pool_user) != 0) { run_units(j); return; }
+  pthread_mutex_lock(&pool.mu);
+  while (pool.workers < threads - 1) {  // started on first use, kept for the life of the process
+    pthread_t tid; pthread_attr_t attr;
+    pthread_attr_init(&attr); pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int failed = pthread_create(&tid, &attr, pool_worker, (void*)(intptr_t)pool.workers);
+    pthread_attr_destroy(&attr);
+    if (failed) break;  // fewer helpers: the tiles are the same, only slower
+    pool.workers++;
+  }
+  pool.job = j; pool.gen++;
+  pthread_cond_broadcast(&pool.wake);
+  pthread_mutex_unlock(&pool.mu);
+  run_units(j);
+  pthread_mutex_lock(&pool.mu);
+  pool.job = NULL;  // every unit is claimed; wait for the workers still computing theirs
+  while (pool.refs > 0) pthread_cond_wait(&pool.idle, &pool.mu);
+  pthread_mutex_unlock(&pool.mu);
+  pthread_mutex_unlock(&pool_user);
+}
 
 // sgemm(heap, transA, transB, M, N, K, aOff, bOff, cOff, batch, strideA, strideB, strideC, beta)
 // C[b] = op(A[b]) · op(B[b]) (+ beta·C[b]), row-major, A (M,K) or (K,M) if transA, B (K,N) or (N,K) if transB.
-// Many small products (attention: 64 × 256×256×32) gain nothing from OpenBLAS's threads inside
-// one product, so with T > 1 BLAS threads and at least T products of < 2^23 multiply-adds each,
-// the batches are split over T threads that each run single-threaded sgemm.
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 14; napi_value a[14];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
   if (argc < 13) { napi_throw_error(env, NULL, "igpg_native.sgemm: expected 13-14 arguments"); return NULL; }
   size_t len; float* heap = heap_ptr(env, a[0], &len); if (!heap) return NULL;
   bool ta, tb; napi_get_value_bool(env, a[1], &ta); napi_get_value_bool(env, a[2], &tb);
-  gemm_job job = { heap, ta, tb, (int)get_i64(env, a[3]), (int)get_i64(env, a[4]), (int)get_i64(env, a[5]),
-                   get_i64(env, a[6]), get_i64(env, a[7]), get_i64(env, a[8]),
-                   get_i64(env, a[10]), get_i64(env, a[11]), get_i64(env, a[12]), 0, get_i64(env, a[9]),
-                   argc > 13 ? (float)get_f64(env, a[13]) : 0.0f };
-  int64_t batch = job.b1;
-  int threads = openblas_get_num_threads();
-  if (threads > MAX_SPLIT) threads = MAX_SPLIT;
-  if (threads < 2 || batch < threads || (int64_t)job.M * job.N * job.K >= (1 << 23)) { gemm_range(&job); return NULL; }
-  gemm_job jobs[MAX_SPLIT]; pthread_t tids[MAX_SPLIT]; bool started[MAX_SPLIT] = { false };
-  openblas_set_num_threads(1);
-  for (int t = 0; t < threads; t++) {
-    jobs[t] = job; jobs[t].b0 = batch * t / threads; jobs[t].b1 = batch * (t + 1) / threads;
-  }
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tids[t], NULL, gemm_worker, &jobs[t]) == 0;
-  gemm_range(&jobs[0]);
-  for (int t = 1; t < threads; t++) { if (started[t]) pthread_join(tids[t], NULL); else gemm_range(&jobs[t]); }
-  openblas_set_num_threads(threads);
+  gemm_job g = { heap, ta, tb, (int)get_i64(env, a[3]), (int)get_i64(env, a[4]), (int)get_i64(env, a[5]),
+                 get_i64(env, a[6]), get_i64(env, a[7]), get_i64(env, a[8]),
+                 get_i64(env, a[10]), get_i64(env, a[11]), get_i64(env, a[12]), get_i64(env, a[9]),
+                 argc > 13 ? (float)get_f64(env, a[13]) : 0.0f };
+  if (g.M <= 0 || g.N <= 0 || g.batch <= 0) return NULL;
+  tiled_job j = { &g, 0, 0, 0, 0, 0, 0 };
+  plan_tiles(g.M, g.N, g.batch, &j.tm, &j.tn);
+  j.tilesM = cdiv(g.M, j.tm); j.tilesN = cdiv(g.N, j.tn);
+  j.units = g.batch * j.tilesM * j.tilesN;
+  run_tiled(&j, g.batch * g.M * g.N * (int64_t)(g.K > 0 ? g.K : 1));
   return NULL;
 }
 
+// sgemmTiles(M, N, batch) -> [tileRows, tileCols]: the tiles sgemm cuts C into (for tests and the bench).
+static napi_value SgemmTiles(napi_env env, napi_callback_info info) {
+  size_t argc = 3; napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 3) { napi_throw_error(env, NULL, "igpg_native.sgemmTiles: expected 3 arguments"); return NULL; }
+  int tm, tn; plan_tiles((int)get_i64(env, a[0]), (int)get_i64(env, a[1]), get_i64(env, a[2]), &tm, &tn);
+  napi_value r, x, y;
+  CHECK(napi_create_array_with_length(env, 2, &r));
+  CHECK(napi_create_int32(env, tm, &x)); CHECK(napi_create_int32(env, tn, &y));
+  CHECK(napi_set_element(env, r, 0, x)); CHECK(napi_set_element(env, r, 1, y));
+  return r;
+}
+
+// setThreads(n): threads sgemm uses (the caller and n − 1 pool workers); OpenBLAS itself stays at 1.
 static napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1; napi_value a[1];
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  openblas_set_num_threads((int)get_i64(env, a[0]));
+  int64_t n = get_i64(env, a[0]);
+  if (n < 1 || n > MAX_THREADS) { napi_throw_range_error(env, NULL, "igpg_native.setThreads: threads must be 1-64"); return NULL; }
+  pool.threads = (int)n;
   return NULL;
 }
 
 static napi_value GetThreads(napi_env env, napi_callback_info info) {
-  napi_value r; CHECK(napi_create_int32(env, openblas_get_num_threads(), &r)); return r;
+  (void)info;
+  napi_value r; CHECK(napi_create_int32(env, pool.threads, &r)); return r;
 }
 
 // ---- Elementwise helpers, written so that gcc -O3 -march=native vectorizes the loops ----
@@ -324,10 +424,12 @@ static napi_value ClockGhz(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
+  openblas_set_num_threads(1);  // the addon's pool parallelises sgemm (see the tiles above)
   napi_property_descriptor props[] = {
     {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_default, NULL},
     {"getThreads", NULL, GetThreads, NULL, NULL, NULL, napi_default, NULL},
+    {"sgemmTiles", NULL, SgemmTiles, NULL, NULL, NULL, napi_default, NULL},
     {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
     {"geluGrad", NULL, GeluGrad, NULL, NULL, NULL, napi_default, NULL},
     {"adam", NULL, Adam, NULL, NULL, NULL, napi_default, NULL},

@@ -32,14 +32,15 @@ describe('BLAS threads', () => {
     await expect(initBackend({ backend: 'wasm', blasThreads: 0 })).rejects.toThrow(/blasThreads/);
   });
 
-  it('defaults to one BLAS thread, so results do not depend on the machine load (OpenBLAS rounds per thread count)', async () => {
+  it('defaults to two threads (the tiled sgemm gives the same bits for any count)', async () => {
     const saved = process.env.IGPG_BLAS_THREADS;
     delete process.env.IGPG_BLAS_THREADS;
     try {
       const info = await initBackend({ backend: 'wasm', threads: 2 });
       if (!loadNative()) return expect(info.blasThreads).toBeUndefined();
-      expect(info.blasThreads).toBe(1);
-      expect(blasThreads().current).toBe(1);
+      expect(info.blasThreads).toBe(2);
+      expect(blasThreads().current).toBe(2);
+      expect(loadNative()!.addon.getThreads()).toBe(2);
     } finally {
       if (saved !== undefined) process.env.IGPG_BLAS_THREADS = saved;
     }

@@ -2,13 +2,17 @@ import * as os from 'node:os';
 import type { NativeAddon } from './native';
 
 /*
- * How many threads the native BLAS runs. OpenBLAS's worker threads spin while they wait for
- * work, so when other processes already keep the cores busy a second BLAS thread steals time
- * from the main thread instead of adding any (measured here at load ≈ 4.5 on 2 cores: 1 BLAS
- * thread 642 ms/GPT step, 2 threads 1,152 ms). In 'auto' mode the count is re-chosen at most
- * once a second from the 1-minute load average: all `max` threads while the load that is not
- * this process's own (load − current BLAS threads) leaves a core free, else 1.
+ * How many threads the native sgemm runs (default 2; $IGPG_BLAS_THREADS or initBackend's `blasThreads`
+ * override it). The addon cuts every output into tiles fixed by the shape and computes each tile with one
+ * single-threaded OpenBLAS call, so the bits are the same for any count (native/igpg_native.c; issue 13).
+ * Its threads sleep while idle and claim tiles as they go, so a thread the scheduler delays only takes fewer
+ * tiles. 'auto' still drops to 1 thread when other processes fill the cores (re-chosen at most once a second
+ * from the 1-minute load average: all `max` threads while the load that is not this process's own, load −
+ * current threads, leaves a core free), which saves the cost of waking a helper that cannot run.
  */
+
+/** The default thread count of the native sgemm: both cores of the machine it was tuned on. */
+export const DEFAULT_BLAS_THREADS = 2;
 
 const GLOBAL = Symbol.for('igpg.blasThreads');
 type State = { mode: 'auto' | number; max: number; current: number; checkedAt: number; addon: NativeAddon | null };

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import './gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { loadNative } from './native';
-import { configureBlasThreads, parseBlasThreads } from './blas_threads';
+import { configureBlasThreads, DEFAULT_BLAS_THREADS, parseBlasThreads } from './blas_threads';
 import { patchWasmKernels } from './kernels';
 import { registerFusedOps } from './fused_ops';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
@@ -23,10 +23,9 @@ export interface InitBackendOptions {
   /** Use the native addon with wasm when built (default true; $IGPG_NATIVE=off disables). */
   native?: boolean;
   /**
-   * Threads of the native BLAS (default 1, or $IGPG_BLAS_THREADS). A fixed count keeps results bit-identical
-   * from run to run: OpenBLAS rounds differently with another thread count. 'auto' uses up to `threads` while
-   * the machine has a free core and 1 when other processes keep the cores busy: faster, but then the bits
-   * depend on the machine's load.
+   * Threads of the native sgemm (default 2, or $IGPG_BLAS_THREADS). Results are bit-identical for any count:
+   * the addon splits each product into tiles fixed by its shape. 'auto' uses up to `threads` while the machine
+   * has a free core and 1 when other processes keep the cores busy.
    */
   blasThreads?: 'auto' | number;
   log?: (s: string) => void;
@@ -139,7 +138,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`initBackend: threads must be a positive integer, got ${threads}`);
   const useNative = options.native ?? true;
   const blas = options.blasThreads !== undefined ? parseBlasThreads(options.blasThreads, 'initBackend({ blasThreads })')
-    : process.env.IGPG_BLAS_THREADS ? parseBlasThreads(process.env.IGPG_BLAS_THREADS, 'IGPG_BLAS_THREADS') : 1;
+    : process.env.IGPG_BLAS_THREADS ? parseBlasThreads(process.env.IGPG_BLAS_THREADS, 'IGPG_BLAS_THREADS') : DEFAULT_BLAS_THREADS;
   const key = JSON.stringify([requested ?? 'auto', threads, useNative, blas]);
   if (current?.key === key && tf.getBackend() === current.info.tfName) return current.info;
   shutdownBackend();

@@ -5,9 +5,16 @@ import { cpuFeatures } from './cpu_features';
 
 /** The optional native addon (native/igpg_native.c), built by `npm run build:native`. */
 export interface NativeAddon {
-  /** C[b] = op(A[b])·op(B[b]) (+ beta·C[b]) on a Float32Array heap; offsets and strides in floats. */
+  /**
+   * C[b] = op(A[b])·op(B[b]) (+ beta·C[b]) on a Float32Array heap; offsets and strides in floats. C is cut into
+   * tiles (`sgemmTiles`), each one single-threaded OpenBLAS call over the full K, shared by `setThreads` threads:
+   * the bits do not depend on the thread count or the machine load (issue 13).
+   */
   sgemm(heap: Float32Array, transA: boolean, transB: boolean, M: number, N: number, K: number,
     aOff: number, bOff: number, cOff: number, batch: number, strideA: number, strideB: number, strideC: number, beta?: number): void;
+  /** [rows, cols] of the tiles sgemm cuts an (M, N) output of `batch` matrices into: a function of the shape alone. */
+  sgemmTiles(M: number, N: number, batch: number): [number, number];
+  /** Threads sgemm uses (1-64): the caller and n − 1 pool workers; OpenBLAS itself runs one. */
   setThreads(n: number): void;
   getThreads(): number;
   gelu(heap: Float32Array, xOff: number, yOff: number, n: number): void;
@@ -43,7 +50,7 @@ export interface NativeInfo {
 let cached: NativeInfo | null | undefined;
 
 /** Every function the JS side calls (checked at load). */
-const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
+const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'sgemmTiles', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
   'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
 
 /** Where the addon is looked for: $IGPG_NATIVE, then <repo>/native/build/igpg_native.node. */
