@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 
 extern void openblas_set_num_threads(int);
 
@@ -216,11 +217,16 @@ static inline float tanh_approx(float u) { return 1.0f - 2.0f / (exp_approx(2.0f
 #define FA(k) (heap + get_i64(env, a[k]))
 
 // gelu(heap, xOff, yOff, n): tanh-approximation GELU (GPT-2), y = 0.5x(1+tanh(√(2/π)(x+0.044715x³))).
-static napi_value Gelu(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  const float* restrict x = FA(1); float* restrict y = FA(2); int64_t n = IA(3);
+// The bodies of gelu, layerNorm and decodeAttention are shared with the native decode (gptDecodeStep below) and
+// kept out of line, so that both run the same machine code and round the same way.
+static __attribute__((noinline)) void gelu_n(const float* restrict x, float* restrict y, int64_t n) {
   const float c = 0.7978845608028654f;
   for (int64_t i = 0; i < n; i++) { float v = x[i]; y[i] = 0.5f * v * (1.0f + tanh_approx(c * (v + 0.044715f * v * v * v))); }
+}
+
+static napi_value Gelu(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  gelu_n(FA(1), FA(2), IA(3));
   return NULL;
 }
 
@@ -238,11 +244,8 @@ static napi_value GeluGrad(napi_env env, napi_callback_info info) {
 }
 
 // layerNorm(heap, x, g, b, y, mean, rstd, rows, d, eps): per row of width d.
-static napi_value LayerNorm(napi_env env, napi_callback_info info) {
-  ARGS(10);
-  const float* x = FA(1); const float* g = FA(2); const float* b = FA(3);
-  float* y = FA(4); float* mean = FA(5); float* rstd = FA(6);
-  int64_t rows = IA(7), d = IA(8); float eps = (float)get_f64(env, a[9]);
+static __attribute__((noinline)) void layer_norm_rows(const float* x, const float* g, const float* b, float* y, float* mean, float* rstd,
+                                                      int64_t rows, int64_t d, float eps) {
   for (int64_t r = 0; r < rows; r++) {
     const float* restrict xr = x + r * d; float* restrict yr = y + r * d;
     float s = 0;
@@ -253,6 +256,11 @@ static napi_value LayerNorm(napi_env env, napi_callback_info info) {
     mean[r] = mu; rstd[r] = rs;
     for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] - mu) * rs * g[j] + b[j];
   }
+}
+
+static napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  layer_norm_rows(FA(1), FA(2), FA(3), FA(4), FA(5), FA(6), IA(7), IA(8), (float)get_f64(env, a[9]));
   return NULL;
 }
 
@@ -312,10 +320,9 @@ static napi_value CausalSoftmaxGrad(napi_env env, napi_callback_info info) {
 // decodeAttention(heap, qkv, kbuf, vbuf, y, B, nh, C, hs, pos): one new token per sequence attends over a KV cache.
 // qkv (B, 3·nh·hs) = [q (pre-scaled) | k | v]; kbuf, vbuf (B, nh, C, hs) get k and v at row pos (in place);
 // y (B, nh·hs) = softmax(q·K[0..pos]ᵀ)·V[0..pos] per head.
-static napi_value DecodeAttention(napi_env env, napi_callback_info info) {
-  ARGS(10);
-  const float* qkv = FA(1); float* kbuf = FA(2); float* vbuf = FA(3); float* y = FA(4);
-  int64_t B = IA(5), nh = IA(6), C = IA(7), hs = IA(8), pos = IA(9), d = nh * hs;
+static __attribute__((noinline)) void decode_attention(const float* qkv, float* kbuf, float* vbuf, float* y,
+                                                       int64_t B, int64_t nh, int64_t C, int64_t hs, int64_t pos) {
+  int64_t d = nh * hs;
   float p[pos + 1];
   for (int64_t b = 0; b < B; b++) for (int64_t h = 0; h < nh; h++) {
     const float* restrict q = qkv + b * 3 * d + h * hs;
@@ -336,6 +343,11 @@ static napi_value DecodeAttention(napi_env env, napi_callback_info info) {
       _Pragma("omp simd") for (int64_t j = 0; j < hs; j++) yr[j] += w * V[t * hs + j];
     }
   }
+}
+
+static napi_value DecodeAttention(napi_env env, napi_callback_info info) {
+  ARGS(10);
+  decode_attention(FA(1), FA(2), FA(3), FA(4), IA(5), IA(6), IA(7), IA(8), IA(9));
   return NULL;
 }
 
@@ -399,6 +411,190 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---- Native decode of the GPT prior (packages/core/src/prior/native_decode.ts) ----
+//
+// The prior's per-chunk sampling loop without one tfjs kernel dispatch per op: one call runs the trunk's cached
+// step for all rows of a chunk, one call the depth head's greedy levels. Each op is the one the tfjs path
+// (prior/gpt_decode.ts, GPT.runOne, Prior.levelLogits) runs on the wasm backend with this addon, in the same order
+// and through the same functions (cblas_sgemm with the same shapes, layer_norm_rows, gelu_n, decode_attention), so
+// the codes come out identical. Weights live in one Float32Array `w`; `plan` (Int32Array) holds the sizes and the
+// offsets of each weight in `w`, laid out as the DP_* indices below.
+enum { DP_D, DP_NH, DP_L, DP_CTX, DP_LC, DP_CB, DP_H, DP_WPE, DP_IN, DP_DEPTH, DP_LEVEL, DP_W1, DP_B1, DP_W2, DP_B2,
+       DP_LNFG, DP_LNFB, DP_HEAD, DP_LAYERS };
+enum { DL_LN1G, DL_LN1B, DL_WQKV, DL_BQKV, DL_WO, DL_BO, DL_LN2G, DL_LN2B, DL_WFC, DL_BFC, DL_WPROJ, DL_BPROJ, DL_N };
+
+static void* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, size_t* len) {
+  napi_typedarray_type type; size_t length; void* data; napi_value ab; size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, want == napi_int32_array ? "igpg_native: expected an Int32Array" : "igpg_native: expected a Float32Array");
+    return NULL;
+  }
+  *len = length;
+  return data;
+}
+
+// y (rows, n) = x (rows, k) · W (k, n) + bias, as the fused linear kernel does it: rows filled with the bias, sgemm beta 1.
+static void linear_bias(const float* x, const float* W, const float* bias, float* y, int rows, int k, int n) {
+  for (int r = 0; r < rows; r++) for (int j = 0; j < n; j++) y[r * n + j] = bias[j];
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, x, k, W, n, 1.0f, y, n);
+}
+
+// y (rows, n) = x (rows, k) · W (k, n), as tf.matMul does it (sgemm beta 0).
+static void mat_mul(const float* x, const float* W, float* y, int rows, int k, int n) {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, x, k, W, n, 0.0f, y, n);
+}
+
+// gptDecodeStep(w, plan, kv, prev, pos, posOff, h, rows, p0): one chunk step of the trunk for `rows` sequences whose
+// KV cache kv (per layer: keys then values, each (rows, nh, ctx, hs)) holds p0 positions. prev (rows·l) holds the
+// previous chunk's codes; the input is Σ_k inEmbed[k·C + prev_k] + pos[posOff ..] (Prior.chunkInputs), and
+// h (rows, d) gets the trunk's output features (GPT.runOne + the final LayerNorm and head).
+static napi_value GptDecodeStep(napi_env env, napi_callback_info info) {
+  size_t argc = 9; napi_value a[9]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: expected 9 arguments"); return NULL; }
+  const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
+  const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
+  float* kv = typed_ptr(env, a[2], napi_float32_array, &n); if (!kv) return NULL;
+  const int32_t* prev = typed_ptr(env, a[3], napi_int32_array, &n); if (!prev) return NULL;
+  const float* pos = typed_ptr(env, a[4], napi_float32_array, &n); if (!pos) return NULL;
+  int64_t posOff = get_i64(env, a[5]);
+  float* h = typed_ptr(env, a[6], napi_float32_array, &n); if (!h) return NULL;
+  int rows = (int)get_i64(env, a[7]); int64_t p0 = get_i64(env, a[8]);
+  const int d = P[DP_D], nh = P[DP_NH], L = P[DP_L], ctx = P[DP_CTX], Lc = P[DP_LC], CB = P[DP_CB], f4 = 4 * d, hs = d / nh;
+  const int64_t S = (int64_t)rows * nh * ctx * hs;
+  float* buf = malloc(sizeof(float) * (size_t)rows * (4 * d + 3 * d + 2 * f4 + 2));
+  if (!buf) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: out of memory"); return NULL; }
+  float *x = buf, *an = x + rows * d, *y = an + rows * d, *t = y + rows * d, *qkv = t + rows * d, *f = qkv + rows * 3 * d,
+        *g = f + rows * f4, *mean = g + rows * f4, *rstd = mean + rows;
+  (void)rstd;
+  // chunk input, as tf.sum over the level axis (sequential from 0) + the position row, then + wpe[p0]
+  for (int r = 0; r < rows; r++) {
+    float* xr = x + r * d;
+    for (int j = 0; j < d; j++) xr[j] = 0.0f;
+    for (int k = 0; k < Lc; k++) {
+      int c = prev[r * Lc + k]; const float* e = w + P[DP_IN] + ((int64_t)k * CB + (c < 0 ? 0 : c)) * d;
+      for (int j = 0; j < d; j++) xr[j] += e[j];
+    }
+    for (int j = 0; j < d; j++) xr[j] = xr[j] + pos[posOff + j];
+    for (int j = 0; j < d; j++) xr[j] = xr[j] + w[P[DP_WPE] + p0 * d + j];
+  }
+  float* hh = x; // the residual stream (rows, d)
+  for (int i = 0; i < L; i++) {
+    const int32_t* B = P + DP_LAYERS + i * DL_N;
+    layer_norm_rows(hh, w + B[DL_LN1G], w + B[DL_LN1B], an, mean, mean + rows, rows, d, 1e-5f);
+    linear_bias(an, w + B[DL_WQKV], w + B[DL_BQKV], qkv, rows, d, 3 * d);
+    decode_attention(qkv, kv + 2 * i * S, kv + (2 * i + 1) * S, y, rows, nh, ctx, hs, p0);
+    linear_bias(y, w + B[DL_WO], w + B[DL_BO], t, rows, d, d);
+    for (int64_t j = 0; j < (int64_t)rows * d; j++) hh[j] = hh[j] + t[j];
+    layer_norm_rows(hh, w + B[DL_LN2G], w + B[DL_LN2B], an, mean, mean + rows, rows, d, 1e-5f);
+    linear_bias(an, w + B[DL_WFC], w + B[DL_BFC], f, rows, d, f4);
+    gelu_n(f, g, (int64_t)rows * f4);
+    linear_bias(g, w + B[DL_WPROJ], w + B[DL_BPROJ], t, rows, f4, d);
+    for (int64_t j = 0; j < (int64_t)rows * d; j++) hh[j] = hh[j] + t[j];
+  }
+  layer_norm_rows(hh, w + P[DP_LNFG], w + P[DP_LNFB], an, mean, mean + rows, rows, d, 1e-5f);
+  mat_mul(an, w + P[DP_HEAD], h, rows, d, d);
+  free(buf);
+  return NULL;
+}
+
+// Level k's logits (rows, C) from features h and the chunk's lower-level embeddings acc, as Prior.levelLogits:
+// z = (h + acc) + level[k]; logits = gelu(z·W1 + b1)·W2 + b2. `s` is scratch of rows·(d + 2H) floats.
+static void depth_logits(const float* w, const int32_t* P, const float* h, const float* acc, float* logits, float* s, int rows, int k) {
+  const int d = P[DP_D], H = P[DP_H], CB = P[DP_CB];
+  float *z = s, *u = z + rows * d, *g = u + rows * H;
+  const float* lv = w + P[DP_LEVEL] + (int64_t)k * d;
+  for (int r = 0; r < rows; r++) for (int j = 0; j < d; j++) { float v = h[r * d + j] + acc[r * d + j]; z[r * d + j] = v + lv[j]; }
+  mat_mul(z, w + P[DP_W1], u, rows, d, H);
+  const float* b1 = w + P[DP_B1];
+  for (int r = 0; r < rows; r++) for (int j = 0; j < H; j++) u[r * H + j] = u[r * H + j] + b1[j];
+  gelu_n(u, g, (int64_t)rows * H);
+  mat_mul(g, w + P[DP_W2], logits, rows, H, CB);
+  const float* b2 = w + P[DP_B2];
+  for (int r = 0; r < rows; r++) for (int j = 0; j < CB; j++) logits[r * CB + j] = logits[r * CB + j] + b2[j];
+}
+
+// acc[r] += depthEmbed[k·C + codes[r]] (Prior.levelEmbedding, then tf.add).
+static void depth_push(const float* w, const int32_t* P, float* acc, const int32_t* codes, int rows, int k) {
+  const int d = P[DP_D], CB = P[DP_CB];
+  for (int r = 0; r < rows; r++) {
+    const float* e = w + P[DP_DEPTH] + ((int64_t)k * CB + codes[r]) * d;
+    for (int j = 0; j < d; j++) acc[r * d + j] = acc[r * d + j] + e[j];
+  }
+}
+
+// depthLogits(w, plan, h, acc, logits, rows, k): level k's logits (rows, C), for the sampler (JS).
+static napi_value DepthLogits(napi_env env, napi_callback_info info) {
+  size_t argc = 7; napi_value a[7]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.depthLogits: expected 7 arguments"); return NULL; }
+  const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
+  const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
+  const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
+  const float* acc = typed_ptr(env, a[3], napi_float32_array, &n); if (!acc) return NULL;
+  float* logits = typed_ptr(env, a[4], napi_float32_array, &n); if (!logits) return NULL;
+  int rows = (int)get_i64(env, a[5]), k = (int)get_i64(env, a[6]);
+  float* s = malloc(sizeof(float) * (size_t)rows * (P[DP_D] + 2 * P[DP_H]));
+  if (!s) { napi_throw_error(env, NULL, "igpg_native.depthLogits: out of memory"); return NULL; }
+  depth_logits(w, P, h, acc, logits, s, rows, k);
+  free(s);
+  return NULL;
+}
+
+// depthPush(w, plan, acc, codes, rows, k): add level k's code embeddings to acc.
+static napi_value DepthPush(napi_env env, napi_callback_info info) {
+  size_t argc = 6; napi_value a[6]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 6) { napi_throw_error(env, NULL, "igpg_native.depthPush: expected 6 arguments"); return NULL; }
+  const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
+  const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
+  float* acc = typed_ptr(env, a[2], napi_float32_array, &n); if (!acc) return NULL;
+  const int32_t* codes = typed_ptr(env, a[3], napi_int32_array, &n); if (!codes) return NULL;
+  depth_push(w, P, acc, codes, (int)get_i64(env, a[4]), (int)get_i64(env, a[5]));
+  return NULL;
+}
+
+// depthGreedy(w, plan, h, acc, out, rows, n, k0, k1, guidance): levels [k0, k1) of a chunk, each the most likely code
+// (the first on ties, as sampler.argmax). rows is n (one row per sequence) or 2n (classifier-free guidance: rows
+// [n, 2n) unconditioned, logits mixed as u + guidance·(c − u) in double, as autoregress.ts does). out (n·l) gets
+// code k of sequence b at b·l + k.
+static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
+  size_t argc = 10; napi_value a[10]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: expected 10 arguments"); return NULL; }
+  const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
+  const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
+  const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
+  float* acc = typed_ptr(env, a[3], napi_float32_array, &n); if (!acc) return NULL;
+  int32_t* out = typed_ptr(env, a[4], napi_int32_array, &n); if (!out) return NULL;
+  int rows = (int)get_i64(env, a[5]), ns = (int)get_i64(env, a[6]), k0 = (int)get_i64(env, a[7]), k1 = (int)get_i64(env, a[8]);
+  double guidance = get_f64(env, a[9]);
+  const int CB = P[DP_CB], Lc = P[DP_LC];
+  float* s = malloc(sizeof(float) * ((size_t)rows * (P[DP_D] + 2 * P[DP_H] + CB) + CB));
+  int32_t* picked = malloc(sizeof(int32_t) * (size_t)rows);
+  if (!s || !picked) { free(s); free(picked); napi_throw_error(env, NULL, "igpg_native.depthGreedy: out of memory"); return NULL; }
+  float *logits = s + (size_t)rows * (P[DP_D] + 2 * P[DP_H]), *mixed = logits + (size_t)rows * CB;
+  for (int k = k0; k < k1; k++) {
+    depth_logits(w, P, h, acc, logits, s, rows, k);
+    for (int b = 0; b < ns; b++) {
+      const float* row = logits + (size_t)b * CB;
+      if (rows != ns) {
+        const float* un = logits + (size_t)(ns + b) * CB;
+        for (int v = 0; v < CB; v++) mixed[v] = (float)((double)un[v] + guidance * ((double)row[v] - (double)un[v]));
+        row = mixed;
+      }
+      int best = 0;
+      for (int v = 1; v < CB; v++) if (row[v] > row[best]) best = v;
+      out[b * Lc + k] = best;
+      picked[b] = best;
+      if (rows != ns) picked[ns + b] = best;
+    }
+    depth_push(w, P, acc, picked, rows, k);
+  }
+  free(s); free(picked);
+  return NULL;
+}
+
 // clockGhz(): the core's effective clock (turbo included), from a chain of dependent integer
 // adds (1 cycle each on every x86-64 core since ~2006); best of 200 runs of 1e6 cycles (~0.3 ms each), so a
 // run that the scheduler interrupted does not count.
@@ -442,6 +638,10 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"softmaxXent", NULL, SoftmaxXent, NULL, NULL, NULL, napi_default, NULL},
     {"softmaxXentGrad", NULL, SoftmaxXentGrad, NULL, NULL, NULL, napi_default, NULL},
     {"decodeAttention", NULL, DecodeAttention, NULL, NULL, NULL, napi_default, NULL},
+    {"gptDecodeStep", NULL, GptDecodeStep, NULL, NULL, NULL, napi_default, NULL},
+    {"depthLogits", NULL, DepthLogits, NULL, NULL, NULL, napi_default, NULL},
+    {"depthPush", NULL, DepthPush, NULL, NULL, NULL, napi_default, NULL},
+    {"depthGreedy", NULL, DepthGreedy, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../rng';
 import { sampleLogits, samplerOptions, type SamplerOptions } from '../sampler';
-import { disposeCache } from './decoder';
+import { chunkDecoder } from './native_decode';
+import { codeLogProb, guidedLogits, tfjsChunkDecoder, type ChunkDecoder } from './gpt_decode';
 import { PREFIX, type Prior, type PriorCondition, type TokenLayout } from './prior';
 
 /**
@@ -65,6 +66,17 @@ function prevCodes(codes: Int32Array[], a: number, b: number, reps: number, Lc: 
  * @example const codes = sampleCodes(prior, cond, layout, { n: 4, seed: 0, sampler: { topK: 1 } });
  */
 export function sampleCodes(prior: Prior, cond: PriorCondition, layout: TokenLayout, opts: SampleCodesOptions): Int32Array[] {
+  return sampleScoredCodes(prior, cond, layout, opts).codes;
+}
+
+/**
+ * sampleCodes, with each stream's coarse log-likelihood: log p of its first-level codes (the level `rank` scores by
+ * default), summed over chunks, read off the logits the sampler drew them from. The windows are those of
+ * logLikelihood, so this is the same quantity without a second pass over the network (up to float rounding: the
+ * cached steps add in another order than one full pass).
+ * @example const { codes, coarse } = sampleScoredCodes(prior, cond, layout, { n: 8, seed: 0 });
+ */
+export function sampleScoredCodes(prior: Prior, cond: PriorCondition, layout: TokenLayout, opts: SampleCodesOptions): { codes: Int32Array[]; coarse: Float64Array } {
   const sopts = samplerOptions(opts.sampler);
   const guidance = opts.guidance ?? 1;
   if (!(guidance >= 0)) throw new Error(`guidance must be >= 0, got ${guidance}`);
@@ -76,8 +88,11 @@ export function sampleCodes(prior: Prior, cond: PriorCondition, layout: TokenLay
   const chunks = layout.places.length;
   const N = chunks * Lc;
   const codes = Array.from({ length: B }, () => new Int32Array(N));
+  const coarse = new Float64Array(B);
   const rng = createRng(`sample/${opts.seed}`);
-  const useCache = opts.useCache ?? true;
+  // Levels from `greedyFrom` on take the most likely code (sampler.ts: sampledLevels, temperature 0, top-k 1).
+  const allGreedy = sopts.temperature === 0 || sopts.topK === 1;
+  const greedyFrom = allGreedy ? 0 : sopts.sampledLevels > 0 ? Math.min(sopts.sampledLevels, Lc) : Lc;
 
   const prefix = tf.tidy(() => {
     const conds = Array.from({ length: B }, () => cond);
@@ -86,62 +101,75 @@ export function sampleCodes(prior: Prior, cond: PriorCondition, layout: TokenLay
   });
   const pos = prior.positionEmbedding(prior.features(layout)); // (chunks, d)
   const posRows = (a: number, b: number) => tf.slice(pos, [a, 0], [b - a, d]) as tf.Tensor2D;
-  /** The codes of chunk t from its trunk features (BB, d): level by level through the depth head. */
-  const sampleChunk = (h: tf.Tensor2D, t: number) => {
-    let acc = tf.zeros([BB, d]) as tf.Tensor2D;
-    for (let k = 0; k < Lc; k++) {
-      const logits = prior.levelLogits(h, acc, k); // (BB, C)
-      const all = logits.dataSync() as Float32Array;
-      logits.dispose();
-      const last = reps === 1 ? all : new Float32Array(B * C);
-      if (reps === 2) for (let i = 0; i < B * C; i++) last[i] = all[B * C + i] + guidance * (all[i] - all[B * C + i]);
-      const greedy = sopts.sampledLevels > 0 && k >= sopts.sampledLevels;
-      const next = sampleLogits(last, B, C, greedy ? { ...sopts, temperature: 0 } : sopts, rng);
+  const dec = opts.useCache ?? true ? chunkDecoder(prior, BB, pos) : uncachedDecoder(prior, BB, prefix, pos, codes, reps);
+  const chunkCodes = new Int32Array(B * Lc);
+  /** The codes of chunk t, level by level through the depth head; level 0 (always drawn here) gives the score. */
+  const sampleChunk = (t: number) => {
+    const sampled = Math.max(1, greedyFrom);
+    for (let k = 0; k < sampled; k++) {
+      const all = dec.levelLogits(k); // (BB, C)
+      const last = guidedLogits(all, B, C, guidance, BB);
+      const next = sampleLogits(last, B, C, k >= greedyFrom ? { ...sopts, temperature: 0 } : sopts, rng);
       for (let b = 0; b < B; b++) codes[b][t * Lc + k] = next[b];
-      const picked = reps === 1 ? Int32Array.from(next) : Int32Array.from([...next, ...next]);
-      const e = prior.levelEmbedding(picked, k);
-      const sum = tf.add(acc, e) as tf.Tensor2D;
-      tf.dispose([acc, e]);
-      acc = sum;
+      if (k === 0) for (let b = 0; b < B; b++) coarse[b] += codeLogProb(all, b, C, next[b]);
+      dec.push(reps === 1 ? Int32Array.from(next) : Int32Array.from([...next, ...next]), k);
       opts.onToken?.(t * Lc + k + 1, N);
     }
-    acc.dispose();
+    if (sampled < Lc) {
+      dec.greedy(sampled, Lc, B, guidance, chunkCodes);
+      for (let b = 0; b < B; b++) codes[b].set(chunkCodes.subarray(b * Lc + sampled, (b + 1) * Lc), t * Lc + sampled);
+      opts.onToken?.((t + 1) * Lc, N);
+    }
   };
-  const lastRow = (f: tf.Tensor3D) => tf.tidy(() => tf.reshape(tf.slice(f, [0, f.shape[1] - 1, 0], [BB, 1, d]), [BB, d]) as tf.Tensor2D);
 
   try {
     for (const w of windows(chunks, prior.window, windowTail(prior))) {
-      if (useCache) {
-        const cache = prior.decoder.createCache(BB);
+      try {
+        // Prefill: prefix + the carried tail + the first new chunk's input, in one pass.
+        const x = tf.tidy(() => tf.concat([prefix, prior.chunkInputs(prevCodes(codes, w.start, w.first + 1, reps, Lc), BB, w.first + 1 - w.start, posRows(w.start, w.first + 1))], 1) as tf.Tensor3D);
         try {
-          // Prefill: prefix + the carried tail + the first new chunk's input, in one pass.
-          const first = tf.tidy(() => {
-            const inputs = prior.chunkInputs(prevCodes(codes, w.start, w.first + 1, reps, Lc), BB, w.first + 1 - w.start, posRows(w.start, w.first + 1));
-            return lastRow(prior.decoder.forwardStep(tf.concat([prefix, inputs], 1) as tf.Tensor3D, cache));
-          });
-          sampleChunk(first, w.first);
-          first.dispose();
-          for (let t = w.first + 1; t < w.end; t++) {
-            const h = tf.tidy(() => lastRow(prior.decoder.forwardStep(prior.chunkInputs(prevCodes(codes, t, t + 1, reps, Lc), BB, 1, posRows(t, t + 1)), cache)));
-            sampleChunk(h, t);
-            h.dispose();
-          }
+          dec.prefill(x);
         } finally {
-          disposeCache(cache);
+          x.dispose();
         }
-      } else {
-        for (let t = w.first; t < w.end; t++) {
-          const h = tf.tidy(() => lastRow(prior.trunk(prefix, prior.chunkInputs(prevCodes(codes, w.start, t + 1, reps, Lc), BB, t + 1 - w.start, posRows(w.start, t + 1)))));
-          sampleChunk(h, t);
-          h.dispose();
+        sampleChunk(w.first);
+        for (let t = w.first + 1; t < w.end; t++) {
+          dec.step(prevCodes(codes, t, t + 1, reps, Lc), t);
+          sampleChunk(t);
         }
+      } finally {
+        dec.endWindow();
       }
     }
   } finally {
+    dec.dispose();
     prefix.dispose();
     pos.dispose();
   }
-  return codes;
+  return { codes, coarse };
+}
+
+/** The baseline without a KV cache: each chunk's features from a full trunk pass over its window so far. */
+function uncachedDecoder(prior: Prior, rows: number, prefix: tf.Tensor3D, pos: tf.Tensor2D, codes: Int32Array[], reps: number): ChunkDecoder {
+  const { codesPerChunk: Lc, dModel: d } = prior.config;
+  const inner = tfjsChunkDecoder(prior, rows, pos);
+  let start = -1, prefilled = 0; // the window's first chunk; chunks in its prefill
+  return {
+    ...inner,
+    prefill(x) {
+      inner.prefill(x); // a fresh cache holding only this pass: the same ops as a full trunk pass
+      inner.endWindow();
+      prefilled = x.shape[1] - PREFIX;
+      start = -1;
+    },
+    step(_prev, t) {
+      if (start < 0) start = t - prefilled; // the first step after a prefill of chunks [start, t)
+      const x = tf.tidy(() => tf.concat([prefix, prior.chunkInputs(prevCodes(codes, start, t + 1, reps, Lc), rows, t + 1 - start, tf.slice(pos, [start, 0], [t + 1 - start, d]) as tf.Tensor2D)], 1) as tf.Tensor3D);
+      inner.prefill(x);
+      inner.endWindow();
+      x.dispose();
+    },
+  };
 }
 
 /**

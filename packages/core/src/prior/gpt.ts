@@ -181,6 +181,34 @@ export class GPT {
     return logits;
   }
 
+  /** Per layer: [wq/√hs | wk | wv] (d, 3d) and its bias (3d,), one matmul for q, k and v in a one-token step. Caller disposes. */
+  private fusedQkv(): { w: tf.Tensor2D; b: tf.Tensor1D }[] {
+    const scale = 1 / Math.sqrt(this.config.dModel / this.config.nHeads);
+    return this.blocks.map((blk) => tf.tidy(() => ({
+      w: tf.keep(tf.concat([tf.mul(blk.wq, scale), blk.wk, blk.wv], 1) as tf.Tensor2D), // (d, 3d)
+      b: tf.keep(tf.concat([tf.mul(blk.bq, scale), blk.bk, blk.bv]) as tf.Tensor1D), // (3d,)
+    })));
+  }
+
+  /**
+   * The weights of the cached one-token step as runOne uses them, read back as arrays: for a decoder that runs the
+   * step outside tfjs (prior/native_decode.ts). Per layer in runOne's order; `qkv` and `qkvBias` are fusedQkv's.
+   * @example const { layers } = gpt.stepWeights(); // layers[0].qkv: (d, 3d) row-major
+   */
+  stepWeights(): { wpe: Float32Array; layers: Record<'ln1g' | 'ln1b' | 'qkv' | 'qkvBias' | 'wo' | 'bo' | 'ln2g' | 'ln2b' | 'wfc' | 'bfc' | 'wproj' | 'bproj', Float32Array>[]; lnfg: Float32Array; lnfb: Float32Array; head: Float32Array } {
+    const qkv = this.fusedQkv();
+    const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    try {
+      const layers = this.blocks.map((blk, i) => ({
+        ln1g: read(blk.ln1g), ln1b: read(blk.ln1b), qkv: read(qkv[i].w), qkvBias: read(qkv[i].b), wo: read(blk.wo), bo: read(blk.bo),
+        ln2g: read(blk.ln2g), ln2b: read(blk.ln2b), wfc: read(blk.wfc), bfc: read(blk.bfc), wproj: read(blk.wproj), bproj: read(blk.bproj),
+      }));
+      return { wpe: read(this.wpe), layers, lnfg: read(this.lnfg), lnfb: read(this.lnfb), head: read(this.head) };
+    } finally {
+      for (const f of qkv) tf.dispose([f.w, f.b]);
+    }
+  }
+
   /** Free the variables. */
   dispose(): void {
     for (const v of this.variables) v.dispose();
@@ -204,13 +232,8 @@ export class GPT {
     const p0 = cache.pos;
     if (d !== this.config.dModel) throw new Error(`GPT: input width ${d} does not match dModel ${this.config.dModel}`);
     if (p0 + 1 > C) throw new Error(`GPT: sequence of ${p0 + 1} tokens exceeds contextLength ${C}`);
-    const hs = d / nh, scale = 1 / Math.sqrt(hs);
-    if (!cache.qkv) {
-      cache.qkv = this.blocks.map((blk) => tf.tidy(() => ({
-        w: tf.keep(tf.concat([tf.mul(blk.wq, scale), blk.wk, blk.wv], 1) as tf.Tensor2D), // (d, 3d)
-        b: tf.keep(tf.concat([tf.mul(blk.bq, scale), blk.bk, blk.bv]) as tf.Tensor1D), // (3d,)
-      })));
-    }
+    const hs = d / nh;
+    cache.qkv ??= this.fusedQkv();
     // (B, d) and (B, nh, 1, hs) share one memory order when t = 1: heads are reshapes, not transposes
     let h = tf.add(tf.reshape(x, [B, d]), tf.slice(this.wpe, [p0, 0], [1, d])) as tf.Tensor2D; // (B, d)
     const inPlace = hasDecodeAttention();

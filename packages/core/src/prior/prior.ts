@@ -294,6 +294,16 @@ export class Prior {
     return tf.tidy(() => tf.gather(this.own.depthEmbed, tf.tensor1d(Int32Array.from(codes, (c) => k * C + c), 'int32')) as tf.Tensor2D);
   }
 
+  /**
+   * The chunk-input and depth-head weights read back as arrays, for a decoder that runs the sampling loop outside
+   * tfjs (prior/native_decode.ts): inEmbed and depthEmbed (l·C, d), level (l, d), w1 (d, H), b1, w2 (H, C), b2.
+   */
+  headWeights(): Record<'inEmbed' | 'depthEmbed' | 'level' | 'w1' | 'b1' | 'w2' | 'b2', Float32Array> {
+    const o = this.own;
+    const read = (v: tf.Variable) => v.dataSync() as Float32Array;
+    return { inEmbed: read(o.inEmbed), depthEmbed: read(o.depthEmbed), level: read(o.level), w1: read(o.w1), b1: read(o.b1), w2: read(o.w2), b2: read(o.b2) };
+  }
+
   dispose(): void {
     this.decoder.dispose();
     this.instructionEncoder.dispose();
