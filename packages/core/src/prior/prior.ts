@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { validate } from '../util/config';
 import { createRng } from '../rng';
 import { dense, normalVariable, zerosVariable } from '../nn/init';
-import { hashedInstructionEncoder, type InstructionEncoder } from '../encoders/instruction';
+import { checkCondition, hashedInstructionEncoder, type InstructionEncoder } from '../encoders/instruction';
 import { datasetEncoder, type DatasetEncoder, type SupportSet } from '../encoders/dataset';
 import { architectureEncoder, positionFeatures, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from '../encoders/architecture';
 import { decoderVariables, type Decoder } from './decoder';
@@ -195,6 +195,7 @@ export class Prior {
   prefix(conds: PriorCondition[], keep?: Float32Array): tf.Tensor3D {
     const B = conds.length;
     const d = this.config.dModel;
+    for (const c of conds) checkCondition(c.instruction, c.dataset); // neither an instruction nor a support set: an error
     const k = keep ?? new Float32Array(B * PREFIX).fill(1);
     const sets = [...new Set(conds.map((c) => c.dataset).filter((s): s is SupportSet => !!s))];
     const sel = new Float32Array(B * Math.max(1, sets.length));
