@@ -42,10 +42,10 @@ export function badInputs(f: Fixtures): BadInput[] {
     { name: '--backend unknown', args: ['--backend', 'tpu', ...gen()], code: 2, names: 'tpu' },
     { name: '--threads zero', args: ['--threads', '0', ...gen()], code: 2, names: '--threads' },
     { name: '--max-params not a number', args: gen('--max-params', 'lots'), code: 2, names: '--max-params' },
-    // instructions
-    { name: 'no instruction', args: ['generate', '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '--instruction' },
-    { name: 'empty instruction', args: ['generate', '--instruction', '', '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '--instruction' },
-    { name: 'blank instruction', args: ['generate', '--instruction', '   ', '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '--instruction' },
+    // instructions (with a --dataset, no instruction is valid: the support set alone conditions the prior)
+    { name: 'no instruction', args: ['generate', '--arch', 'mlp'], code: 2, names: '--instruction' },
+    { name: 'empty instruction', args: ['generate', '--instruction', '', '--arch', 'mlp'], code: 2, names: '--instruction' },
+    { name: 'blank instruction', args: ['generate', '--instruction', '   ', '--arch', 'mlp'], code: 2, names: '--instruction' },
     { name: 'emoji-only instruction', args: ['generate', '--instruction', '🐱🐶', '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '🐱🐶' },
     { name: 'control-only instruction', args: ['generate', '--instruction', '\u001b[31m', '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '\\x1b[31m' },
     { name: 'instruction over the length limit', args: ['generate', '--instruction', long, '--arch', 'mlp', '--dataset', 'blobs-4:all'], code: 2, names: '10000' },
