@@ -73,7 +73,7 @@ export { trainVqvae, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVq
 export { fisherDiagonal, networkImportance, chunkImportance, IMPORTANCE_DEFAULTS, type ImportanceOptions, type WeighedNetwork } from './vqvae/importance';
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage } from './vqvae/usage';
-export { functionalCheck, type FunctionalRow } from './vqvae/functional';
+export { functionalCheck, type FunctionalRow } from './codec-check';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
 export { hashedInstructionEncoder, checkInstruction, checkCondition, isEmptyInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
