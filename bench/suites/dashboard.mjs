@@ -23,18 +23,22 @@ if (process.argv[2] === '--server') {
   const mem = { rssMax: 0, heapMax: 0, samples: [] };
   const sample = () => { const m = process.memoryUsage(); mem.rssMax = Math.max(mem.rssMax, m.rss); mem.heapMax = Math.max(mem.heapMax, m.heapUsed); mem.samples.push(m.rss); };
   const timer = setInterval(sample, 1000);
-  let steps = 0; // training steps of the runs the trainer finished
+  let steps = 0, current = null; // training steps of the runs the trainer finished; the run folder it is writing
+  const trainer = fork(fileURLToPath(import.meta.url), ['--trainer', dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  trainer.on('message', (m) => { if (m.started) current = m.started; else { steps += m.steps; current = null; } });
+  process.on('exit', () => trainer.kill()); // never leave it running
   process.on('message', async (m) => {
     if (m !== 'stop') return;
     clearInterval(timer); sample();
+    // the trainer stops before the runs folder goes away
+    if (trainer.exitCode === null && trainer.signalCode === null) await new Promise((r) => { trainer.once('exit', r); trainer.kill(); });
+    const log = current && path.join(current, 'run', 'metrics.jsonl'); // plus the steps the unfinished run logged
+    if (log && fs.existsSync(log)) steps += fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
     const stats = dash.stats();
     await dash.close();
     process.send({ type: 'done', stats, mem, steps }, () => process.exit(0));
   });
   process.send({ type: 'ready', url: dash.url });
-  const trainer = fork(fileURLToPath(import.meta.url), ['--trainer', dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  trainer.on('message', (m) => { steps += m.steps; });
-  process.on('exit', () => trainer.kill());
 } else if (process.argv[2] === '--trainer') {
   // Grandchild: training runs one after another into four run folders, each run starting its folder afresh.
   const { runDemoVqvae } = require('@igpg/kernel-plugin');
@@ -45,6 +49,7 @@ if (process.argv[2] === '--server') {
   for (let run = 0; ; run++) {
     const out = path.join(dir, `run${run % 4}`);
     fs.rmSync(out, { recursive: true, force: true });
+    process.send({ started: out });
     const r = await runDemoVqvae({ out, zoo, steps: 200, seed: run });
     process.send({ steps: r.steps });
   }
