@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerArchitecture, unregisterArchitecture } from './sdk/architecture';
 import { flattenWeights } from './sdk/weights';
-import { hiddenArch } from './sdk/testing-arch';
+import { hiddenArch } from './sdk/testing-arch.fixture';
 import { fitCanonicalizer } from './canon/canonicalizer';
 import { chunkKind, fitTokenizer } from './tokenizer';
 import { trainVqvae } from './vqvae/train';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { resolveArchitecture, type ArchitectureRef } from './sdk/resolve';
+import { resolveArchitecture, type ArchitectureRef } from './encoders/resolve';
 import { assignWeights } from './sdk/weights';
 import type { Network, ParamInfo } from './sdk/types';
 import type { Tokenizer } from './tokenizer';
@@ -16,7 +16,7 @@ import { checkCondition } from './encoders/instruction';
 import type { Prior, PriorCondition, TokenLayout } from './prior/prior';
 import { logLikelihood, sampleScoredCodes } from './prior/autoregress';
 
-export { resolveArchitecture, architectureCondition, type ArchitectureRef, type ResolvedArchitecture } from './sdk/resolve';
+export { resolveArchitecture, architectureCondition, type ArchitectureRef, type ResolvedArchitecture } from './encoders/resolve';
 
 /** Check that a prior, a tokenizer and a VQ-VAE belong together; throws naming the mismatch. */
 export function checkCompatible(prior: Prior, tokenizer: Tokenizer, vqvae: Vqvae): void {

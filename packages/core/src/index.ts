@@ -73,7 +73,7 @@ export { trainVqvae, trainVqvaeConfigSchema, type TrainVqvaeConfig, type TrainVq
 export { fisherDiagonal, networkImportance, chunkImportance, IMPORTANCE_DEFAULTS, type ImportanceOptions, type WeighedNetwork } from './vqvae/importance';
 export { saveVqvae, loadVqvae, VQVAE_FORMAT, VQVAE_VERSION } from './vqvae/io';
 export { codeUsage } from './vqvae/usage';
-export { functionalCheck, type FunctionalRow } from './vqvae/functional';
+export { functionalCheck, type FunctionalRow } from './codec-check';
 
 // ---- prior: condition encoders, the GPT prior, sampling, training ----
 export { hashedInstructionEncoder, checkInstruction, checkCondition, isEmptyInstruction, hashedEncoderSchema, type InstructionEncoder, type HashedEncoderConfig } from './encoders/instruction';
@@ -101,7 +101,7 @@ export { loadZooNetworks, isTrainingEntry, lastEpochs, taskSupportSet, type ZooN
 export { trainTokenizerStage, trainPriorStage, type TokenizerStageOptions, type PriorStageOptions } from './pipeline/stages';
 export { loadGenerator, saveGenerator, writeGeneratorConfig, GENERATOR_FORMAT, GENERATOR_VERSION, resolveTask, specForTask, generateForTask, type Generator, type GenerateForTaskOptions } from './pipeline/generator';
 
-// ---- eval: the evaluation and its report ----
+// ---- eval: the evaluation and its report (locally, or its rows on the queue) ----
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { evalResultsSchema, type EvalResults, type RowResult, type AccStat, type CutBaseline, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
@@ -110,3 +110,9 @@ export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type Finetun
 export { TARGETS } from './eval/targets';
 export { cutBaseline, cutCandidates } from './eval/cut';
 export { reportFigures, type PlotFigure } from './eval/figures';
+export { evaluateRowsOnQueue, QueueEvalError, type QueueEvalOptions, type QueueEvalPlan } from './eval/queue/coordinator';
+export { checkEvalRowPayload, evalRowPayload, verifyEvalRowResult, type EvalRowPayload, type EvalRowResult } from './eval/queue/payload';
+export { evalInputFiles, fetchEvalInputs, publishEvalInputs, MAX_EVAL_INPUT_BYTES } from './eval/queue/inputs';
+
+// ---- worker: one queue worker process, for zoo jobs and evaluation rows ----
+export { startQueueWorker, type QueueWorkerHandle, type QueueWorkerOptions } from './worker';

@@ -2,7 +2,7 @@
 // In a notebook: import { show, figures, live } from '@igpg/kernel-plugin';
 import * as figures from './figures';
 import { liveCurves, liveFigure } from './live';
-import type { TinyVqRunOptions } from './dashboard/tinyVqRun';
+import type { DemoVqvaeOptions, DemoVqvaeResult } from './dashboard/demoRun';
 
 export { figures };
 export type { Figure, MetricsRow, ChunkPosition, TokenChunk, CodebookUsage, WeightArray, EvalRow } from './types';
@@ -17,8 +17,8 @@ export { launchChromium, newPlotlyPage, renderPng, CHROMIUM_ARGS } from './brows
 export { buildReadmeFigures, README_FIGURE_DEFAULTS, type ReadmeFigureInputs } from './readmeFigures';
 export { codebookView, summarizeCodebook, type CodebookViewData, type CodebookSummary } from './codebookView';
 
-/** A tiny real training run (VQ codebook on Iris) writing metrics JSONL; loads tfjs only when called. */
-export async function runTinyVq(opts: TinyVqRunOptions): Promise<{ steps: number; finalLoss: number }> {
-  return (await import('./dashboard/tinyVqRun.js')).runTinyVq(opts);
+/** A real VQ-VAE run (core's tokenizer stage on a few zoo networks) for the dashboard's demo; loads tfjs only when called. */
+export async function runDemoVqvae(opts: DemoVqvaeOptions): Promise<DemoVqvaeResult> {
+  return (await import('./dashboard/demoRun.js')).runDemoVqvae(opts);
 }
-export type { TinyVqRunOptions };
+export type { DemoVqvaeOptions, DemoVqvaeResult };

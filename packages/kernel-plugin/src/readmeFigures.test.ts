@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildReadmeFigures } from './readmeFigures';
-import { runTinyVq } from './dashboard/tinyVqRun';
+import { registerBuiltinArchitectures } from '@igpg/architectures';
+import { runDemoVqvae } from './dashboard/demoRun';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-readme-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -18,8 +19,8 @@ describe('README figures', () => {
   });
 
   it('builds the figures from the inputs that exist (a real metrics log) and rejects malformed ones by file', async () => {
-    const metrics = path.join(dir, 'run', 'metrics.jsonl');
-    await runTinyVq({ file: metrics, steps: 10 });
+    registerBuiltinArchitectures();
+    const { metrics } = await runDemoVqvae({ out: path.join(dir, 'vqvae'), zoo: path.resolve(__dirname, '../../../zoo/default'), steps: 10 });
     const results = path.join(dir, 'results.json');
     fs.writeFileSync(results, JSON.stringify({ rows: [{ task: 'mnist', pretrained: 0.9, generated: 0.8 }] }));
     const { figs, missing } = buildReadmeFigures({ metrics, results }, dir);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerArchitecture, unregisterArchitecture } from '../sdk/architecture';
 import { applyPermutations } from '../sdk/permutations';
 import { assignWeights, flattenWeights, unflattenWeights } from '../sdk/weights';
-import { hiddenArch, linearArch } from '../sdk/testing-arch';
+import { hiddenArch, linearArch } from '../sdk/testing-arch.fixture';
 import { createRng } from '../rng';
 import { Canonicalizer, fitCanonicalizer } from './canonicalizer';
 import { matchWeights } from './match';

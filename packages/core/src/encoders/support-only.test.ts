@@ -11,7 +11,7 @@ import { registerBuiltinArchitectures } from '@igpg/architectures';
 import { registerBuiltinDatasets } from '@igpg/datasets';
 import { initBackend, shutdownBackend } from '../backend/init';
 import { getDataset } from '../sdk/dataset';
-import { resolveArchitecture } from '../sdk/resolve';
+import { resolveArchitecture } from './resolve';
 import { createTokenizer } from '../tokenizer';
 import { createVqvae, tokenizerHash } from '../vqvae/model';
 import { Prior, PREFIX } from '../prior/prior';

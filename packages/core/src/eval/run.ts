@@ -15,7 +15,7 @@ import { renderMarkdown } from './markdown';
 import { copyVerdict } from './memorization';
 import { rowLabel, type RowOutput } from './rows';
 import { evaluateRowJob, openEvalContext, rowTicks, type RowJobSettings } from './row-job';
-import { evaluateRowsOnQueue, type QueueEvalOptions } from '../queue/eval-coordinator';
+import { evaluateRowsOnQueue, type QueueEvalOptions } from './queue/coordinator';
 import { parseQueueUrl } from '../queue/url';
 import { evalResultsSchema, type EvalResults } from './results';
 import { conditioningMatrix, crossArchitecture, defaultVariants, type ArchitectureVariant } from './sections';

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTfjsWeights, saveTfjsWeights } from './tfjs-format';
-import { linearArch } from '../sdk/testing-arch';
+import { linearArch } from '../sdk/testing-arch.fixture';
 import { flattenWeights, type NetworkWeights } from '../sdk/weights';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-tfjs-'));

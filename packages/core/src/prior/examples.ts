@@ -2,7 +2,7 @@ import { encodeNetwork, type WeightCodec } from '../codec';
 import type { ZooEntry } from '../zoo/manifest';
 import { openZoo } from '../zoo/reader';
 import type { SupportSet } from '../encoders/dataset';
-import { resolveArchitecture, type ArchitectureRef } from '../sdk/resolve';
+import { resolveArchitecture, type ArchitectureRef } from '../encoders/resolve';
 import type { PriorExample } from './train';
 
 /** A trained network to learn from: architecture, flat canonical weights, instruction paraphrases, dataset. */

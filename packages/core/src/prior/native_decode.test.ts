@@ -6,7 +6,7 @@ import { configureBlasThreads } from '../backend/blas_threads';
 import { loadNative } from '../backend/native';
 import { loadGenerator, type Generator } from '../pipeline/generator';
 import { loadPlugins } from '../zoo/plugins';
-import { resolveArchitecture } from '../sdk/resolve';
+import { resolveArchitecture } from '../encoders/resolve';
 import { Prior, type PriorCondition, type TokenLayout } from './prior';
 import { logLikelihood, sampleScoredCodes, windows, windowTail, type SampleCodesOptions } from './autoregress';
 import { nativeDecodeAddon } from './native_decode';

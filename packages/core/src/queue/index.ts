@@ -1,11 +1,7 @@
 export { buildZooOnQueue, QueueBuildError, type QueueBuildOptions } from './build';
-export { startQueueWorker, type QueueWorkerHandle, type QueueWorkerOptions } from './worker';
 export { queueStatus, formatQueueStatus, type QueueStatus } from './status';
 export { parseQueueUrl, redactQueueUrl, type QueueTarget } from './url';
 export { checkZooJobPayload, zooJobPayload, zooJobId, MAX_PAYLOAD_BYTES, type ZooJobPayload, type ZooJobResult } from './payload';
 export { verifyZooResult } from './verify';
 export { QUEUE_PREFIX, ZOO_QUEUE } from './names';
 export { connectOnce } from './probe';
-export { evaluateRowsOnQueue, QueueEvalError, type QueueEvalOptions, type QueueEvalPlan } from './eval-coordinator';
-export { checkEvalRowPayload, evalRowPayload, verifyEvalRowResult, type EvalRowPayload, type EvalRowResult } from './eval-payload';
-export { evalInputFiles, fetchEvalInputs, publishEvalInputs, MAX_EVAL_INPUT_BYTES } from './eval-inputs';

@@ -11,7 +11,7 @@ export const WORKERS_KEY = `${QUEUE_PREFIX}:workers`;
  * persistence): the coordinator enqueues the missing jobs again.
  */
 export const zooMarkerKey = (zoo: string) => `${QUEUE_PREFIX}:zoo-marker:${zoo}`;
-/** Hash of an evaluation's input files (zoo + generator bundle), by digest of their contents (see eval-inputs.ts). */
+/** Hash of an evaluation's input files (zoo + generator bundle), by digest of their contents (see eval/queue/inputs.ts). */
 export const evalInputsKey = (digest: string) => `${QUEUE_PREFIX}:eval-inputs:${digest}`;
 /** Set when a coordinator enqueues an evaluation's row jobs (as zooMarkerKey). */
 export const evalMarkerKey = (evaluation: string) => `${QUEUE_PREFIX}:eval-marker:${evaluation}`;

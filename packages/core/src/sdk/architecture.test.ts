@@ -6,7 +6,7 @@ import {
   unregisterArchitecture, validateSpec,
 } from './architecture';
 import { sharedRegistry } from './registry';
-import { linearArch } from './testing-arch';
+import { linearArch } from './testing-arch.fixture';
 import { ValidationError } from '../util/config';
 
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { applyPermutations, axisRows, checkPermutationGroups, invertPermutation, isPermutation, permuteAxis, type PermutationGroup } from './permutations';
 import { defineArchitecture } from './architecture';
-import { linearArch } from './testing-arch';
+import { linearArch } from './testing-arch.fixture';
 import { createRng } from '../rng';
 import type { ParamInfo } from './types';
 

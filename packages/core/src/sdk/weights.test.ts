@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assignWeights, flattenRecord, flattenWeights, unflattenWeights, weightRecord } from './weights';
-import { linearArch } from './testing-arch';
+import { linearArch } from './testing-arch.fixture';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

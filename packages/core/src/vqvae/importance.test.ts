@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerArchitecture, unregisterArchitecture } from '../sdk/architecture';
 import { defineDataset, registerDataset, unregisterDataset } from '../sdk/dataset';
 import { flattenWeights } from '../sdk/weights';
-import { linearArch } from '../sdk/testing-arch';
+import { linearArch } from '../sdk/testing-arch.fixture';
 import { createTokenizer } from '../tokenizer';
 import { chunkImportance, fisherDiagonal, networkImportance } from './importance';
 import { zooChunks } from './train';

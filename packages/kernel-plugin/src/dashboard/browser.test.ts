@@ -4,15 +4,16 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launchChromium } from '../browser';
 import { startDashboard } from './server';
-import { runTinyVq } from './tinyVqRun';
+import { registerBuiltinArchitectures } from '@igpg/architectures';
+import { runDemoVqvae } from './demoRun';
 
 const root = path.resolve(__dirname, '../../../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The dashboard in a real browser, fed by real runs of each kind: a (tiny) VQ-VAE training run, a prior run's
- * metrics replayed line by line from report/prior-metrics.jsonl, and a zoo build whose checkpoints (real entries
- * of zoo/default) arrive while the page watches. There is no periodic poll: every update comes from the file
+ * The dashboard in a real browser, fed by real runs of each kind: a small VQ-VAE run (core's tokenizer stage, runDemoVqvae),
+ * a prior run's metrics replayed line by line from report/prior-metrics.jsonl, and a zoo build whose checkpoints (real
+ * entries of zoo/default) arrive while the page watches. There is no periodic poll: every update comes from the file
  * watcher. Screenshots in $IGPG_SCREENSHOT_DIR or the temp dir.
  */
 describe('dashboard in headless Chromium', () => {
@@ -34,7 +35,8 @@ describe('dashboard in headless Chromium', () => {
       await page.goto(dash.url);
       await page.waitForFunction(() => (window as any).__igpg.connected === true);
       const S = () => page.evaluate(() => ({ ...(window as any).__igpg }));
-      const vq = runTinyVq({ file: path.join(dir, 'iris-vq', 'metrics.jsonl'), steps: 80, delayMs: 10, seed: 1 });
+      registerBuiltinArchitectures();
+      const vq = runDemoVqvae({ out: path.join(dir, 'demo-vq'), zoo: path.join(root, 'zoo/default'), steps: 80, seed: 1 });
       fs.mkdirSync(path.join(dir, 'prior'));
       for (let i = 0; i < priorRows.length; i += 10) {
         fs.appendFileSync(path.join(dir, 'prior', 'metrics.jsonl'), priorRows.slice(i, i + 10).join('\n') + '\n');

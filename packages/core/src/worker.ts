@@ -1,23 +1,25 @@
 // A queue worker: takes zoo jobs off Redis, checks each payload, trains it exactly as a local zoo
 // worker does (same trainer, same backend settings, same bytes), and returns the checkpoints' weights
 // and entries as the job's result. It never touches a zoo folder; the coordinator writes.
-// The same worker runs evaluation rows (payload kind "eval-row", see eval-worker.ts), one job at a time.
+// The same worker runs evaluation rows (payload kind "eval-row", see eval/queue/row-runner.ts), one job at a time.
+// It lives at the top of core, beside init.ts, and not in queue/: it runs jobs of two stages (zoo and eval), and
+// queue/ sits with the zoo stage, under eval.
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { Redis } from 'ioredis';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { initBackend } from '../backend/init';
-import { getDataset } from '../sdk/dataset';
-import { checkpointRecord, type CheckpointRecord } from '../zoo/checkpoint';
-import { loadPlugins } from '../zoo/plugins';
-import { trainJob } from '../zoo/train';
-import { beat, removeBeat, type WorkerBeat } from './heartbeat';
-import { QUEUE_PREFIX, ZOO_QUEUE } from './names';
-import { createEvalRowRunner } from './eval-worker';
-import type { EvalRowResult } from './eval-payload';
-import { checkZooJobPayload, type ZooJobResult } from './payload';
-import { connectOnce } from './probe';
-import { parseQueueUrl } from './url';
+import { initBackend } from './backend/init';
+import { getDataset } from './sdk/dataset';
+import { checkpointRecord, type CheckpointRecord } from './zoo/checkpoint';
+import { loadPlugins } from './zoo/plugins';
+import { trainJob } from './zoo/train';
+import { beat, removeBeat, type WorkerBeat } from './queue/heartbeat';
+import { QUEUE_PREFIX, ZOO_QUEUE } from './queue/names';
+import { createEvalRowRunner } from './eval/queue/row-runner';
+import type { EvalRowResult } from './eval/queue/payload';
+import { checkZooJobPayload, type ZooJobResult } from './queue/payload';
+import { connectOnce } from './queue/probe';
+import { parseQueueUrl } from './queue/url';
 
 export interface QueueWorkerOptions {
   /** redis://… or rediss://… */

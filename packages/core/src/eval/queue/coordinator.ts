@@ -5,16 +5,16 @@
 // command picks them up instead of running them again (job ids are stable: inputs + settings + backend + row).
 import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { RowOutput } from '../eval/rows';
-import type { RowJobSettings } from '../eval/row-job';
-import type { RowKey } from '../eval/zoo-index';
-import { stableHash } from '../zoo/config';
-import { publishEvalInputs, unpublishEvalInputs } from './eval-inputs';
-import { evalRowPayload, verifyEvalRowResult, type EvalRowPayload } from './eval-payload';
-import { evalInputsKey, evalMarkerKey, QUEUE_PREFIX, ZOO_QUEUE } from './names';
-import { connectOnce } from './probe';
-import { parseQueueUrl } from './url';
-import { queueWaker } from './wake';
+import type { RowOutput } from '../rows';
+import type { RowJobSettings } from '../row-job';
+import type { RowKey } from '../zoo-index';
+import { stableHash } from '../../zoo/config';
+import { publishEvalInputs, unpublishEvalInputs } from './inputs';
+import { evalRowPayload, verifyEvalRowResult, type EvalRowPayload } from './payload';
+import { evalInputsKey, evalMarkerKey, QUEUE_PREFIX, ZOO_QUEUE } from '../../queue/names';
+import { connectOnce } from '../../queue/probe';
+import { parseQueueUrl } from '../../queue/url';
+import { queueWaker } from '../../queue/wake';
 
 export interface QueueEvalOptions {
   /** redis://… or rediss://… */

@@ -1,4 +1,5 @@
-// A tiny real architecture (one dense layer) for the SDK and IO tests. Not exported from the package.
+// A tiny real architecture (one dense layer) for the SDK and IO tests. Not exported from the package, and kept out
+// of dist/ (*.fixture.ts is excluded in tsconfig.json).
 import * as tf from '@tensorflow/tfjs-core';
 import { defineArchitecture, type BaseSpec } from './architecture';
 

@@ -1,6 +1,8 @@
-import { countParams, getArchitecture, validateSpec, type AnyArchitecture } from './architecture';
-import type { ParamInfo } from './types';
-import type { ArchitectureCondition } from '../encoders/architecture';
+// Architecture lookup for the prior: a name + spec resolved to its plugin, parameter list and condition. It sits in
+// encoders/, not sdk/, because the result carries the architecture condition (encoders/architecture.ts).
+import { countParams, getArchitecture, validateSpec, type AnyArchitecture } from '../sdk/architecture';
+import type { ParamInfo } from '../sdk/types';
+import type { ArchitectureCondition } from './architecture';
 
 /** An architecture as the user names it: a registered plugin name and a spec for it. */
 export interface ArchitectureRef {

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Redis } from 'ioredis';
-import { sha256 } from '../io/atomic';
-import { readManifest } from '../zoo/manifest';
-import { stableHash } from '../zoo/config';
-import { evalInputsKey } from './names';
+import { sha256 } from '../../io/atomic';
+import { readManifest } from '../../zoo/manifest';
+import { stableHash } from '../../zoo/config';
+import { evalInputsKey } from '../../queue/names';
 
 /** Largest input set a worker accepts (the default zoo + bundle are ~40 MB). */
 export const MAX_EVAL_INPUT_BYTES = 2 * 1024 ** 3;

@@ -1,14 +1,14 @@
-// What travels on the queue for an evaluation row: the job names the input set (by digest, see eval-inputs.ts),
+// What travels on the queue for an evaluation row: the job names the input set (by digest, see inputs.ts),
 // the row and the settings; the result carries the row's results and its generated networks (float32 bytes,
 // base64) for the report's cross-row sections. Both are checked on arrival, as zoo jobs and results are.
-import { samplerOptionsSchema } from '../sampler';
-import { validate } from '../util/config';
-import { evalResultsSchema, type RowResult } from '../eval/results';
-import type { RowOutput } from '../eval/rows';
-import { rowRef, type RowJobSettings, type RowRef } from '../eval/row-job';
-import type { RowKey } from '../eval/zoo-index';
-import { stableHash } from '../zoo/config';
-import { MAX_PAYLOAD_BYTES } from './payload';
+import { samplerOptionsSchema } from '../../sampler';
+import { validate } from '../../util/config';
+import { evalResultsSchema, type RowResult } from '../results';
+import type { RowOutput } from '../rows';
+import { rowRef, type RowJobSettings, type RowRef } from '../row-job';
+import type { RowKey } from '../zoo-index';
+import { stableHash } from '../../zoo/config';
+import { MAX_PAYLOAD_BYTES } from '../../queue/payload';
 
 export interface EvalRowPayload {
   kind: 'eval-row';

@@ -1,16 +1,18 @@
+// The functional check of a weight codec (codec.ts): every zoo network rebuilt from its own codes, its accuracy
+// compared with the original. It sits beside codec.ts, not in vqvae/, because it runs the whole codec (canon too).
 import * as tf from '@tensorflow/tfjs-core';
-import { getArchitecture } from '../sdk/architecture';
-import { getDataset, type DatasetSplit } from '../sdk/dataset';
-import { assignWeights } from '../sdk/weights';
-import type { ZooEntry } from '../zoo/manifest';
-import { openZoo } from '../zoo/reader';
-import { entryTestKey, entryTestSplit } from '../zoo/splits';
-import { evaluateNetwork } from '../zoo/evaluate';
-import type { Tokenizer } from '../tokenizer';
-import type { Vqvae } from './model';
-import { decodeNetwork, encodeNetwork } from '../codec';
-import { createProgress, type ProgressOptions } from '../util/progress';
-import type { Canonicalizer } from '../canon/canonicalizer';
+import { getArchitecture } from './sdk/architecture';
+import { getDataset, type DatasetSplit } from './sdk/dataset';
+import { assignWeights } from './sdk/weights';
+import type { ZooEntry } from './zoo/manifest';
+import { openZoo } from './zoo/reader';
+import { entryTestKey, entryTestSplit } from './zoo/splits';
+import { evaluateNetwork } from './zoo/evaluate';
+import type { Tokenizer } from './tokenizer';
+import type { Vqvae } from './vqvae/model';
+import { decodeNetwork, encodeNetwork } from './codec';
+import { createProgress, type ProgressOptions } from './util/progress';
+import type { Canonicalizer } from './canon/canonicalizer';
 
 /** One network of the functional check: test accuracy of its own weights and of their VQ-VAE reconstruction. */
 export interface FunctionalRow {

@@ -2,15 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildZoo } from '../zoo/build';
-import { readManifest } from '../zoo/manifest';
-import { loadPlugins } from '../zoo/plugins';
-import { getArchitecture } from '../sdk/architecture';
-import { loadNetworkSafetensors } from '../io/safetensors';
-import { initBackend, shutdownBackend } from '../backend/init';
-import { fitTokenizer } from '../tokenizer';
-import { trainVqvae } from './train';
-import { functionalCheck } from './functional';
+import { buildZoo } from './zoo/build';
+import { readManifest } from './zoo/manifest';
+import { loadPlugins } from './zoo/plugins';
+import { getArchitecture } from './sdk/architecture';
+import { loadNetworkSafetensors } from './io/safetensors';
+import { initBackend, shutdownBackend } from './backend/init';
+import { fitTokenizer } from './tokenizer';
+import { trainVqvae } from './vqvae/train';
+import { functionalCheck } from './codec-check';
 
 // A tiny REAL zoo (MLPs trained on the blobs dataset by the zoo builder), then the functional check on it.
 const plugins = ['@igpg/architectures', '@igpg/datasets'];

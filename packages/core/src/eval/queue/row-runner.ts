@@ -1,17 +1,17 @@
 // The eval side of a queue worker: runs one report row per job with the same row function as a local
-// `igpg eval` (eval/row-job.ts). The zoo and the bundle come from Redis once per input set (eval-inputs.ts);
+// `igpg eval` (eval/row-job.ts). The zoo and the bundle come from Redis once per input set (inputs.ts);
 // the opened generator and context are kept between jobs of the same evaluation (loading them is the slow part).
 import * as tf from '@tensorflow/tfjs-core';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { BackendInfo } from '../backend/init';
-import type { EvalContext } from '../eval/context';
-import { evaluateRowJob, findRow, openEvalContext } from '../eval/row-job';
-import { ZooIndex } from '../eval/zoo-index';
-import { loadGenerator, type Generator } from '../pipeline/generator';
-import { stableHash } from '../zoo/config';
-import { fetchEvalInputs } from './eval-inputs';
-import { checkEvalRowPayload, toEvalRowResult, type EvalRowResult } from './eval-payload';
+import type { BackendInfo } from '../../backend/init';
+import type { EvalContext } from '../context';
+import { evaluateRowJob, findRow, openEvalContext } from '../row-job';
+import { ZooIndex } from '../zoo-index';
+import { loadGenerator, type Generator } from '../../pipeline/generator';
+import { stableHash } from '../../zoo/config';
+import { fetchEvalInputs } from './inputs';
+import { checkEvalRowPayload, toEvalRowResult, type EvalRowResult } from './payload';
 
 export interface EvalRowRunner {
   run(data: unknown, worker: string): Promise<EvalRowResult>;
