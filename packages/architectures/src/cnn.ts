@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { countParams, defineArchitecture, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
-import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
+import { ACTIVATIONS, activate, buildNetwork, conv, dense, denseBatched, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
  * Schürholt et al.'s model-zoo CNNs: three conv layers (valid padding, each followed by optional
@@ -104,28 +104,49 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
         { type: 'dense' as const, name: 'fc2', units: spec.classes, activation: 'linear' as const, kernel: 'fc2.weight', bias: 'fc2.bias' },
       ];
     },
+    // S networks at once (zoo/train-batch.ts): each network's convs on its own slice, then both FC layers batched
+    applyBatched(spec, params, x) {
+      return tf.tidy(() => {
+        const S = x.shape[0];
+        const xs = tf.unstack(x) as tf.Tensor4D[]; // S x (N, H, W, C)
+        const ps = params.slice(0, 6).map((p) => tf.unstack(p)); // conv weights and biases, S slices each
+        const maps = xs.map((xi, s) => {
+          const h = convStages(spec, xi, (i) => [ps[2 * i][s], ps[2 * i + 1][s]]); // (N, h, w, c)
+          return tf.reshape(h, [h.shape[0], -1]); // (N, h*w*c), NHWC order
+        });
+        const flat = tf.stack(maps) as tf.Tensor3D; // (S, N, h*w*c)
+        const hidden = denseBatched(flat, params[6], params[7], spec.activation); // (S, N, hidden)
+        return denseBatched(hidden, params[8], params[9]); // (S, N, classes) logits
+      });
+    },
     build(spec, seed) {
-      const act = spec.activation;
       return buildNetwork(name, spec, plan(spec), seed, (p, x) => {
-        let h = x as tf.Tensor4D; // (N, H, W, C)
-        for (let i = 0; i < 3; i++) {
-          const [w, b, pool] = [p[`conv${i + 1}.weight`], p[`conv${i + 1}.bias`], spec.pools[i]];
-          if (act === 'gelu') {
-            h = conv(h, w, b, { act }); // (N, H-k+1, W-k+1, c_i)
-            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid'); // (N, H', W', c_i)
-          } else {
-            // monotone activation: pool first (same result as act-then-pool, on pool² fewer values); ReLU is fused
-            h = conv(h, w, b, { act: act === 'relu' ? 'relu' : 'linear' });
-            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid');
-            if (act !== 'relu') h = activate(h, act) as tf.Tensor4D;
-          }
-        }
+        const h = convStages(spec, x as tf.Tensor4D, (i) => [p[`conv${i + 1}.weight`], p[`conv${i + 1}.bias`]]); // (N, h, w, c)
         const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D; // (N, h*w*c), NHWC order
-        const hidden = dense(flat, p['fc1.weight'], p['fc1.bias'], act); // (N, hidden)
+        const hidden = dense(flat, p['fc1.weight'], p['fc1.bias'], spec.activation); // (N, hidden)
         return dense(hidden, p['fc2.weight'], p['fc2.bias']); // (N, classes) logits
       });
     },
   });
+}
+
+/** The three conv -> max-pool -> activation stages of one network; `layer(i)` gives conv i's [weight, bias]. */
+function convStages(spec: ZooCnnSpec, x: tf.Tensor4D, layer: (i: number) => [tf.Tensor, tf.Tensor]): tf.Tensor4D {
+  const act = spec.activation;
+  let h = x; // (N, H, W, C)
+  for (let i = 0; i < 3; i++) {
+    const [[w, b], pool] = [layer(i), spec.pools[i]];
+    if (act === 'gelu') {
+      h = conv(h, w, b, { act }); // (N, H-k+1, W-k+1, c_i)
+      if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid'); // (N, H', W', c_i)
+    } else {
+      // monotone activation: pool first (same result as act-then-pool, on pool² fewer values); ReLU is fused
+      h = conv(h, w, b, { act: act === 'relu' ? 'relu' : 'linear' });
+      if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid');
+      if (act !== 'relu') h = activate(h, act) as tf.Tensor4D;
+    }
+  }
+  return h;
 }
 
 /**
