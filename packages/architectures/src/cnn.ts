@@ -104,17 +104,13 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
         { type: 'dense' as const, name: 'fc2', units: spec.classes, activation: 'linear' as const, kernel: 'fc2.weight', bias: 'fc2.bias' },
       ];
     },
-    // S networks at once (zoo/train-batch.ts): each network's convs on its own slice, then both FC layers batched
+    // S networks at once (zoo/train-batch.ts): each network's convs on its own slice, the rest batched
     applyBatched(spec, params, x) {
       return tf.tidy(() => {
-        const S = x.shape[0];
-        const xs = tf.unstack(x) as tf.Tensor4D[]; // S x (N, H, W, C)
-        const ps = params.slice(0, 6).map((p) => tf.unstack(p)); // conv weights and biases, S slices each
-        const maps = xs.map((xi, s) => {
-          const h = convStages(spec, xi, (i) => [ps[2 * i][s], ps[2 * i + 1][s]]); // (N, h, w, c)
-          return tf.reshape(h, [h.shape[0], -1]); // (N, h*w*c), NHWC order
-        });
-        const flat = tf.stack(maps) as tf.Tensor3D; // (S, N, h*w*c)
+        const [S, N] = x.shape;
+        let h = x as tf.Tensor5D; // (S, N, H, W, C)
+        for (let i = 0; i < 3; i++) h = convStageBatched(h, params[2 * i], params[2 * i + 1], spec.pools[i], spec.activation); // (S, N, h, w, c_i)
+        const flat = tf.reshape(h, [S, N, -1]) as tf.Tensor3D; // (S, N, h*w*c), NHWC order per network
         const hidden = denseBatched(flat, params[6], params[7], spec.activation); // (S, N, hidden)
         return denseBatched(hidden, params[8], params[9]); // (S, N, classes) logits
       });
@@ -147,6 +143,26 @@ function convStages(spec: ZooCnnSpec, x: tf.Tensor4D, layer: (i: number) => [tf.
     }
   }
   return h;
+}
+
+/**
+ * One conv -> max-pool -> activation stage of S networks, h (S, N, H, W, C), w (S, k, k, C, c), b (S, c). tfjs has no
+ * grouped conv, so each network's conv runs on its own slice; bias, pool and activation are one op each for all S.
+ * The bias is added unfused: a slice of the stack keeps the stack's recorded rank on wasm, which its fused conv
+ * rejects for a bias ("only supports rank-1 bias").
+ */
+function convStageBatched(h: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor, pool: number, act: Activation): tf.Tensor5D {
+  const [S, N] = h.shape;
+  // slices, not unstack: the bundled Unpack gradient (stack) fails on the tape's dy list
+  const slice = (t: tf.Tensor, s: number) => tf.reshape(tf.slice(t, [s], [1]), t.shape.slice(1));
+  const ys = Array.from({ length: S }, (_, s) => tf.conv2d(slice(h, s) as tf.Tensor4D, slice(w, s) as tf.Tensor4D, 1, 'valid')); // S x (N, H-k+1, W-k+1, c)
+  const [, oh, ow, c] = ys[0].shape;
+  let y = tf.reshape(tf.add(tf.stack(ys), tf.reshape(b, [S, 1, 1, 1, c])), [S * N, oh, ow, c]) as tf.Tensor4D; // (S*N, oh, ow, c)
+  // as convStages: gelu before the pool; a monotone activation after it (the same values, pool² fewer of them)
+  if (act === 'gelu') y = activate(y, act) as tf.Tensor4D;
+  if (pool > 1) y = tf.maxPool(y, pool, pool, 'valid'); // (S*N, oh/p, ow/p, c)
+  if (act !== 'gelu') y = activate(y, act) as tf.Tensor4D;
+  return tf.reshape(y, [S, N, ...y.shape.slice(1)]) as tf.Tensor5D;
 }
 
 /**
