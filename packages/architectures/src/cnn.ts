@@ -147,22 +147,22 @@ function convStages(spec: ZooCnnSpec, x: tf.Tensor4D, layer: (i: number) => [tf.
 
 /**
  * One conv -> max-pool -> activation stage of S networks, h (S, N, H, W, C), w (S, k, k, C, c), b (S, c). tfjs has no
- * grouped conv, so each network's conv runs on its own slice; bias, pool and activation are one op each for all S.
- * The bias is added unfused: a slice of the stack keeps the stack's recorded rank on wasm, which its fused conv
- * rejects for a bias ("only supports rank-1 bias").
+ * grouped conv, so each network runs the stage on its own slice. Bias, pool and activation run per network too:
+ * bias+pool+tanh as one op over (S*N, ...) drifted networks s > 0 by ~1e-2 after 4 Adam steps on wasm (cause not
+ * found; train-batch.test.ts catches it), and wasm's fused conv rejects a sliced bias ("only supports rank-1 bias").
  */
 function convStageBatched(h: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor, pool: number, act: Activation): tf.Tensor5D {
-  const [S, N] = h.shape;
-  // slices, not unstack: the bundled Unpack gradient (stack) fails on the tape's dy list
-  const slice = (t: tf.Tensor, s: number) => tf.reshape(tf.slice(t, [s], [1]), t.shape.slice(1));
-  const ys = Array.from({ length: S }, (_, s) => tf.conv2d(slice(h, s) as tf.Tensor4D, slice(w, s) as tf.Tensor4D, 1, 'valid')); // S x (N, H-k+1, W-k+1, c)
-  const [, oh, ow, c] = ys[0].shape;
-  let y = tf.reshape(tf.add(tf.stack(ys), tf.reshape(b, [S, 1, 1, 1, c])), [S * N, oh, ow, c]) as tf.Tensor4D; // (S*N, oh, ow, c)
-  // as convStages: gelu before the pool; a monotone activation after it (the same values, pool² fewer of them)
-  if (act === 'gelu') y = activate(y, act) as tf.Tensor4D;
-  if (pool > 1) y = tf.maxPool(y, pool, pool, 'valid'); // (S*N, oh/p, ow/p, c)
-  if (act !== 'gelu') y = activate(y, act) as tf.Tensor4D;
-  return tf.reshape(y, [S, N, ...y.shape.slice(1)]) as tf.Tensor5D;
+  const S = h.shape[0];
+  // network s's slice as a copy (gather): unstack's gradient (stack) fails on the tape's dy list
+  const slice = (t: tf.Tensor, s: number) => tf.reshape(tf.gather(t, [s]), t.shape.slice(1));
+  const ys = Array.from({ length: S }, (_, s) => {
+    let y = tf.add(tf.conv2d(slice(h, s) as tf.Tensor4D, slice(w, s) as tf.Tensor4D, 1, 'valid'), slice(b, s)) as tf.Tensor4D; // (N, H-k+1, W-k+1, c)
+    if (act === 'gelu') y = activate(y, act) as tf.Tensor4D;
+    if (pool > 1) y = tf.maxPool(y, pool, pool, 'valid'); // (N, oh/p, ow/p, c)
+    if (act !== 'gelu') y = activate(y, act) as tf.Tensor4D;
+    return y;
+  });
+  return tf.stack(ys) as tf.Tensor5D; // (S, N, oh/p, ow/p, c)
 }
 
 /**
