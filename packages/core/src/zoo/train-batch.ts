@@ -5,7 +5,7 @@
 // its init (built from its initSeed exactly as one by one), its train/test subsets and batch order (from its
 // dataSeed), and its optimizer state (Adam's moments are elementwise, so the stacked slots are per network).
 // The loss is the sum of the S networks' mean losses, so network s's gradient is its own: the result does not
-// depend on S (train-batch.test.ts checks S=1 against S=4).
+// depend on S (train-batch.test.ts checks S=3 against S=1 and against trainJob).
 import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture, type AnyArchitecture } from '../sdk/architecture';
 import type { DatasetPlugin, DatasetSplit } from '../sdk/dataset';
