@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { countParams, defineArchitecture, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
-import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
+import { ACTIVATIONS, activate, buildNetwork, conv, dense, denseBatched, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
  * Schürholt et al.'s model-zoo CNNs: three conv layers (valid padding, each followed by optional
@@ -104,28 +104,65 @@ export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | '
         { type: 'dense' as const, name: 'fc2', units: spec.classes, activation: 'linear' as const, kernel: 'fc2.weight', bias: 'fc2.bias' },
       ];
     },
+    // S networks at once (zoo/train-batch.ts): each network's convs on its own slice, the rest batched
+    applyBatched(spec, params, x) {
+      return tf.tidy(() => {
+        const [S, N] = x.shape;
+        let h = x as tf.Tensor5D; // (S, N, H, W, C)
+        for (let i = 0; i < 3; i++) h = convStageBatched(h, params[2 * i], params[2 * i + 1], spec.pools[i], spec.activation); // (S, N, h, w, c_i)
+        const flat = tf.reshape(h, [S, N, -1]) as tf.Tensor3D; // (S, N, h*w*c), NHWC order per network
+        const hidden = denseBatched(flat, params[6], params[7], spec.activation); // (S, N, hidden)
+        return denseBatched(hidden, params[8], params[9]); // (S, N, classes) logits
+      });
+    },
     build(spec, seed) {
-      const act = spec.activation;
       return buildNetwork(name, spec, plan(spec), seed, (p, x) => {
-        let h = x as tf.Tensor4D; // (N, H, W, C)
-        for (let i = 0; i < 3; i++) {
-          const [w, b, pool] = [p[`conv${i + 1}.weight`], p[`conv${i + 1}.bias`], spec.pools[i]];
-          if (act === 'gelu') {
-            h = conv(h, w, b, { act }); // (N, H-k+1, W-k+1, c_i)
-            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid'); // (N, H', W', c_i)
-          } else {
-            // monotone activation: pool first (same result as act-then-pool, on pool² fewer values); ReLU is fused
-            h = conv(h, w, b, { act: act === 'relu' ? 'relu' : 'linear' });
-            if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid');
-            if (act !== 'relu') h = activate(h, act) as tf.Tensor4D;
-          }
-        }
+        const h = convStages(spec, x as tf.Tensor4D, (i) => [p[`conv${i + 1}.weight`], p[`conv${i + 1}.bias`]]); // (N, h, w, c)
         const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D; // (N, h*w*c), NHWC order
-        const hidden = dense(flat, p['fc1.weight'], p['fc1.bias'], act); // (N, hidden)
+        const hidden = dense(flat, p['fc1.weight'], p['fc1.bias'], spec.activation); // (N, hidden)
         return dense(hidden, p['fc2.weight'], p['fc2.bias']); // (N, classes) logits
       });
     },
   });
+}
+
+/** The three conv -> max-pool -> activation stages of one network; `layer(i)` gives conv i's [weight, bias]. */
+function convStages(spec: ZooCnnSpec, x: tf.Tensor4D, layer: (i: number) => [tf.Tensor, tf.Tensor]): tf.Tensor4D {
+  const act = spec.activation;
+  let h = x; // (N, H, W, C)
+  for (let i = 0; i < 3; i++) {
+    const [[w, b], pool] = [layer(i), spec.pools[i]];
+    if (act === 'gelu') {
+      h = conv(h, w, b, { act }); // (N, H-k+1, W-k+1, c_i)
+      if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid'); // (N, H', W', c_i)
+    } else {
+      // monotone activation: pool first (same result as act-then-pool, on pool² fewer values); ReLU is fused
+      h = conv(h, w, b, { act: act === 'relu' ? 'relu' : 'linear' });
+      if (pool > 1) h = tf.maxPool(h, pool, pool, 'valid');
+      if (act !== 'relu') h = activate(h, act) as tf.Tensor4D;
+    }
+  }
+  return h;
+}
+
+/**
+ * One conv -> max-pool -> activation stage of S networks, h (S, N, H, W, C), w (S, k, k, C, c), b (S, c). tfjs has no
+ * grouped conv, so each network runs the stage on its own slice. Bias, pool and activation run per network too:
+ * bias+pool+tanh as one op over (S*N, ...) drifted networks s > 0 by ~1e-2 after 4 Adam steps on wasm (cause not
+ * found; train-batch.test.ts catches it), and wasm's fused conv rejects a sliced bias ("only supports rank-1 bias").
+ */
+function convStageBatched(h: tf.Tensor5D, w: tf.Tensor, b: tf.Tensor, pool: number, act: Activation): tf.Tensor5D {
+  const S = h.shape[0];
+  // network s's slice as a copy (gather): unstack's gradient (stack) fails on the tape's dy list
+  const slice = (t: tf.Tensor, s: number) => tf.reshape(tf.gather(t, [s]), t.shape.slice(1));
+  const ys = Array.from({ length: S }, (_, s) => {
+    let y = tf.add(tf.conv2d(slice(h, s) as tf.Tensor4D, slice(w, s) as tf.Tensor4D, 1, 'valid'), slice(b, s)) as tf.Tensor4D; // (N, H-k+1, W-k+1, c)
+    if (act === 'gelu') y = activate(y, act) as tf.Tensor4D;
+    if (pool > 1) y = tf.maxPool(y, pool, pool, 'valid'); // (N, oh/p, ow/p, c)
+    if (act !== 'gelu') y = activate(y, act) as tf.Tensor4D;
+    return y;
+  });
+  return tf.stack(ys) as tf.Tensor5D; // (S, N, oh/p, ow/p, c)
 }
 
 /**

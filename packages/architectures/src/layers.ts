@@ -96,6 +96,17 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, act: Activatio
   return (act === 'linear' || act === 'relu' ? y : activate(y, act)) as tf.Tensor2D;
 }
 
+/**
+ * S dense layers at once: x (S, N, in) @ w (S, in, out) + b (S, out), network s using slice s of each (a batched
+ * matmul: one op for all S). The activation as in dense().
+ */
+export function denseBatched(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor, act: Activation | 'linear' = 'linear'): tf.Tensor3D {
+  const [S, out] = b.shape;
+  // a plain batched matmul: wasm's fused matmul takes only a rank-1 bias, and igpg's BatchMatMul kernel is the fast one
+  const y = tf.add(tf.matMul(x, w as tf.Tensor3D), tf.reshape(b, [S, 1, out])); // (S, N, out)
+  return (act === 'linear' ? y : activate(y, act)) as tf.Tensor3D;
+}
+
 /** NHWC conv2d with bias (fused), then the activation. `pad` is a number (PyTorch-style symmetric) or 'valid'. */
 export function conv(
   x: tf.Tensor4D,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { countParams, defineArchitecture, unflattenWeights } from '@igpg/core';
-import { ACTIVATIONS, buildNetwork, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
+import { ACTIVATIONS, buildNetwork, dense, denseBatched, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
  * A multilayer perceptron of any depth: flatten -> [Linear -> act] x hidden.length -> Linear(classes).
@@ -109,6 +109,18 @@ export const mlp = defineArchitecture<MlpSpec>({
         kernel: `layers.${i}.weight`, bias: `layers.${i}.bias`,
       })),
     ];
+  },
+  // S networks at once (zoo/train-batch.ts): params stacked (S, ...shape), x (S, N, ...inputShape)
+  applyBatched(spec, params, x) {
+    const [S, N] = x.shape;
+    return tf.tidy(() => {
+      let h = x;
+      if (spec.inputPool > 1) h = tf.avgPool(tf.reshape(x, [S * N, ...spec.inputShape] as [number, number, number, number]) as tf.Tensor4D, spec.inputPool, spec.inputPool, 'valid'); // (S*N, H/p, W/p, C)
+      let z = tf.reshape(h, [S, N, -1]) as tf.Tensor3D; // (S, N, prod(pooled inputShape))
+      const depth = spec.hidden.length + 1;
+      for (let i = 0; i < depth; i++) z = denseBatched(z, params[2 * i], params[2 * i + 1], i < depth - 1 ? spec.activation : 'linear'); // (S, N, width_i)
+      return z; // (S, N, classes) logits
+    });
   },
   build(spec, seed) {
     const depth = spec.hidden.length + 1;

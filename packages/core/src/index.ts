@@ -49,6 +49,7 @@ export { resolveZooConfig, zooConfigSchema, type ZooConfig, type ZooJob, type Zo
 export { expandTaskSet, heldOutByRule } from './zoo/held-out';
 export { entryTestSplit, entrySupportSeed } from './zoo/splits';
 export { buildZoo, prepareZoo, type BuildZooOptions, type BuildZooResult, type PreparedZoo } from './zoo/build';
+export { trainBatch, groupBatches, batchKey, canTrainBatched, DEFAULT_ZOO_BATCH } from './zoo/train-batch';
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, zooEntrySchema, type ZooEntry, type ZooManifest } from './zoo/manifest';
 export { openZoo, type Zoo } from './zoo/reader';

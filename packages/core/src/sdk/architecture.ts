@@ -41,6 +41,13 @@ export interface ArchitecturePlugin<S extends BaseSpec = BaseSpec> {
    * not `shallow` with layers it can insert as identities. Lets a generator make depths it was not trained on.
    */
   deepen?(shallow: S, deep: S): (flat: Float32Array) => Float32Array;
+  /**
+   * Optional: the forward pass of S networks of this spec at once (zoo/train-batch.ts trains a zoo's seeds together
+   * with it). `params[i]` is parameter i of `describe(spec)` with the networks stacked on a new leading axis,
+   * (S, ...shape); `x` is (S, N, ...inputShape), network s seeing x[s]; returns logits (S, N, classes). Network s's
+   * logits must depend only on its own slices. Without it, the zoo trains networks one by one.
+   */
+  applyBatched?(spec: S, params: tf.Tensor[], x: tf.Tensor): tf.Tensor3D;
 }
 
 /** Any architecture, whatever its spec type (what the registry holds). */
@@ -64,15 +71,18 @@ export function defineArchitecture<S extends BaseSpec>(plugin: ArchitecturePlugi
   if (plugin.symmetry !== undefined && typeof plugin.symmetry !== 'function') throw new Error(`architecture "${name}": symmetry must be a function`);
   if (plugin.layers !== undefined && typeof plugin.layers !== 'function') throw new Error(`architecture "${name}": layers must be a function`);
   if (plugin.deepen !== undefined && typeof plugin.deepen !== 'function') throw new Error(`architecture "${name}": deepen must be a function`);
+  if (plugin.applyBatched !== undefined && typeof plugin.applyBatched !== 'function') throw new Error(`architecture "${name}": applyBatched must be a function`);
   const check = (spec: S) => validate<S>(schema, spec, `${name} spec`);
   const symmetry = plugin.symmetry;
   const layers = plugin.layers;
   const deepen = plugin.deepen;
+  const applyBatched = plugin.applyBatched;
   return {
     name,
     schema,
     ...(layers ? { layers: (spec: S) => layers(check(spec)) } : {}),
     ...(deepen ? { deepen: (shallow: S, deep: S) => deepen(check(shallow), check(deep)) } : {}),
+    ...(applyBatched ? { applyBatched: (spec: S, params: tf.Tensor[], x: tf.Tensor) => applyBatched(check(spec), params, x) } : {}),
     describe: (spec) => plugin.describe(check(spec)),
     summary: (spec) => plugin.summary(check(spec)),
     ...(symmetry ? {
