@@ -37,7 +37,11 @@ export function groupBatches(jobs: ZooJob[], size: number): ZooJob[][] {
   for (const job of jobs) {
     const key = batchKey(job);
     let batch = open.get(key);
-    if (!batch || batch.length === size) open.set(key, (batch = [])), batches.push(batch);
+    if (!batch || batch.length === size) {
+      batch = [];
+      open.set(key, batch);
+      batches.push(batch);
+    }
     batch.push(job);
   }
   return batches;
