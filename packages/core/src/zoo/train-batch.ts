@@ -10,11 +10,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture, type AnyArchitecture } from '../sdk/architecture';
 import type { DatasetPlugin, DatasetSplit } from '../sdk/dataset';
 import type { Network } from '../sdk/types';
-import { createRng } from '../rng';
 import { stableHash, type ZooJob } from './config';
 import { evaluateNetwork } from './evaluate';
 import { exitIfOrphaned } from './orphan';
-import { makeOptimizer, trainJob, type Checkpoint } from './train';
+import { batchOrderRng, loadJobSplits, makeOptimizer, trainJob, type Checkpoint } from './train';
 
 /** Seeds per batch when the builder is not told otherwise: the default zoo's 36 seeds of a task, all at once. */
 export const DEFAULT_ZOO_BATCH = 36;
@@ -80,15 +79,10 @@ export async function trainBatch(
   }
 }
 
-/** Each job's own train and test subsets (loaded with its dataSeed, as trainJob loads them). */
+/** Each job's own train and test subsets (loadJobSplits), all of one size. */
 async function loadSplits(jobs: ZooJob[], dataset: DatasetPlugin): Promise<{ train: DatasetSplit; test: DatasetSplit }[]> {
   const out: { train: DatasetSplit; test: DatasetSplit }[] = [];
-  for (const j of jobs) {
-    const classes = j.task.classIndices;
-    const train = await dataset.load({ split: 'train', classes, limit: j.trainLimit, seed: j.dataSeed });
-    const test = await dataset.load({ split: 'test', classes, limit: j.testLimit, seed: j.dataSeed });
-    out.push({ train, test });
-  }
+  for (const j of jobs) out.push(await loadJobSplits(j, dataset));
   const n = out[0].train.y.shape[0];
   const bad = out.findIndex((s) => s.train.y.shape[0] !== n);
   if (bad >= 0) {
@@ -113,7 +107,7 @@ async function trainStacked(
   const y = tf.tidy(() => tf.oneHot(tf.concat(splits.map((s) => s.train.y)), k)); // (S*n, k)
   const params = nets[0].params.map((_, i) => tf.tidy(() => tf.variable(tf.stack(nets.map((net) => net.params[i])), true))); // each (S, ...shape)
   const optimizer = makeOptimizer(opt); // elementwise on stacked variables: one update for all S, state per network
-  const rngs = jobs.map((j) => createRng(`${j.dataSeed}/batches`)); // trainEpoch's stream for this job
+  const rngs = jobs.map(batchOrderRng); // each job's own minibatch order, as trainJob draws it
   const rows = new Int32Array(S * opt.batchSize);
   let seconds = 0;
   try {

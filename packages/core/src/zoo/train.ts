@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from '../sdk/architecture';
-import type { DatasetPlugin } from '../sdk/dataset';
+import type { DatasetPlugin, DatasetSplit } from '../sdk/dataset';
 import type { Network } from '../sdk/types';
 import { createRng, type Rng } from '../rng';
 import type { ZooJob } from './config';
@@ -40,18 +40,27 @@ export function trainEpoch(network: Network, optimizer: tf.Optimizer, train: { x
   }
 }
 
+/** A job's own train and test subsets, drawn with its dataSeed (trainJob and trainBatch load them alike). */
+export async function loadJobSplits(job: ZooJob, dataset: DatasetPlugin): Promise<{ train: DatasetSplit; test: DatasetSplit }> {
+  const classes = job.task.classIndices;
+  const train = await dataset.load({ split: 'train', classes, limit: job.trainLimit, seed: job.dataSeed });
+  const test = await dataset.load({ split: 'test', classes, limit: job.testLimit, seed: job.dataSeed });
+  return { train, test };
+}
+
+/** The random stream that orders a job's minibatches (one per job, whether it trains alone or in a batch). */
+export const batchOrderRng = (job: ZooJob) => createRng(`${job.dataSeed}/batches`);
+
 /**
  * Train one zoo network from scratch: seeded init, seeded minibatch order, softmax cross-entropy.
  * Calls `onCheckpoint` after each epoch in `job.epochs` (skip work for epochs in `skipEval`).
  * Everything random comes from the job's seeds, so the result does not depend on the process.
  */
 export async function trainJob(job: ZooJob, dataset: DatasetPlugin, onCheckpoint: (c: Checkpoint) => void | Promise<void>): Promise<void> {
-  const classes = job.task.classIndices;
-  const train = await dataset.load({ split: 'train', classes, limit: job.trainLimit, seed: job.dataSeed });
-  const test = await dataset.load({ split: 'test', classes, limit: job.testLimit, seed: job.dataSeed });
+  const { train, test } = await loadJobSplits(job, dataset);
   const network = getArchitecture(job.arch.name).build(job.arch.spec, job.initSeed);
   const optimizer = makeOptimizer(job.optimizer);
-  const rng = createRng(`${job.dataSeed}/batches`);
+  const rng = batchOrderRng(job);
   const k = job.task.classes.length;
   let seconds = 0;
   try {
