@@ -80,7 +80,7 @@ export function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D)
   const addon = nativeDecodeAddon();
   if (!addon || !(prior.decoder instanceof GPT)) return null;
   const gpt = prior.decoder;
-  const { dModel: d, nHeads: nh, nLayers: L, contextLength: ctx, codesPerChunk: Lc, codebookSize: C, depthHidden: H } = prior.config;
+  const { dModel: d, nHeads: nh, nLayers: L, contextLength: ctx, codesPerChunk: Lc, codebookSize: C } = prior.config;
   const hs = d / nh;
   const { w, plan } = packWeights(prior, gpt);
   const posRows = pos.dataSync() as Float32Array; // (chunks, d)
@@ -90,7 +90,6 @@ export function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D)
   const acc = new Float32Array(rows * d);
   const logits = new Float32Array(rows * C);
   let filled = 0; // positions the cache holds
-  void H;
   const dec: ChunkDecoder = {
     rows,
     prefill(x) {
