@@ -33,7 +33,7 @@ const pipelineConfig = {
   vqvae: { steps: 150, batchSize: 64, checkpointEvery: 50, model: { codebookSize: 64, codesPerChunk: 2, hidden: [32] } },
   prior: { dModel: 32, nLayers: 1, nHeads: 2, contextLength: 32 },
   priorTrain: { steps: 120, batchSize: 8, checkpointEvery: 20, lr: 0.003 },
-  supportK: 3,
+  supportK: 5,
 };
 
 describe('igpg command line', () => {
@@ -174,5 +174,24 @@ describe('igpg command line', () => {
     expect(res.resumed).toBe(true);
     expect(res.startStep).toBeGreaterThan(0);
     expect(res.steps).toBe(120);
+  });
+
+  it('says up front that a supportK-0 prior has no dataset condition, and refuses support-only generation with it', () => {
+    const zoo = path.join(dir, 'zoo'), bundle = path.join(dir, 'bundle-k0');
+    expect(fs.existsSync(path.join(dir, 'bundle', 'vqvae', 'vqvae.json')), 'needs the end-to-end test').toBe(true);
+    fs.cpSync(path.join(dir, 'bundle', 'vqvae'), path.join(bundle, 'vqvae'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'pipeline-k0.json'), JSON.stringify({ ...pipelineConfig, supportK: 0 }));
+    let r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', path.join(bundle, 'vqvae'), '--out', path.join(bundle, 'prior'), '--config', path.join(dir, 'pipeline-k0.json'), '--steps', '10', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^igpg: supportK is 0: the prior learns no dataset condition/m);
+    const arch = JSON.stringify({ name: 'mlp', spec: { hidden: [8] } });
+    r = igpg(['generate', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '1', '--generator', bundle]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^igpg: error: this generator's prior was trained without a dataset condition \(supportK 0\).*give an instruction/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // with an instruction it generates as usual
+    r = igpg(['generate', '--instruction', 'Classify the 4 blobs', '--arch', arch, '--dataset', 'blobs-4:all', '--n', '1', '--generator', bundle, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).accuracies).toHaveLength(1);
   });
 });

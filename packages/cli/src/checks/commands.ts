@@ -67,7 +67,10 @@ export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: st
   checkFolderFlag('--vqvae', opts.vqvae, 'vqvae.json', VQVAE_HINT);
   checkOutFlag('--out', opts.out);
   checkPriorSections(opts.config ? `--config ${opts.config}` : 'prior config', cfg.prior, train, cfg.supportK, opts.maxParams);
-  return prepareOutput('--out', opts.out, { resume: opts.resume });
+  const notes = [prepareOutput('--out', opts.out, { resume: opts.resume })];
+  // supportK 0 is allowed (an instruction-only prior), but then the support images carry nothing: say so up front
+  if (cfg.supportK === 0) notes.push('supportK is 0: the prior learns no dataset condition, so generating from support images alone (no instruction) will be refused; set "supportK": 5 to condition on the dataset');
+  return notes.filter(Boolean).join('\nigpg: ');
 }
 
 /** `igpg eval`: the zoo and generator folders exist and are the right kind; the report folder can be written. */

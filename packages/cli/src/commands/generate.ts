@@ -70,7 +70,7 @@ export function registerGenerate(program: Command): void {
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
-        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
+        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: g.supportK ?? 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
         emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, classes: r.outputClasses, accuracies: r.accuracies, seconds, files, cards },

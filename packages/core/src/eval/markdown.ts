@@ -55,10 +55,11 @@ export function renderMarkdown(res: EvalResults): string {
   out.push('## Conditioning fidelity', '', 'Row: instruction the networks were generated for; column: test data they are evaluated on (mean accuracy, %). "–": different weight layout, not comparable.', '');
   out.push(table(['instruction \\ data', ...c.labels], c.matrix.map((line, i) => [c.labels[i], ...line.map((v) => (v === null ? '–' : p(v)))])), '');
   out.push(`Diagonal mean ${p(c.diagonalMean)}, off-diagonal mean ${p(c.offDiagonalMean)}; the matching instruction scores best on ${c.diagonalBest === null ? 'n/a' : `${(100 * c.diagonalBest).toFixed(0)}%`} of the comparable test sets.${c.note ? ` ${c.note}.` : ''}`, '');
-  const para = res.rows.filter((r) => r.paraphrases?.length);
+  const para = res.rows.filter((r) => r.paraphrases?.length || r.emptyInstruction);
   if (para.length) {
-    out.push('## Paraphrase robustness', '', 'Instructions reworded by hand, none of them in the zoo manifest (mean / best accuracy of n networks).', '');
-    out.push(table(['task', 'arch', 'manifest instruction', 'paraphrase', 'paraphrase mean / best'], para.flatMap((r) => r.paraphrases!.map((q, i) => [i ? '' : r.task, i ? '' : r.architecture.label, i ? '' : `${r.instruction}: ${mb(r.generated)}`, q.instruction, `${p(q.mean)} / ${p(q.best)}`]))), '');
+    out.push('## Paraphrase robustness', '', 'Instructions reworded by hand, none of them in the zoo manifest, and no instruction at all (the task\'s support images alone); mean / best accuracy of n networks.', '');
+    const lines = (r: RowResult) => [...(r.paraphrases ?? []).map((q) => [q.instruction, `${p(q.mean)} / ${p(q.best)}`]), ...(r.emptyInstruction ? [['(empty: support images only)', mb(r.emptyInstruction)]] : [])];
+    out.push(table(['task', 'arch', 'manifest instruction', 'paraphrase', 'paraphrase mean / best'], para.flatMap((r) => lines(r).map(([q, v], i) => [i ? '' : r.task, i ? '' : r.architecture.label, i ? '' : `${r.instruction}: ${mb(r.generated)}`, q, v]))), '');
   }
   out.push('## Cross-architecture (variants held out of the zoo)', '');
   if (!res.crossArchitecture.length) out.push('No variants evaluated.', '');

@@ -71,6 +71,8 @@ export interface RowResult {
   /** heldOutSeed rows: relative nearest-training-checkpoint distance of independently trained networks (reference). */
   referenceRelative: number | null;
   paraphrases: { instruction: string; mean: number; best: number }[] | null;
+  /** Generated from the task's support images alone (empty instruction); null without a dataset condition. */
+  emptyInstruction: AccStat | null;
   retrieval: RetrievalResult | null;
   note?: string;
 }
@@ -162,7 +164,7 @@ export const evalResultsSchema = {
       type: 'array', minItems: 1,
       items: {
         type: 'object', additionalProperties: false,
-        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'cut', 'memorization', 'baselines', 'referenceRelative', 'paraphrases', 'retrieval'],
+        required: ['group', 'task', 'dataset', 'classes', 'chance', 'architecture', 'instruction', 'pretrained', 'reconstruction', 'generated', 'generatedFinetuned', 'randomFinetuned', 'cut', 'memorization', 'baselines', 'referenceRelative', 'paraphrases', 'emptyInstruction', 'retrieval'],
         properties: {
           group: { enum: ['seen', 'heldOutSeed', 'heldOutTask'] }, task: { type: 'string' }, dataset: { type: 'string' },
           classes: { type: 'array', items: { type: 'string' } }, chance: acc, architecture: { type: 'object', required: ['name', 'label'] },
@@ -179,6 +181,7 @@ export const evalResultsSchema = {
           baselines: nullable({ type: 'object', required: ['noisy', 'alignedMean', 'nearest'], additionalProperties: false, properties: { noisy: acc, alignedMean: accOrNull, nearest: acc } }),
           referenceRelative: nullable(num),
           paraphrases: nullable({ type: 'array', items: { type: 'object', required: ['instruction', 'mean', 'best'], properties: { instruction: { type: 'string' }, mean: acc, best: acc } } }),
+          emptyInstruction: nullable(accStat),
           retrieval: nullable({
             type: 'object', required: ['instruction', 'candidates', 'top1', 'best', 'median', 'spearman', 'taskMatch'],
             properties: { candidates: { type: 'integer', minimum: 1 }, top1: { type: 'object', required: ['id', 'accuracy'], properties: { accuracy: acc } }, best: acc, median: acc, spearman: nullable({ type: 'number', minimum: -1, maximum: 1 }), taskMatch: nullable({ type: 'boolean' }) },

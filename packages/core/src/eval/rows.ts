@@ -129,7 +129,7 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
     group: row.group, task: row.task.id, dataset: row.task.dataset, classes: row.task.classes, chance: 1 / row.task.classes.length,
     architecture: { name: row.architecture.name, label: row.architecture.label }, instruction: null,
     pretrained: spread(pre), reconstruction: spread(rec), generated: null, generatedFinetuned: null, randomFinetuned: null, cut: null,
-    memorization: null, baselines: null, referenceRelative: null, paraphrases: null, retrieval: null,
+    memorization: null, baselines: null, referenceRelative: null, paraphrases: null, emptyInstruction: null, retrieval: null,
   };
   if (row.group === 'heldOutSeed') {
     // Independently trained networks the prior never saw: how far they sit from the training checkpoints.
@@ -161,6 +161,13 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
     const a: number[] = [];
     for (const w of g.weights) a.push(await ctx.accuracy(arch, w, row.task));
     result.paraphrases.push({ instruction: p, mean: mean(a), best: max(a) });
+  }
+  if (await ctx.supportSet(row.task)) {
+    // the support images alone say which classes are meant (issue #11): the same generation with no instruction
+    const g = await ctx.generate('', arch, row.task, `${label}/empty-instruction`);
+    const a: number[] = [];
+    for (const w of g.weights) a.push(await ctx.accuracy(arch, w, row.task));
+    result.emptyInstruction = accStat(a);
   }
   o.tick(`${label}: paraphrases`);
   result.retrieval = retrieval(ctx, row, instruction);

@@ -127,13 +127,20 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
     const gen = json.rows.filter((r) => r.generated);
     json.conditioning.matrix.forEach((line, i) => line.forEach((x, j) => expect(x === null).toBe(gen[i].classes.length !== gen[j].classes.length)));
     expect(json.conditioning.matrix.flat().every(inUnit)).toBe(true);
+    const c = json.conditioning;
+    expect(target('conditioning-fidelity').met).toBe(c.diagonalBest! >= 0.9 && c.diagonalMean! - c.offDiagonalMean! >= 0.3);
+    const drops = gen.flatMap((r) => r.paraphrases!.map((q) => r.generated!.mean - q.mean));
+    expect(target('paraphrases').met).toBe(drops.reduce((a, b) => a + b, 0) / drops.length <= 0.03);
+    // no dataset condition in this run (supportShots 0): nothing to generate from the support images alone
+    expect(json.rows.every((r) => r.emptyInstruction === null)).toBe(true);
+    expect(target('empty-instruction')).toMatchObject({ met: null, value: expect.stringMatching(/supportShots 0/) });
     json.rows.filter((r) => r.generated).forEach((r, i) => expect(json.conditioning.matrix[i][i]).toBeCloseTo(r.generated!.mean, 6));
     // cross-architecture: one held-out variant, generated for (the tokenizer falls back on role/fan-in stats)
     expect(json.crossArchitecture).toHaveLength(1);
     expect(json.crossArchitecture[0].architecture.label).toBe('mlp-wider');
     expect((json.crossArchitecture[0].architecture.spec as { hidden: number[] }).hidden).toEqual([12]);
     // targets: every one present; reproducibility not checked on the first run
-    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'seen-best-of-n', 'beats-baselines', 'held-out-no-training', 'held-out-one-epoch', 'held-out-vs-pretrained', 'held-out-beats-cut', 'held-out-transfer', 'not-copies', 'retrieval', 'cross-architecture', 'reproducible']);
+    expect(json.targets.map((t) => t.name)).toEqual(['seen-no-training', 'seen-best-of-n', 'beats-baselines', 'held-out-no-training', 'held-out-one-epoch', 'held-out-vs-pretrained', 'held-out-beats-cut', 'held-out-transfer', 'conditioning-fidelity', 'paraphrases', 'empty-instruction', 'not-copies', 'retrieval', 'cross-architecture', 'reproducible']);
     expect(json.targets.find((t) => t.name === 'reproducible')!.met).toBeNull();
     expect(json.meta.machine.cores).toBeGreaterThan(0);
     expect(json.meta.backend).toMatch(/wasm/);
@@ -157,6 +164,14 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
     expect(cond.meta.options).toMatchObject({ supportShots: 2, tasks: ['blobs-4:blob-0+blob-1'] });
     expect(cond.rows.map((r) => r.group)).toEqual(['seen', 'heldOutSeed']);
     expect(cond.meta.resultsHash).not.toBe(res.meta.resultsHash);
+    // with a support set, the seen row also generates from it alone (empty instruction), and the target is checked
+    const seenCond = cond.rows.find((r) => r.group === 'seen')!;
+    expect(seenCond.emptyInstruction!.samples).toHaveLength(2);
+    expect(seenCond.emptyInstruction!.samples.every(inUnit)).toBe(true);
+    expect(cond.rows.find((r) => r.group === 'heldOutSeed')!.emptyInstruction).toBeNull();
+    const emptyTarget = cond.targets.find((t) => t.name === 'empty-instruction')!;
+    expect(emptyTarget.met).toBe(seenCond.generated!.mean - seenCond.emptyInstruction!.mean <= 0.05);
+    expect(fs.readFileSync(path.join(root, 'report-cond', 'REPORT.md'), 'utf8')).toContain('(empty: support images only)');
     expect(tf.memory().numTensors).toBe(before);
   }, 240_000);
 

@@ -1,5 +1,5 @@
 import type { EvalResults, RowResult, Target } from './results';
-import { median } from './stats';
+import { mean, median } from './stats';
 
 /** Thresholds of the targets (IGPG paper claims, scaled to this project's zoo). */
 export const TARGETS = {
@@ -35,13 +35,21 @@ export const TARGETS = {
   transferRows: 0.8,
   /** Memorization: median relative nearest-checkpoint distance must exceed this margin. */
   memorizationMargin: 0.05,
+  /** Conditioning fidelity (issue #11): the matching instruction scores best on at least this fraction of test sets... */
+  conditioningBest: 0.9,
+  /** ...and the diagonal mean is at least this far (accuracy, 0-1) above the off-diagonal mean. */
+  conditioningGap: 0.3,
+  /** Paraphrases: reworded instructions lose at most this much accuracy (0-1) on average against the manifest wording. */
+  paraphraseDrop: 0.03,
+  /** An empty instruction (support images alone) loses at most this much on average. */
+  emptyInstructionDrop: 0.05,
 } as const;
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 const list = (rows: string[]) => (rows.length > 6 ? `${rows.slice(0, 6).join('; ')}; … (${rows.length} rows)` : rows.join('; '));
 
 /** Check the report's targets from its rows. `met` is null (with the reason in `value`) when nothing could be checked. */
-export function checkTargets(results: Pick<EvalResults, 'rows'> & Partial<Pick<EvalResults, 'crossArchitecture'>>, reproduced: { same: boolean } | null): Target[] {
+export function checkTargets(results: Pick<EvalResults, 'rows'> & Partial<Pick<EvalResults, 'crossArchitecture' | 'conditioning'>>, reproduced: { same: boolean } | null): Target[] {
   const seen = results.rows.filter((r) => r.group === 'seen' && r.generated);
   const held = results.rows.filter((r) => r.group === 'heldOutTask' && r.generated);
   const targets: Target[] = [];
@@ -83,6 +91,7 @@ export function checkTargets(results: Pick<EvalResults, 'rows'> & Partial<Pick<E
     ...per(held.filter((r) => r.generatedFinetuned?.['1']), (r) => gain(r) >= TARGETS.heldOutFinetuneGain, (r) => `${pct(r.generatedFinetuned!['1'].mean)} vs ${pct(r.randomFinetuned!['1'].mean)} (gain ${(100 * gain(r)).toFixed(1)}%)`),
   });
   targets.push(...heldOutTargets(held, share));
+  targets.push(...conditioningTargets(results.rows.filter((r) => r.generated), results.conditioning));
   const mem = results.rows.filter((r) => r.memorization);
   const rel = median(mem.flatMap((r) => r.memorization!.nearest.map((n) => n.relative)));
   const copies = mem.reduce((a, r) => a + r.memorization!.exactCopies, 0);
@@ -145,6 +154,34 @@ function heldOutTargets(held: RowResult[], share: Share): Target[] {
       description: `transfer: on held-out tasks, generated + ${ge} epoch >= random init + ${re} epochs (mean of n) on >= ${TARGETS.transferRows * 100}% of rows`,
       ...(missing(both, `not run: needs generated +${ge} and random +${re} epochs (finetuneEpochs / randomEpochs)`)
         ?? share(both, transfer, TARGETS.transferRows, (r) => `${pct(r.generatedFinetuned![ge].mean)} vs ${pct(r.randomFinetuned![re].mean)}`)),
+    },
+  ];
+}
+
+/** Issue #11's conditioning targets: the cross-task matrix, reworded instructions, and the support images alone. */
+function conditioningTargets(rows: RowResult[], c: EvalResults['conditioning'] | undefined): Target[] {
+  const points = (v: number) => `${(100 * v).toFixed(1)} points`;
+  const drops = rows.flatMap((r) => (r.paraphrases ?? []).map((q) => r.generated!.mean - q.mean));
+  const empty = rows.filter((r) => r.emptyInstruction);
+  const emptyDrop = mean(empty.map((r) => r.generated!.mean - r.emptyInstruction!.mean));
+  const gap = c && c.diagonalMean !== null && c.offDiagonalMean !== null ? c.diagonalMean - c.offDiagonalMean : null;
+  return [
+    {
+      name: 'conditioning-fidelity',
+      description: `conditioning: in the cross-task matrix the matching instruction scores best on >= ${TARGETS.conditioningBest * 100}% of comparable test sets, and the diagonal mean is >= ${TARGETS.conditioningGap * 100} points above the off-diagonal mean`,
+      ...(c && c.diagonalBest !== null && gap !== null
+        ? { met: c.diagonalBest >= TARGETS.conditioningBest && gap >= TARGETS.conditioningGap, value: `best on ${pct(c.diagonalBest)} of comparable test sets; diagonal ${pct(c.diagonalMean!)} vs off-diagonal ${pct(c.offDiagonalMean!)} (gap ${points(gap)})` }
+        : { met: null, value: c?.note ?? 'no comparable rows in the conditioning matrix' }),
+    },
+    {
+      name: 'paraphrases',
+      description: `paraphrases: reworded instructions (none in the zoo) within ${TARGETS.paraphraseDrop * 100} points of the manifest wording, on average over the eval's paraphrase set`,
+      ...(drops.length ? { met: mean(drops) <= TARGETS.paraphraseDrop, value: `average drop ${points(mean(drops))} over ${drops.length} paraphrases of ${rows.filter((r) => r.paraphrases?.length).length} rows` } : { met: null, value: 'no paraphrases evaluated' }),
+    },
+    {
+      name: 'empty-instruction',
+      description: `empty instruction: generated from the support images alone within ${TARGETS.emptyInstructionDrop * 100} points of the manifest wording, on average over rows`,
+      ...(empty.length ? { met: emptyDrop <= TARGETS.emptyInstructionDrop, value: `average drop ${points(emptyDrop)} over ${empty.length} rows` } : { met: null, value: 'not run: the prior has no dataset condition (supportShots 0)' }),
     },
   ];
 }

@@ -15,6 +15,7 @@ import { makeTask, taskFromId, type Task } from '../zoo/task';
 import { taskSupportSet } from './zoo-networks';
 import { classOrder, permuteOutputs, reorderTask } from '../class-order';
 import { assignWeights } from '../sdk/weights';
+import { isEmptyInstruction } from '../encoders/instruction';
 
 /** A trained IGPG generator: the prior with the codec (canonicalizer, tokenizer, VQ-VAE) it was trained on. */
 export interface Generator {
@@ -27,6 +28,8 @@ export interface Generator {
   hash: string;
   /** The bundle's default sampling options (generateForTask uses them unless given others). */
   sampler: SamplerOptions;
+  /** Support samples per class the prior was trained with (prior/stage.json; 0: no dataset condition), when known. */
+  supportK?: number;
   dispose(): void;
 }
 
@@ -111,7 +114,9 @@ export async function loadGenerator(dir: string): Promise<Generator> {
     vq.dispose();
     throw e;
   }
-  return { prior, vq, tokenizer, canon, hash: sha256(fs.readFileSync(configFile)), sampler: samplerOptions(config.sampler), dispose: () => { prior.dispose(); vq.dispose(); } };
+  const stageFile = path.join(dir, config.components.prior, 'stage.json');
+  const supportK = fs.existsSync(stageFile) ? readJson<{ supportK?: number }>(stageFile).supportK : undefined;
+  return { prior, vq, tokenizer, canon, hash: sha256(fs.readFileSync(configFile)), sampler: samplerOptions(config.sampler), supportK, dispose: () => { prior.dispose(); vq.dispose(); } };
 }
 
 /**
@@ -133,7 +138,7 @@ export function specForTask(arch: ArchitectureRef, task?: Task): ArchitectureRef
 export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 'tokenizer' | 'vqvae' | 'canon' | 'dataset'> {
   /** Dataset name or task id: fills the spec's inputShape/classes and gives the dataset condition. */
   task?: string;
-  /** Support samples per class for the dataset condition (default 5; 0 = none). */
+  /** Support samples per class for the dataset condition (default: what the prior was trained with, else 5; 0 = none). */
   supportK?: number;
   /** Also measure each generated network's test accuracy on the task. */
   evaluate?: boolean;
@@ -152,7 +157,10 @@ export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 
  */
 export async function generateForTask(g: Generator, opts: GenerateForTaskOptions): Promise<GenerateResult & { task?: Task; outputClasses?: string[]; accuracies?: number[] }> {
   const task = opts.task ? resolveTask(opts.task) : undefined;
-  const k = opts.supportK ?? 5;
+  if (g.supportK === 0 && isEmptyInstruction(opts.instruction)) {
+    throw new Error('this generator\'s prior was trained without a dataset condition (supportK 0), so support images alone say nothing to it: give an instruction, or retrain the prior with "supportK": 5');
+  }
+  const k = opts.supportK ?? g.supportK ?? 5;
   const dataset = task && k > 0 ? await taskSupportSet(task, k, 1) : undefined;
   const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(opts.sampler ?? {}).filter(([, v]) => v !== undefined)) };
   const generated = await generate({ ...opts, sampler, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, canon: g.canon, dataset });
