@@ -117,6 +117,8 @@ export interface EvalMeta {
   wallSeconds: number;
   /** stableHash of everything but meta: the same command and seed must give the same hash. */
   resultsHash: string;
+  /** stableHash of this results schema: a report of another shape is never taken for a rerun of this one. */
+  schemaHash: string;
   reproduced: { previousHash: string; same: boolean } | null;
   plots: string[];
   notes: string[];
@@ -151,11 +153,12 @@ export const evalResultsSchema = {
     version: { const: 1 },
     meta: {
       type: 'object', additionalProperties: false,
-      required: ['command', 'seed', 'options', 'inputs', 'machine', 'backend', 'startedAt', 'wallSeconds', 'resultsHash', 'reproduced', 'plots', 'notes'],
+      required: ['command', 'seed', 'options', 'inputs', 'machine', 'backend', 'startedAt', 'wallSeconds', 'resultsHash', 'schemaHash', 'reproduced', 'plots', 'notes'],
       properties: {
         command: { type: 'string' }, seed: { type: 'integer' }, options: { type: 'object' }, inputs: { type: 'object' },
         machine: { type: 'object', required: ['cpu', 'cores'] }, backend: { type: 'string' }, startedAt: { type: 'string' },
         wallSeconds: { type: 'number', minimum: 0 }, resultsHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        schemaHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
         reproduced: nullable({ type: 'object', required: ['previousHash', 'same'] }),
         plots: { type: 'array', items: { type: 'string' } }, notes: { type: 'array', items: { type: 'string' } },
       },

@@ -158,6 +158,10 @@ describe('runEvaluation (quick) on a real tiny zoo', () => {
     expect(again.meta.reproduced).toEqual({ previousHash: res.meta.resultsHash, same: true });
     expect(again.targets.find((t) => t.name === 'reproducible')!.met).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+    // a previous report of another results schema (older code, other fields) is not a rerun: not compared
+    const prev = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as EvalResults;
+    fs.writeFileSync(path.join(out, 'results.json'), JSON.stringify({ ...prev, meta: { ...prev.meta, schemaHash: '0'.repeat(64) } }));
+    expect((await runEvaluation(opts)).meta.reproduced).toBeNull();
 
     // a dataset condition (k shots per class) and a task filter
     const cond = await runEvaluation({ ...opts, out: path.join(root, 'report-cond'), supportShots: 2, tasks: ['blobs-4:blob-0+blob-1'] });

@@ -178,13 +178,15 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
 
     const body = { rows: rowOut.map((r) => r.result), conditioning, crossArchitecture: cross, memorizationVerdict };
     const resultsHash = stableHash(body);
-    const reproKey = stableHash({ seed, normalized, digests });
+    // a report written by code with other result fields differs by construction: only the same schema is a rerun
+    const schemaHash = stableHash(evalResultsSchema);
+    const reproKey = stableHash({ seed, normalized, digests, schemaHash });
     let reproduced: EvalResults['meta']['reproduced'] = null;
     const prevFile = path.join(out, 'results.json');
     if (fs.existsSync(prevFile)) {
       try {
         const prev = readJson<EvalResults>(prevFile);
-        if (stableHash({ seed: prev.meta.seed, normalized: prev.meta.options, digests: prev.meta.inputs.digests }) === reproKey) {
+        if (stableHash({ seed: prev.meta.seed, normalized: prev.meta.options, digests: prev.meta.inputs.digests, schemaHash: prev.meta.schemaHash }) === reproKey) {
           reproduced = { previousHash: prev.meta.resultsHash, same: prev.meta.resultsHash === resultsHash };
         }
       } catch {
@@ -199,7 +201,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
         inputs: { zoo: options.zoo, generator: options.generator, digests },
         machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.versions.node },
         backend: info ? `${info.name} (${info.threads} thread${info.threads > 1 ? 's' : ''}${info.native ? `, ${info.native}` : ''})` : tf.getBackend(),
-        startedAt, wallSeconds: 0, resultsHash, reproduced, plots: [], notes,
+        startedAt, wallSeconds: 0, resultsHash, schemaHash, reproduced, plots: [], notes,
       },
       ...body,
       targets: checkTargets(body, reproduced),
