@@ -13,15 +13,15 @@ import { tuneBlasThreads } from './blas_threads';
  * other backend (tfjs-node) the ops fall back to the plain tfjs composition.
  */
 
-export const GELU = 'IgpgGelu';
-export const GELU_GRAD = 'IgpgGeluGrad';
-export const LAYER_NORM = 'IgpgLayerNorm';
-export const LAYER_NORM_GRAD = 'IgpgLayerNormGrad';
-export const CAUSAL_SOFTMAX = 'IgpgCausalSoftmax';
-export const CAUSAL_SOFTMAX_GRAD = 'IgpgCausalSoftmaxGrad';
-export const LINEAR = 'IgpgLinear';
-export const SOFTMAX_XENT = 'IgpgSoftmaxXent';
-export const SOFTMAX_XENT_GRAD = 'IgpgSoftmaxXentGrad';
+const GELU = 'IgpgGelu';
+const GELU_GRAD = 'IgpgGeluGrad';
+const LAYER_NORM = 'IgpgLayerNorm';
+const LAYER_NORM_GRAD = 'IgpgLayerNormGrad';
+const CAUSAL_SOFTMAX = 'IgpgCausalSoftmax';
+const CAUSAL_SOFTMAX_GRAD = 'IgpgCausalSoftmaxGrad';
+const LINEAR = 'IgpgLinear';
+const SOFTMAX_XENT = 'IgpgSoftmaxXent';
+const SOFTMAX_XENT_GRAD = 'IgpgSoftmaxXentGrad';
 export const DECODE_ATTENTION = 'IgpgDecodeAttention';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
