@@ -44,6 +44,9 @@ export const hashedEncoderSchema = {
   },
 };
 
+/** Whether an instruction says nothing: absent, empty, or without a single word. */
+export const isEmptyInstruction = (text: unknown): boolean => typeof text !== 'string' || words(text).length === 0;
+
 /**
  * Check what a generation is conditioned on: an instruction with words in it, or none at all but a dataset support
  * set, which alone must then say which classes are meant (issue #11). Returns the instruction, '' for none.
