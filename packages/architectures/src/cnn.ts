@@ -63,7 +63,7 @@ function plan(spec: ZooCnnSpec): Planned[] {
 }
 
 /** Make a zoo-CNN architecture plugin with the given name and defaults. */
-export function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | 'classes'>, label: string): ArchitecturePlugin<ZooCnnSpec> {
+function zooCnn(name: string, defaults: Omit<ZooCnnSpec, 'inputShape' | 'classes'>, label: string): ArchitecturePlugin<ZooCnnSpec> {
   return defineArchitecture<ZooCnnSpec>({
     name,
     schema: schema(defaults),

@@ -2,7 +2,7 @@
 import { plugins } from './builtin';
 
 export { mlp, type MlpSpec } from './mlp';
-export { cnnS, cnnL, zooCnn, type ZooCnnSpec } from './cnn';
+export { cnnS, cnnL, type ZooCnnSpec } from './cnn';
 export { resnet, type ResnetSpec } from './resnet';
 export { vit, type VitSpec } from './vit';
 export { plugins, registerBuiltinArchitectures } from './builtin';

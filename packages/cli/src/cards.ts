@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, writeModelCard, type Canonicalizer, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
 
 /** What `igpg generate` knows about a batch it wrote: the result, the options, the files. */
-export interface GeneratedBatch {
+interface GeneratedBatch {
   instruction: string;
   architecture: { name: string; spec: Record<string, unknown>; infos: ParamInfo[] };
   weights: Float32Array[];

@@ -10,13 +10,13 @@ export class UsageError extends Error {
 
 export const EXIT_OK = 0;
 /** A failure while working (corrupt file found mid-run, training diverged, ...). */
-export const EXIT_ERROR = 1;
+const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
 
 /** Core errors that mean "the input given on the command line is wrong", not "the work failed". */
 const USAGE_KINDS = new Set(['UsageError', 'PathError', 'ResourceLimitError', 'ValidationError']);
 
-export const exitCodeOf = (e: unknown) => (e instanceof Error && USAGE_KINDS.has(e.name) ? EXIT_USAGE : EXIT_ERROR);
+const exitCodeOf = (e: unknown) => (e instanceof Error && USAGE_KINDS.has(e.name) ? EXIT_USAGE : EXIT_ERROR);
 
 /** Any message as one printable line: lines joined with "; ", control characters escaped. */
 export function oneLine(message: string): string {

@@ -8,7 +8,7 @@ import { keepOutputs, releaseFailedOutputs } from './checks/output';
 /** Plugin modules that zoo workers load; the CLI registers the same ones in-process. */
 export const BUILTIN_PLUGINS = ['@igpg/architectures', '@igpg/datasets'];
 
-export interface GlobalOptions {
+interface GlobalOptions {
   backend?: string;
   threads?: string;
   verbose?: boolean;
@@ -20,7 +20,7 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 /** Register the built-in plugins (idempotent). */
-export function registerBuiltins(): void {
+function registerBuiltins(): void {
   registerBuiltinArchitectures();
   registerBuiltinDatasets();
 }

@@ -5,14 +5,14 @@ import { escapeControl, type ZooEntry } from '@igpg/core';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { median } = require('simple-statistics') as { median(xs: number[]): number };
 
-export interface Spread {
+interface Spread {
   n: number;
   median: number;
   min: number;
   max: number;
 }
 
-export interface ZooGroupSummary extends Spread {
+interface ZooGroupSummary extends Spread {
   task: string;
   architecture: string;
   epoch: number;

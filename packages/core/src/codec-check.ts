@@ -2,7 +2,7 @@
 // compared with the original. It sits beside codec.ts, not in vqvae/, because it runs the whole codec (canon too).
 import * as tf from '@tensorflow/tfjs-core';
 import { getArchitecture } from './sdk/architecture';
-import { getDataset, type DatasetSplit } from './sdk/dataset';
+import type { DatasetSplit } from './sdk/dataset';
 import { assignWeights } from './sdk/weights';
 import type { ZooEntry } from './zoo/manifest';
 import { openZoo } from './zoo/reader';

@@ -2,7 +2,7 @@ import { initBackend, type BackendInfo, type InitBackendOptions } from './backen
 import { loadPlugins } from './zoo/plugins';
 
 /** The plugin packages `init()` registers by default: the built-in architectures and datasets. */
-export const BUILTIN_PLUGIN_PACKAGES = ['@igpg/architectures', '@igpg/datasets'];
+const BUILTIN_PLUGIN_PACKAGES = ['@igpg/architectures', '@igpg/datasets'];
 
 export interface InitOptions extends InitBackendOptions {
   /** Plugin modules to register (default BUILTIN_PLUGIN_PACKAGES); [] registers none. */

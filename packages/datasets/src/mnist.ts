@@ -5,8 +5,8 @@ import type { DatasetPlugin } from './types';
 // one JSON file per digit (src/digits/<d>.json, {data: number[]} of count*784 values). Only this subset
 // is available offline, so we make our own split: stratified, 20% of each class to test
 // (8,000 train / 2,000 test), with the fixed seed below. Changing it changes every zoo built on MNIST.
-export const MNIST_SPLIT_SEED = 'igpg-mnist-split-v1';
-export const MNIST_TEST_FRACTION = 0.2;
+const MNIST_SPLIT_SEED = 'igpg-mnist-split-v1';
+const MNIST_TEST_FRACTION = 0.2;
 
 let cache: { src: ArraySource; split: { train: number[]; test: number[] } } | undefined;
 

@@ -14,7 +14,7 @@ export interface ArraySource {
 }
 
 /** Check a `classes` option: distinct integer class indices in range. Returns them, or all classes. */
-export function checkClasses(name: string, numClasses: number, classes?: number[]): number[] {
+function checkClasses(name: string, numClasses: number, classes?: number[]): number[] {
   if (classes === undefined) return Array.from({ length: numClasses }, (_, i) => i);
   if (classes.length === 0) throw new Error(`${name}: options.classes is empty; give at least one class index (0..${numClasses - 1})`);
   for (const c of classes) {

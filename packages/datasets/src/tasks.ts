@@ -32,7 +32,7 @@ export function registerBuiltinPhrasings(): void {
 }
 
 /** Hand-picked meaningful class groups per dataset (class names), derived as tasks by default. */
-export const CURATED_GROUPS: Record<string, string[][]> = {
+const CURATED_GROUPS: Record<string, string[][]> = {
   'fashion-mnist': [
     ['Sandal', 'Sneaker', 'Ankle boot'], // footwear
     ['T-shirt/top', 'Pullover', 'Coat', 'Shirt'], // upper-body garments, the hard confusions
@@ -85,5 +85,3 @@ export function deriveTasks(dataset: TaskDatasetInfo, options: DeriveTasksOption
   }
   return [...byId.values()];
 }
-
-

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Figure } from './types';
 
 /** Chromium flags that work on a headless, offline machine (see ENV-NOTES). */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /**

@@ -280,4 +280,4 @@ export function accuracyComparison(rows: EvalRow[], opts: { label?: string; seri
 /** Colour-blind-safe categorical palette (Okabe-Ito plus greys) for code ids. */
 const CATEGORICAL = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000', '#999999', '#7F3C8D', '#11A579', '#3969AC'];
 
-export const PALETTE = ['#3b6ea8', '#d1603d', '#4c9a5b', '#8e5ea2', '#c59b2b', '#2ba3a3', '#b0476b', '#6b6b6b'];
+const PALETTE = ['#3b6ea8', '#d1603d', '#4c9a5b', '#8e5ea2', '#c59b2b', '#2ba3a3', '#b0476b', '#6b6b6b'];

@@ -6,14 +6,13 @@ import type { DemoVqvaeOptions, DemoVqvaeResult } from './dashboard/demoRun';
 
 export { figures };
 export type { Figure, MetricsRow, ChunkPosition, TokenChunk, CodebookUsage, WeightArray, EvalRow } from './types';
-export { show, showHtml, configureDisplay, mimeBundle, figureHtml, newFigureDisplay, inKernel, plotlyJs, resetPlotlyInline, PLOTLY_MIME, type LiveDisplay } from './show';
-export { liveCurves, liveFigure, type LiveView } from './live';
+export { show, showHtml, configureDisplay, resetPlotlyInline, PLOTLY_MIME, type LiveDisplay } from './show';
+export { liveCurves, type LiveView } from './live';
 /** Live views in one namespace: `live.curves()`, `live.figure(build)`. */
 export const live = { curves: liveCurves, figure: liveFigure };
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/server';
-export { createRunTailer, discoverRuns, type RunChange } from './dashboard/tail';
 export { installKernel, uninstallKernel, kernelsDir, KERNEL_NAME, type KernelInstallOptions } from './kernel/install';
-export { launchChromium, newPlotlyPage, renderPng, CHROMIUM_ARGS } from './browser';
+export { launchChromium, newPlotlyPage, renderPng } from './browser';
 export { buildReadmeFigures, README_FIGURE_DEFAULTS, type ReadmeFigureInputs } from './readmeFigures';
 export { codebookView, summarizeCodebook, type CodebookViewData, type CodebookSummary } from './codebookView';
 

@@ -17,7 +17,7 @@ let plotlyLoaded = false;
 let plotlySource: string | undefined;
 
 /** The plotly.js-dist bundle (10 MB), read once. */
-export function plotlyJs(): string {
+function plotlyJs(): string {
   plotlySource ??= fs.readFileSync(require.resolve('plotly.js-dist/plotly.js'), 'utf8');
   return plotlySource;
 }
@@ -30,22 +30,17 @@ function kernelWriter(): WriteDisplayData | null {
   return null;
 }
 
-/** True when running inside a tslab kernel that is executing a cell. */
-export function inKernel(): boolean {
-  return kernelWriter() !== null;
-}
-
 const escapeScript = (s: string) => s.replace(/<\/script/gi, '<\\/script');
 
 /** HTML that draws `fig` with window.Plotly (waiting for it if the inline copy is still loading). */
-export function figureHtml(fig: Figure, id = `igpg-${randomBytes(6).toString('hex')}`): string {
+function figureHtml(fig: Figure, id = `igpg-${randomBytes(6).toString('hex')}`): string {
   const json = escapeScript(JSON.stringify({ data: fig.data, layout: fig.layout, config: { responsive: true, ...fig.config } }));
   return `<div id="${id}" class="igpg-plot" style="width:100%;min-height:${Number(fig.layout.height ?? 420)}px"></div>
 <script>(function(){var f=${json};function draw(n){if(window.Plotly){window.Plotly.react("${id}",f.data,f.layout,f.config);}else if(n<200){setTimeout(function(){draw(n+1)},50);}}draw(0);})();</script>`;
 }
 
 /** `<script>` defining window.Plotly from the bundled plotly.js-dist (never a CDN). */
-export function plotlyScriptTag(): string {
+function plotlyScriptTag(): string {
   return `<script type="text/javascript">${escapeScript(plotlyJs())}</script>`;
 }
 

@@ -11,9 +11,9 @@ import { checkFolderFlag, checkOutFlag } from './paths';
 // Each command's flags checked in one call, before the backend starts or anything is read at length or written:
 // every bad input gets its one-line answer in well under a second (issue #16).
 
-export const VQVAE_HINT = 'train one with `igpg vqvae train` (or run `igpg demo`)';
+const VQVAE_HINT = 'train one with `igpg vqvae train` (or run `igpg demo`)';
 export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg vqvae train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
-export const ZOO_HINT = 'build one with `igpg zoo build`';
+const ZOO_HINT = 'build one with `igpg zoo build`';
 
 const GENERATE_FORMATS = ['safetensors', 'tfjs'];
 

@@ -7,7 +7,7 @@ import { checkFileFlag } from './paths';
  * Longest instruction accepted, in characters. Instructions are task descriptions ("classify handwritten digits
  * 0 to 4"); the encoder hashes words, so more text adds nothing but cost. Longer text: a usage error.
  */
-export const MAX_INSTRUCTION_CHARS = 10_000;
+const MAX_INSTRUCTION_CHARS = 10_000;
 
 const shown = (s: string) => `"${escapeControl(s.length > 40 ? `${s.slice(0, 37)}...` : s)}"`;
 

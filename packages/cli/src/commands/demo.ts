@@ -12,7 +12,7 @@ import { readStageConfig } from './train';
 import { checkDemoFlags } from '../checks/commands';
 import { pct, spread, table } from '../summaries';
 
-export interface DemoRow {
+interface DemoRow {
   task: string;
   kind: 'seen task' | 'held-out task';
   instruction: string;

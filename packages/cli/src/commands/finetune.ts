@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
-  classOrder, finetuneTask, generateForTask, getArchitecture, loadGenerator, networkWeights, reorderTask, resolveTask, saveNetworkSafetensors,
+  classOrder, finetuneTask, generateForTask, getArchitecture, loadGenerator, networkWeights, reorderTask, saveNetworkSafetensors,
   writeJsonAtomic, type FinetunePoint, type Network,
 } from '@igpg/core';
 import { figures } from '@igpg/kernel-plugin';

@@ -31,7 +31,7 @@ function tensorsText(meta: Record<string, string>, tensors: TensorSummary[]): st
 }
 
 /** Summarise a safetensors file, a tfjs model.json, a zoo folder or a training checkpoint folder. */
-export function inspectPath(target: string): { kind: string; summary: unknown; text: string } {
+function inspectPath(target: string): { kind: string; summary: unknown; text: string } {
   if (!fs.existsSync(target)) throw new UsageError(`${target}: no such file or folder.`);
   const stat = fs.statSync(target);
   if (stat.isDirectory()) {

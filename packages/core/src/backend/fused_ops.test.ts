@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, shutdownBackend } from './init';
-import { causalSoftmax, decodeAttention, gelu, layerNorm, linearBias, registerFusedOps, softmaxCrossEntropy } from './fused_ops';
+import { causalSoftmax, decodeAttention, gelu, layerNorm, linearBias, registerFusedKernel, registerFusedOps, softmaxCrossEntropy, type FusedKernel } from './fused_ops';
 import { loadNative } from './native';
 
 // Fused kernels (values and gradients) against the plain tfjs composition on cpu.
@@ -75,6 +75,12 @@ const cases: [string, () => tf.Tensor | tf.Tensor[]][] = [
   }],
 ];
 
+// ---- A toy fused op, as a contributor would add one: the kernel entry (for both backends), its gradient, the op. ----
+/** y = x³ in one kernel; dy/dx = 3x². */
+const TOY_CUBE: FusedKernel = { name: 'IgpgToyCube', inputs: ['x'], outShapes: ([x]) => [x], run: ([x], [y]) => { for (let i = 0; i < x.length; i++) y[i] = x[i] * x[i] * x[i]; } };
+const TOY_CUBE_GRAD: tf.GradConfig = { kernelName: TOY_CUBE.name, inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.mul(tf.square(x), 3)) }) };
+const toyCube = (x: tf.Tensor) => tf.engine().runKernel(TOY_CUBE.name, { x }, {}) as tf.Tensor;
+
 describe('fused ops', () => {
   beforeAll(() => registerFusedOps(loadNative()?.addon ?? null));
   afterAll(() => shutdownBackend());
@@ -87,6 +93,37 @@ describe('fused ops', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it('a toy fused op registers for cpu and wasm, matches its tfjs composition with gradients, and trains; no leaks', async () => {
+    registerFusedKernel(TOY_CUBE, null, TOY_CUBE_GRAD);
+    const f = () => {
+      const x = rn([5, 7], 31);
+      return [toyCube(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(toyCube(t), rn([5, 7], 32))))(x)];
+    };
+    const composed = () => {
+      const x = rn([5, 7], 31);
+      const cube = (t: tf.Tensor) => tf.mul(tf.mul(t, t), t);
+      return [cube(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(cube(t), rn([5, 7], 32))))(x)];
+    };
+    await initBackend({ backend: 'wasm', threads: 1 });
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      expect(tf.getKernel(TOY_CUBE.name, backend)).toBeDefined();
+      const opt = tf.train.sgd(0.05); // its learning-rate scalar lives as long as it does
+      const before = tf.memory().numTensors;
+      expectClose(values(f), values(composed));
+      // a few SGD steps through the op: w -> w - lr * d/dw mean((x w)^3 - t)^2 lowers the loss
+      const w = tf.tidy(() => tf.variable(tf.mul(rn([7, 1], 33), 0.3)));
+      const x = rn([16, 7], 34), t = rn([16, 1], 35);
+      const loss = () => tf.mean(tf.square(tf.sub(toyCube(tf.matMul(x, w)), t))) as tf.Scalar;
+      const first = tf.tidy(() => loss().dataSync()[0]);
+      for (let s = 0; s < 20; s++) tf.dispose(opt.minimize(loss, true, [w]));
+      expect(tf.tidy(() => loss().dataSync()[0])).toBeLessThan(first);
+      tf.dispose([w, x, t]);
+      expect(tf.memory().numTensors).toBe(before);
+      opt.dispose();
+    }
+  });
 
   it('wasm kernels (native where built) == cpu kernels, no leaks', async () => {
     await initBackend({ backend: 'wasm', threads: 1 });

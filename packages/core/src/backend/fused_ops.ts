@@ -13,15 +13,15 @@ import { tuneBlasThreads } from './blas_threads';
  * other backend (tfjs-node) the ops fall back to the plain tfjs composition.
  */
 
-export const GELU = 'IgpgGelu';
-export const GELU_GRAD = 'IgpgGeluGrad';
-export const LAYER_NORM = 'IgpgLayerNorm';
-export const LAYER_NORM_GRAD = 'IgpgLayerNormGrad';
-export const CAUSAL_SOFTMAX = 'IgpgCausalSoftmax';
-export const CAUSAL_SOFTMAX_GRAD = 'IgpgCausalSoftmaxGrad';
-export const LINEAR = 'IgpgLinear';
-export const SOFTMAX_XENT = 'IgpgSoftmaxXent';
-export const SOFTMAX_XENT_GRAD = 'IgpgSoftmaxXentGrad';
+const GELU = 'IgpgGelu';
+const GELU_GRAD = 'IgpgGeluGrad';
+const LAYER_NORM = 'IgpgLayerNorm';
+const LAYER_NORM_GRAD = 'IgpgLayerNormGrad';
+const CAUSAL_SOFTMAX = 'IgpgCausalSoftmax';
+const CAUSAL_SOFTMAX_GRAD = 'IgpgCausalSoftmaxGrad';
+const LINEAR = 'IgpgLinear';
+const SOFTMAX_XENT = 'IgpgSoftmaxXent';
+const SOFTMAX_XENT_GRAD = 'IgpgSoftmaxXentGrad';
 export const DECODE_ATTENTION = 'IgpgDecodeAttention';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -189,7 +189,8 @@ function decodeAttentionJs(qkv: Float32Array, kbuf: Float32Array, vbuf: Float32A
 
 // ---- Kernel plumbing: one description, two backends ----
 
-interface FusedKernel {
+/** One fused op's kernel, described once and registered for both wasm and cpu (registerFusedKernel). */
+export interface FusedKernel {
   name: string;
   inputs: string[];
   /** Input dtypes (default all float32); int32 inputs are passed as Int32Array views. */
@@ -395,18 +396,26 @@ export function registerFusedOps(native: NativeAddon | null): string[] {
   const g = globalThis as { [REGISTERED]?: string };
   const mode = native ? 'native' : 'js';
   if (g[REGISTERED] !== mode) {
-    for (const k of KERNELS) {
-      for (const config of [wasmConfig(k, native), cpuConfig(k)]) {
-        if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
-        tf.registerKernel(config);
-      }
-    }
+    for (const k of KERNELS) registerFusedKernel(k, native);
     if (tf.getKernel(LINEAR, 'wasm')) tf.unregisterKernel(LINEAR, 'wasm');
     if (native) tf.registerKernel(linearConfig(native));
     if (g[REGISTERED] === undefined) for (const gc of [...GRADIENTS, LINEAR_GRADIENT]) if (!tf.getGradient(gc.kernelName)) tf.registerGradient(gc);
     g[REGISTERED] = mode;
   }
   return native ? [...KERNELS.map((k) => k.name), LINEAR] : KERNELS.map((k) => k.name);
+}
+
+/**
+ * Register one fused kernel for wasm (its native version when `native` is given) and cpu, replacing any earlier
+ * registration, and its gradient if it has none yet. registerFusedOps runs every entry of KERNELS through it; a
+ * test registers a toy one the same way (fused_ops.test.ts).
+ */
+export function registerFusedKernel(k: FusedKernel, native: NativeAddon | null, gradient?: tf.GradConfig): void {
+  for (const config of [wasmConfig(k, native), cpuConfig(k)]) {
+    if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
+    tf.registerKernel(config);
+  }
+  if (gradient && !tf.getGradient(gradient.kernelName)) tf.registerGradient(gradient);
 }
 
 /** Register the plain-JS fused kernels unless initBackend() already registered them. */

@@ -54,7 +54,7 @@ const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'sgemmTiles', 'setThre
   'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
 
 /** Where the addon is looked for: $IGPG_NATIVE, then <repo>/native/build/igpg_native.node. */
-export function nativeAddonPath(): string {
+function nativeAddonPath(): string {
   // src/backend and dist/backend are both four levels below the repository root.
   return process.env.IGPG_NATIVE ?? path.resolve(__dirname, '../../../../native/build/igpg_native.node');
 }

@@ -47,8 +47,8 @@ interface Resolved {
   shared: Set<string>;
 }
 
-export const CANON_FORMAT = 'igpg-canon';
-export const CANON_VERSION = 1;
+const CANON_FORMAT = 'igpg-canon';
+const CANON_VERSION = 1;
 
 interface CanonFile {
   format: typeof CANON_FORMAT;

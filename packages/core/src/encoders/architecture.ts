@@ -15,13 +15,13 @@ export type ChunkPlace = Pick<ChunkPosition, 'layer' | 'layers' | 'role' | 'offs
 
 const ROLES: ParamRole[] = ['kernel', 'bias', 'gamma', 'beta', 'embedding', 'position', 'other'];
 /** Layer indices past this share the last one-hot slot; relative depth still tells them apart. */
-export const MAX_LAYER_SLOTS = 32;
-export const OFFSET_BUCKETS = 16;
-export const MAX_CODE_SLOTS = 16;
+const MAX_LAYER_SLOTS = 32;
+const OFFSET_BUCKETS = 16;
+const MAX_CODE_SLOTS = 16;
 const DEPTH_FREQS = 4;
 /** Unit slots past this share the last one-hot slot (the unit fraction still tells them apart). */
-export const MAX_UNIT_SLOTS = 64;
-export const MAX_PART_SLOTS = 8;
+const MAX_UNIT_SLOTS = 64;
+const MAX_PART_SLOTS = 8;
 const UNIT_FEATURES = MAX_UNIT_SLOTS + MAX_PART_SLOTS + 3;
 /** Width of one token's position feature vector. */
 export const POSITION_FEATURES = MAX_LAYER_SLOTS + ROLES.length + OFFSET_BUCKETS + MAX_CODE_SLOTS + (1 + 2 * DEPTH_FREQS) + 3 + UNIT_FEATURES;
@@ -82,13 +82,13 @@ export interface ArchitectureCondition {
   tensors: number;
 }
 
-export interface ArchitectureEncoderConfig {
+interface ArchitectureEncoderConfig {
   buckets?: number;
   dim?: number;
   seed?: number;
 }
 
-export const architectureEncoderSchema = {
+const architectureEncoderSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -99,7 +99,7 @@ export const architectureEncoderSchema = {
 };
 
 /** Numeric summary of an architecture, scaled to O(1). */
-export function architectureNumbers(a: ArchitectureCondition): number[] {
+function architectureNumbers(a: ArchitectureCondition): number[] {
   return [Math.log10(Math.max(1, a.params)) / 6, a.layers / 16, a.tensors / 32, Math.log10(Math.max(1, a.layers))];
 }
 

@@ -8,7 +8,7 @@ import { createInstructionEncoder } from './registry';
 // the config and the variables' values).
 
 /** Instructions the check encodes by default: worded differently, about different tasks. */
-export const CONFORMANCE_INSTRUCTIONS = ['classify handwritten digits 0 to 4', 'tell a sandal from a sneaker', 'is it a four or a nine?'];
+const CONFORMANCE_INSTRUCTIONS = ['classify handwritten digits 0 to 4', 'tell a sandal from a sneaker', 'is it a four or a nine?'];
 
 export interface CheckInstructionEncoderOptions {
   /** Instructions to encode (at least two, not all meaning the same; default CONFORMANCE_INSTRUCTIONS). */

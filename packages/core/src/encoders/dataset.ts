@@ -47,7 +47,7 @@ export interface DatasetEncoderConfig {
   seed?: number;
 }
 
-export const datasetEncoderSchema = {
+const datasetEncoderSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {

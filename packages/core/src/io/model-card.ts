@@ -40,7 +40,7 @@ export interface Preprocessing {
   classes?: string[];
 }
 
-export function preprocessingOf(fields: ModelCardFields): Preprocessing {
+function preprocessingOf(fields: ModelCardFields): Preprocessing {
   const spec = fields.architecture.spec;
   const shape = spec.inputShape as number[];
   const image = shape.length === 3;
@@ -130,7 +130,7 @@ function toTorchPython(infos: ParamInfo[]): string {
 }
 
 /** The PyTorch loading code of the card, or undefined when there is no safetensors file or no module for it. */
-export function pytorchSnippet(fields: ModelCardFields): string | undefined {
+function pytorchSnippet(fields: ModelCardFields): string | undefined {
   const st = fields.files.safetensors;
   const { name, spec, infos } = fields.architecture;
   const module = torchModule(name, spec, infos);
@@ -155,7 +155,7 @@ export function pytorchSnippet(fields: ModelCardFields): string | undefined {
 }
 
 /** The tfjs loading code of the card (a plain tfjs ES module, no igpg), or undefined without a Layers model. */
-export function tfjsSnippet(fields: ModelCardFields): string | undefined {
+function tfjsSnippet(fields: ModelCardFields): string | undefined {
   const dir = fields.files.tfjsLayers;
   if (!dir) return undefined;
   const shape = fields.architecture.spec.inputShape as number[];
@@ -181,7 +181,7 @@ export function tfjsSnippet(fields: ModelCardFields): string | undefined {
 const pct = (a: number) => `${(100 * a).toFixed(1)}%`;
 
 /** The card as markdown (what `writeModelCard` saves as `<name>.card.md`). */
-export function modelCardMarkdown(fields: ModelCardFields): string {
+function modelCardMarkdown(fields: ModelCardFields): string {
   const { architecture: arch, task, sampling: s } = fields;
   const pre = preprocessingOf(fields);
   const params = arch.infos.reduce((n, i) => n + i.shape.reduce((a, b) => a * b, 1), 0);

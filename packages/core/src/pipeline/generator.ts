@@ -39,8 +39,8 @@ export interface Generator {
  *   vqvae/        the codec: canon.json + canon.safetensors (alignment reference), vqvae.json (tokenizer inside) + vqvae.safetensors
  *   prior/        checkpoint.json + weights
  */
-export const GENERATOR_FORMAT = 'igpg-generator';
-export const GENERATOR_VERSION = 1;
+const GENERATOR_FORMAT = 'igpg-generator';
+const GENERATOR_VERSION = 1;
 
 interface GeneratorFile {
   format: typeof GENERATOR_FORMAT;

@@ -92,7 +92,7 @@ function firstSeeds(networks: ZooNetwork[], k: number | undefined): ZooNetwork[]
 }
 
 /** Zoo networks permuted into the canonical space (function unchanged), with the permutation of each. */
-export function alignNetworks(canon: Canonicalizer, networks: ZooNetwork[]): (ZooNetwork & { perms: Record<string, number[]> })[] {
+function alignNetworks(canon: Canonicalizer, networks: ZooNetwork[]): (ZooNetwork & { perms: Record<string, number[]> })[] {
   return networks.map((n) => {
     const { flat, perms } = canon.align(n.entry.architecture, n.flat);
     return { ...n, flat, perms };

@@ -5,10 +5,10 @@ import { createInstructionEncoder } from '../encoders/registry';
 import { Prior, type DecoderFactory, type PriorConfig } from './prior';
 
 /** Version of the prior's own layout (variables, prefix, position features) inside the shared checkpoint format. */
-export const PRIOR_FORMAT_VERSION = 2; // 2: neuron-slot position features (encoders/architecture.ts)
+const PRIOR_FORMAT_VERSION = 2; // 2: neuron-slot position features (encoders/architecture.ts)
 
 /** What a prior checkpoint's config holds (trainPrior writes the same keys, plus `train`). */
-export interface PriorCheckpointConfig {
+interface PriorCheckpointConfig {
   prior: Required<PriorConfig>;
   priorFormat: number;
   instructionEncoder: string;

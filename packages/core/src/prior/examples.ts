@@ -1,6 +1,4 @@
 import { encodeNetwork, type WeightCodec } from '../codec';
-import type { ZooEntry } from '../zoo/manifest';
-import { openZoo } from '../zoo/reader';
 import type { SupportSet } from '../encoders/dataset';
 import { resolveArchitecture, type ArchitectureRef } from '../encoders/resolve';
 import type { PriorExample } from './train';
@@ -25,19 +23,4 @@ export function priorExamples(records: NetworkRecord[], codec: WeightCodec, opti
     const { codes, positions } = encodeNetwork(codec, { name: arch.plugin.name, spec: arch.spec }, arch.infos, r.flat, options);
     return { codes, instructions: r.instructions, architecture: arch.condition, layout: { places: positions }, dataset: r.dataset };
   });
-}
-
-/**
- * Prior examples from a zoo folder (read through the zoo reader: checksums verified). `datasets` maps a dataset
- * name to its support set (optional: entries whose dataset is not given train without a dataset condition).
- * `filter` picks entries (e.g. skip held-out tasks: `(e) => !e.heldOut.task`).
- */
-export function priorExamplesFromZoo(zooDir: string, codec: WeightCodec, options: { datasets?: Record<string, SupportSet>; filter?: (e: ZooEntry) => boolean } = {}): PriorExample[] {
-  const zoo = openZoo(zooDir);
-  const entries = zoo.entries.filter(options.filter ?? (() => true));
-  if (!entries.length) throw new Error(`${zooDir}: no zoo entries to train the prior on (build the zoo first)`);
-  const records = entries.map((e): NetworkRecord => ({
-    architecture: { name: e.architecture.name, spec: e.architecture.spec }, flat: zoo.flat(e), instructions: e.task.instructions, dataset: options.datasets?.[e.task.dataset],
-  }));
-  return priorExamples(records, codec);
 }

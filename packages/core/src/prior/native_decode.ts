@@ -76,7 +76,7 @@ function packWeights(prior: Prior, gpt: GPT): { w: Float32Array; plan: Int32Arra
  * or the prior's decoder is not prior/gpt.ts's GPT. `pos` (chunks, d) is the layout's position embedding.
  * @example const dec = nativeChunkDecoder(prior, 4, pos) ?? tfjsChunkDecoder(prior, 4, pos);
  */
-export function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D): ChunkDecoder | null {
+function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D): ChunkDecoder | null {
   const addon = nativeDecodeAddon();
   if (!addon || !(prior.decoder instanceof GPT)) return null;
   const gpt = prior.decoder;

@@ -105,7 +105,7 @@ export interface PriorOptions {
 }
 
 /** The GPT-2-style decoder of prior/gpt.ts. */
-export const defaultDecoder: DecoderFactory = (config, seed, scope) => new GPT(config, seed, scope);
+const defaultDecoder: DecoderFactory = (config, seed, scope) => new GPT(config, seed, scope);
 
 export class Prior {
   readonly config: Required<PriorConfig>;

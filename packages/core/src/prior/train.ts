@@ -52,7 +52,7 @@ export const priorTrainConfigSchema = {
  * A training batch as host arrays, in chunk steps: conditions, the previous chunk's codes per step (-1 = BOS),
  * the step's own codes (targets), the step mask and position rows. B examples x T chunk steps x l codes.
  */
-export interface PriorBatch {
+interface PriorBatch {
   conds: PriorCondition[];
   keep: Float32Array;
   /** (B*T*l) */
@@ -68,7 +68,7 @@ export interface PriorBatch {
 }
 
 /** Check examples against the prior: codes in range, lengths matching their layouts. */
-export function checkExamples(prior: Prior, examples: PriorExample[]): void {
+function checkExamples(prior: Prior, examples: PriorExample[]): void {
   if (!examples.length) throw new Error('prior training needs at least one example');
   const C = prior.config.codebookSize;
   examples.forEach((e, i) => {

@@ -14,7 +14,7 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Longest training a payload may ask for: a cap on what a bad payload can make a worker do. */
 const MAX_EPOCH = 1000;
 
-export interface ZooJobPayload {
+interface ZooJobPayload {
   kind: 'zoo-train';
   version: 1;
   /** stableHash of the resolved zoo config the job belongs to. */
@@ -26,7 +26,7 @@ const int0 = { type: 'integer', minimum: 0 };
 const str = (max = 200) => ({ type: 'string', minLength: 1, maxLength: max });
 
 /** JSON Schema of a zoo job payload. No defaults: a payload must be complete. */
-export const zooJobPayloadSchema = {
+const zooJobPayloadSchema = {
   type: 'object', additionalProperties: false, required: ['kind', 'version', 'zoo', 'job'],
   properties: {
     kind: { const: 'zoo-train' },

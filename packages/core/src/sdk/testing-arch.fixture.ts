@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { defineArchitecture, type BaseSpec } from './architecture';
 
-export interface LinearSpec extends BaseSpec {
+interface LinearSpec extends BaseSpec {
   scale: number;
 }
 
@@ -40,7 +40,7 @@ export function linearArch(name = 'test-linear') {
   });
 }
 
-export interface HiddenSpec extends BaseSpec {
+interface HiddenSpec extends BaseSpec {
   hidden: number;
 }
 

@@ -3,7 +3,7 @@ import { countParams, getArchitecture } from './architecture';
 import type { Network, ParamInfo } from './types';
 
 /** One named tensor's values in tfjs layout. */
-export interface WeightEntry {
+interface WeightEntry {
   shape: number[];
   data: Float32Array;
 }

@@ -13,7 +13,7 @@ import { decodeSafetensors, encodeSafetensors, type SafeInt32Tensor, type SafeTe
  * so a kill at any moment leaves the previous checkpoint or the new one, never a mix.
  */
 export const CHECKPOINT_FORMAT = 'igpg-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 1;
 
 /** What checkpoint.json records. */
 export interface CheckpointMeta {

@@ -12,7 +12,7 @@ export class ValidationError extends Error {
 }
 
 /** Turn ajv errors into lines like `/layers/0/width: must be >= 1` or `/: unknown key "foo" (allowed: a, b)`. */
-export function formatAjvErrors(errors: ErrorObject[] | null | undefined): string[] {
+function formatAjvErrors(errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const path = e.instancePath || '/';
     if (e.keyword === 'additionalProperties') {

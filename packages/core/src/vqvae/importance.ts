@@ -28,7 +28,7 @@ export interface ImportanceOptions {
   seed: number;
 }
 
-export const IMPORTANCE_DEFAULTS: ImportanceOptions = { examples: 128, batchSize: 8, floor: 0.1, cap: 50, seed: 1 };
+const IMPORTANCE_DEFAULTS: ImportanceOptions = { examples: 128, batchSize: 8, floor: 0.1, cap: 50, seed: 1 };
 
 /**
  * Diagonal empirical Fisher of a network's softmax cross-entropy on (x, y): per parameter value, in canonical flat

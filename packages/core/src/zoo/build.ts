@@ -72,7 +72,7 @@ export async function buildZoo(rawConfig: unknown, options: BuildZooOptions): Pr
 }
 
 /** A zoo ready to build: its resolved config and jobs, and which of them are not finished in `out` yet. */
-export interface PreparedZoo {
+interface PreparedZoo {
   config: ZooConfig;
   jobs: ZooJob[];
   out: string;

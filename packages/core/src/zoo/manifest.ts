@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJson, sha256, writeJsonAtomic } from '../io/atomic';
+import { readJson, writeJsonAtomic } from '../io/atomic';
 import { validate } from '../util/config';
 import type { ZooJob } from './config';
 import { verifyWeightFile } from './weight-check';
@@ -113,7 +113,7 @@ export function writeEntry(out: string, entry: ZooEntry): void {
 }
 
 /** Every finished checkpoint recorded under `<out>/entries`, sorted by id. Temp files of a killed write are ignored. */
-export function readEntries(out: string): ZooEntry[] {
+function readEntries(out: string): ZooEntry[] {
   const dir = path.join(out, 'entries');
   if (!fs.existsSync(dir)) return [];
   const files = (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.json'));
@@ -139,10 +139,4 @@ export function readManifest(out: string, options: { verify?: boolean } = {}): Z
     if (options.verify) verifyWeightFile(path.join(out, e.weights.file), e.weights);
   }
   return m;
-}
-
-/** Size and SHA-256 of a file. */
-export function fileDigest(file: string): { size: number; sha256: string } {
-  const data = fs.readFileSync(file);
-  return { size: data.length, sha256: sha256(data) };
 }

@@ -72,14 +72,14 @@ export function resolveClasses(dataset: TaskDatasetInfo, classes: (string | numb
 }
 
 /** The stable id of a task: `mnist:all`, `fashion-mnist:sandal+sneaker`. */
-export function taskId(dataset: TaskDatasetInfo, classIndices: number[]): string {
+function taskId(dataset: TaskDatasetInfo, classIndices: number[]): string {
   const sorted = [...classIndices].sort((a, b) => a - b);
   if (sorted.length === dataset.classes.length) return `${dataset.name}:all`;
   return `${dataset.name}:${sorted.map((i) => classSlug(dataset.classes[i])).join('+')}`;
 }
 
 /** Split a task id into its dataset name and class part ('all' or slugs). */
-export function splitTaskId(id: string): { dataset: string; classes: 'all' | string[] } {
+function splitTaskId(id: string): { dataset: string; classes: 'all' | string[] } {
   const at = id.lastIndexOf(':');
   if (at <= 0 || at === id.length - 1) throw new Error(`bad task id "${id}": expected "<dataset>:all" or "<dataset>:<class>+<class>..." (e.g. "fashion-mnist:sandal+sneaker")`);
   const rest = id.slice(at + 1);
@@ -89,7 +89,7 @@ export function splitTaskId(id: string): { dataset: string; classes: 'all' | str
 const andList = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
 /** Templated paraphrases of "classify these classes of this dataset". */
-export function instructionTexts(dataset: TaskDatasetInfo, classIndices: number[]): string[] {
+function instructionTexts(dataset: TaskDatasetInfo, classIndices: number[]): string[] {
   const ph: TaskPhrasing = phrasings.get(dataset.name) ?? { subject: `${dataset.name} samples`, samples: `${dataset.name} samples`, item: (c) => `class "${c}"`, plural: (c) => `class "${c}"` };
   const item = ph.item ?? ((c: string) => c);
   const plural = ph.plural ?? ((c: string) => `${item(c)}s`);

@@ -27,7 +27,7 @@ export type FromWorker =
  * Train one job and record its checkpoints under `out`. Checkpoints already recorded are not rewritten
  * (the job is retrained from scratch, deterministically, to reach the missing ones).
  */
-export async function runZooJob(job: ZooJob, out: string, backend: string, onCheckpoint?: (epoch: number, acc: number, skipped: boolean) => void): Promise<void> {
+async function runZooJob(job: ZooJob, out: string, backend: string, onCheckpoint?: (epoch: number, acc: number, skipped: boolean) => void): Promise<void> {
   await trainJob(job, getDataset(job.task.dataset), (c) => {
     const skipped = fs.existsSync(entryFile(out, entryStem(job.key, c.epoch)));
     if (!skipped) writeCheckpoint(out, checkpointRecord(job, c, backend));

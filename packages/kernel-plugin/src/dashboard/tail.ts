@@ -32,7 +32,7 @@ export function discoverRuns(roots: string[]): Map<string, string> {
  * Zoo folders among the roots (a root, or a folder directly inside one, holding `config.json` and `entries/`):
  * a zoo build is a run too, named `zoo/<folder>`, whose rows are its finished checkpoints.
  */
-export function discoverZoos(roots: string[]): Map<string, string> {
+function discoverZoos(roots: string[]): Map<string, string> {
   const zoos = new Map<string, string>();
   const isZoo = (d: string) => fs.existsSync(path.join(d, 'entries')) && fs.existsSync(path.join(d, 'config.json'));
   for (const root of roots) {

@@ -41,7 +41,7 @@ export function addNodeModulesFallback(sys: Sys, cwd: string, nodeModules: strin
  * (jupyter nbconvert --execute) takes the count only from iopub, so executed notebooks came out with none.
  * Publish it before each execution, with the count tslab is about to give the cell.
  */
-export function publishExecuteInput(ZmqServer: { prototype: Sys }): void {
+function publishExecuteInput(ZmqServer: { prototype: Sys }): void {
   const orig = ZmqServer.prototype.handleExecute;
   if (orig.igpgPatched) return;
   const patched = async function (this: Sys, sock: unknown, msg: Sys) {
@@ -60,7 +60,7 @@ export function publishExecuteInput(ZmqServer: { prototype: Sys }): void {
  * issue #19) and answers them 'abort' with no output at all, so after "Run All" the later cells look empty.
  * Say so in the cell instead.
  */
-export function explainAbortedCells(JupyterHandlerImpl: { prototype: Sys }): void {
+function explainAbortedCells(JupyterHandlerImpl: { prototype: Sys }): void {
   const orig = JupyterHandlerImpl.prototype.handleExecute;
   if (orig.igpgPatched) return;
   const patched = async function (this: Sys, req: unknown, writeStream: (name: string, text: string) => void, writeDisplayData: unknown) {

@@ -16,14 +16,14 @@ import { stockOf, type WasmKernel } from './types';
  */
 
 /** Shapes of a BatchMatMul call after folding leading dims into one batch dim. */
-export interface MatMulPlan {
+interface MatMulPlan {
   M: number; N: number; K: number;
   batchA: number; batchB: number; batch: number;
   outShape: number[];
 }
 
 /** Plan a matmul; null when the batch dims broadcast in a way the fast paths do not handle. */
-export function planMatMul(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan | null {
+function planMatMul(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): MatMulPlan | null {
   const ra = aShape.length, rb = bShape.length;
   const M = transposeA ? aShape[ra - 1] : aShape[ra - 2];
   const K = transposeA ? aShape[ra - 2] : aShape[ra - 1];
@@ -43,7 +43,7 @@ export function planMatMul(aShape: number[], bShape: number[], transposeA: boole
 }
 
 /** Make the BatchMatMul kernel config; `original` is the stock wasm kernel (used for odd broadcasts). */
-export function batchMatMulConfig(original: KernelConfig, native: NativeAddon | null): KernelConfig {
+function batchMatMulConfig(original: KernelConfig, native: NativeAddon | null): KernelConfig {
   // The stock C entry point, one cwrap per wasm module (backends can be re-created).
   const xnnByModule = new WeakMap<object, (...args: unknown[]) => unknown>();
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {

@@ -1,7 +1,7 @@
 import { BatchMatMul, Conv2DBackpropFilter, getKernel } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../native';
-import { elementOffset, heapViews, sizeOf, type WasmBackendLike } from '../wasm_memory';
+import { elementOffset, heapViews, sizeOf } from '../wasm_memory';
 import { convGradConfig, geometry, MAX_SCRATCH, type Geometry } from './conv2d_util';
 import type { WasmKernel } from './types';
 
@@ -105,7 +105,7 @@ function im2col(f32: Float32Array, xo: number, dst: number, n0: number, nb: numb
 }
 
 /** Pick a method: the loop for tiny layers, else sgemm when the addon is there, else XNNPACK. */
-export function chooseFilterGradMethod(g: Geometry, native: NativeAddon | null): Exclude<Conv2DFilterGradMethod, 'auto'> {
+function chooseFilterGradMethod(g: Geometry, native: NativeAddon | null): Exclude<Conv2DFilterGradMethod, 'auto'> {
   const macs = g.N * g.OH * g.OW * g.FH * g.FW * g.C * g.OC;
   if (macs <= (native !== null ? LOOP_MAX_MACS : LOOP_MAX_MACS_NO_ADDON)) return 'loop';
   return native !== null ? 'sgemm' : 'xnnpack';

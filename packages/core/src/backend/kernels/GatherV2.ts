@@ -11,7 +11,7 @@ import { stockOf, type WasmKernel } from './types';
  */
 
 /** Make the GatherV2 kernel config; `original` is the stock wasm kernel. */
-export function gatherConfig(original: KernelConfig): KernelConfig {
+function gatherConfig(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x as TensorInfo, indices = inputs.indices as TensorInfo;

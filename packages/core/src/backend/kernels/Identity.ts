@@ -9,7 +9,7 @@ import { stockOf, type WasmKernel } from './types';
  * step's CPU time went to those copies and their page faults. Tensors are immutable, so
  * sharing is safe (the fused Adam writes in place only to data with a reference count of 1).
  */
-export function identityConfig(original: KernelConfig): KernelConfig {
+function identityConfig(original: KernelConfig): KernelConfig {
   return {
     kernelName: Identity, backendName: 'wasm',
     kernelFunc: (args) => {

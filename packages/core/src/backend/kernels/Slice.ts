@@ -12,7 +12,7 @@ import { stockOf, type WasmKernel } from './types';
  */
 
 /** Make the Slice kernel config; `original` is the stock wasm kernel. */
-export function sliceConfig(original: KernelConfig): KernelConfig {
+function sliceConfig(original: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x as TensorInfo;

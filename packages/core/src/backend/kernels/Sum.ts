@@ -12,7 +12,7 @@ import type { NativeAddon } from '../native';
  */
 
 /** Make the Sum kernel config; `original` is the stock wasm kernel. */
-export function sumConfig(original: KernelConfig, native: NativeAddon | null): KernelConfig {
+function sumConfig(original: KernelConfig, native: NativeAddon | null): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const x = inputs.x as TensorInfo;

@@ -30,7 +30,7 @@ const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-export const unsortedSegmentSumConfig: KernelConfig = { kernelName: UnsortedSegmentSum, backendName: 'wasm', kernelFunc };
+const unsortedSegmentSumConfig: KernelConfig = { kernelName: UnsortedSegmentSum, backendName: 'wasm', kernelFunc };
 
 /** UnsortedSegmentSum (the gradient of gather), which tfjs-backend-wasm lacks. */
 export const unsortedSegmentSumKernel: WasmKernel = { kernelName: UnsortedSegmentSum, wrapsStock: false, make: () => unsortedSegmentSumConfig };

@@ -6,7 +6,7 @@ import { Conv2DBackpropFilter, Conv2DBackpropInput, getKernel, registerKernel, u
 // on the same seeded inputs, within a tolerance, with no leaked tensors.
 
 /** Run f on `backend` with fixed inputs; returns plain arrays (tensors disposed). */
-export async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
+async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor | tf.Tensor[]): Promise<number[][]> {
   await tf.setBackend(backend);
   const out = tf.tidy(f);
   const list = Array.isArray(out) ? out : [out];
@@ -50,8 +50,8 @@ export function maxRelErr(a: Float32Array, b: Float32Array): number {
 
 // ---- conv gradients: geometries (CNN-s's three layers, strides, 'same'/explicit pads) ----
 
-export type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
-export interface ConvCase { name: string; x: number[]; f: number[]; strides: number | [number, number]; pad: Pad }
+type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
+interface ConvCase { name: string; x: number[]; f: number[]; strides: number | [number, number]; pad: Pad }
 
 export const CONV_CASES: ConvCase[] = [
   { name: 'CNN-s conv1 (batch 8)', x: [8, 28, 28, 1], f: [5, 5, 1, 8], strides: 1, pad: 'valid' },

@@ -13,11 +13,11 @@ import { stableHash } from '../../zoo/config';
 import { evalInputsKey } from '../../queue/names';
 
 /** Largest input set a worker accepts (the default zoo + bundle are ~40 MB). */
-export const MAX_EVAL_INPUT_BYTES = 2 * 1024 ** 3;
+const MAX_EVAL_INPUT_BYTES = 2 * 1024 ** 3;
 /** How long published inputs stay in Redis without a coordinator refreshing them. */
 const TTL_S = 7 * 24 * 3600;
 
-export interface EvalInputFile {
+interface EvalInputFile {
   /** 'zoo/…' or 'generator/…', with '/' separators. */
   rel: string;
   file: string;
@@ -39,7 +39,7 @@ function walk(dir: string, prefix = ''): string[] {
  * What an evaluation reads: the zoo's manifest.json, config.json and every weight file the manifest lists;
  * every file of the generator bundle but its metrics logs.
  */
-export function evalInputFiles(zooDir: string, generatorDir: string): EvalInputFile[] {
+function evalInputFiles(zooDir: string, generatorDir: string): EvalInputFile[] {
   const zooFiles = ['manifest.json', 'config.json'].filter((f) => fs.existsSync(path.join(zooDir, f)));
   zooFiles.push(...new Set(readManifest(zooDir).entries.map((e) => e.weights.file)));
   return [
@@ -82,7 +82,7 @@ export async function unpublishEvalInputs(redis: Redis, digest: string): Promise
 }
 
 /** Where a worker keeps fetched inputs (one folder per digest). */
-export const defaultEvalCache = () => path.join(os.tmpdir(), 'igpg-eval-inputs');
+const defaultEvalCache = () => path.join(os.tmpdir(), 'igpg-eval-inputs');
 
 /**
  * The local folders of input set `digest`: from the cache, else fetched from Redis, checked (paths, size, digest)

@@ -26,7 +26,7 @@ const nullableInt = { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }]
 const str = { type: 'string', minLength: 1, maxLength: 400 };
 
 /** JSON Schema of an eval row job. No defaults: a payload must be complete. */
-export const evalRowPayloadSchema = {
+const evalRowPayloadSchema = {
   type: 'object', additionalProperties: false, required: ['kind', 'version', 'inputs', 'backend', 'settings', 'row'],
   properties: {
     kind: { const: 'eval-row' },

@@ -13,14 +13,14 @@ import { stableHash } from '../../zoo/config';
 import { fetchEvalInputs } from './inputs';
 import { checkEvalRowPayload, toEvalRowResult, type EvalRowResult } from './payload';
 
-export interface EvalRowRunner {
+interface EvalRowRunner {
   run(data: unknown, worker: string): Promise<EvalRowResult>;
   /** Dispose the open context and generator; throws if they leaked tensors. */
   dispose(): void;
 }
 
 /** The native helper of a backend as eval payloads name it. */
-export const backendNative = (b: Pick<BackendInfo, 'native'>) => b.native ?? null;
+const backendNative = (b: Pick<BackendInfo, 'native'>) => b.native ?? null;
 
 /**
  * Run eval row jobs on this worker's backend. A payload from a coordinator on another backend is refused
