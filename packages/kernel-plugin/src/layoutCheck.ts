@@ -14,8 +14,7 @@ const overlap = (a: Box, b: Box, tol = 1) => Math.min(a.x1, b.x1) - Math.max(a.x
 
 /**
  * Draw `fig` at `width` x `height` in a page that has plotly.js (newPlotlyPage) and list its layout problems
- * (an empty list when there are none).
- * @example const problems = await layoutProblems(page, figures.codebookUsage(u), { width: 900, height: 600 });
+ * (an empty list when there are none). Used by the tests (layoutCheck.test.ts) on every figure the repository ships.
  */
 export async function layoutProblems(page: Page, fig: Figure, size: { width: number; height: number }): Promise<string[]> {
   const drawn = await page.evaluate(async ({ fig, size }) => {
