@@ -93,7 +93,10 @@ describe('figure builders', () => {
     expect(bars.data.map((d) => d.name)).toEqual(['pretrained', 'generated']);
     const withChance = figures.accuracyComparison([{ ...rows[0], classes: 10 }, { ...rows[1], chance: 0.5 }]);
     expect(withChance.data.map((d) => d.name)).toEqual(['pretrained', 'generated', 'chance']);
-    expect(withChance.data[2].y).toEqual([0.1, 0.5]);
+    // one line per bar group, spanning the group (category i covers i - 0.5 .. i + 0.5 on the hidden axis x2)
+    expect(withChance.data[2]).toMatchObject({ xaxis: 'x2', x: [-0.4, 0.4, null, 0.6, 1.4, null], y: [0.1, 0.1, null, 0.5, 0.5, null] });
+    expect(withChance.layout.xaxis2).toMatchObject({ overlaying: 'x', range: [-0.5, 1.5], visible: false });
+    expect(withChance.layout.xaxis).toMatchObject({ range: [-0.5, 1.5] });
     expect(withChance.layout.yaxis).toMatchObject({ title: { text: 'test accuracy (fraction)' }, automargin: true });
     expect(() => figures.evalTable([])).toThrow(/no rows/);
   });

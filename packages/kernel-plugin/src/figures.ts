@@ -262,10 +262,8 @@ export function accuracyComparison(rows: EvalRow[], opts: { label?: string; seri
   const data: Figure['data'] = series.map((s, i) => ({ type: 'bar', name: s, x, y: rows.map((r) => r[s] ?? null),
     marker: { color: PALETTE[i % PALETTE.length] }, hovertemplate: `%{x}<br>${s} %{y:.4f}<extra></extra>` }));
   const chance = rows.map((r) => (typeof r.chance === 'number' ? r.chance : typeof r.classes === 'number' ? 1 / r.classes : opts.chance ?? null));
-  if (chance.some((c) => c !== null)) {
-    data.push({ type: 'scatter', mode: 'markers', name: 'chance', x, y: chance, marker: { symbol: 'line-ew-open', size: 36, color: '#000', line: { width: 2 } },
-      hovertemplate: '%{x}<br>chance %{y:.3f}<extra></extra>' });
-  }
+  const chanceAxis = chance.some((c) => c !== null) ? chanceLines(x, chance) : undefined;
+  if (chanceAxis) data.push(chanceAxis.trace);
   // legend above the plot (never over an axis title); both axes take the room their labels need (no "pretrai").
   // Slanted tick labels reach left of their tick: the first one needs a left margin of about its width (automargin
   // grows the bottom only).
@@ -274,7 +272,32 @@ export function accuracyComparison(rows: EvalRow[], opts: { label?: string; seri
   const left = slant ? Math.max(70, Math.round(longest * 6 * Math.cos(Math.PI / 6)) - 40) : 70;
   return { data, layout: { ...BASE_LAYOUT, margin: { l: left, r: 20, t: 120, b: 40 }, barmode: 'group', title: { text: opts.title ?? 'Accuracy: generated vs pretrained' },
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
-    xaxis: { title: { text: label }, automargin: true, tickangle: slant ? -30 : 0 }, yaxis: { title: { text: 'test accuracy (fraction)' }, automargin: true, rangemode: 'tozero' }, height: 520 } };
+    xaxis: { title: { text: label }, automargin: true, tickangle: slant ? -30 : 0, ...(chanceAxis ? { range: chanceAxis.range } : {}) },
+    ...(chanceAxis ? { xaxis2: chanceAxis.axis } : {}),
+    // slanted labels take about half their length in height below the axis: the plot keeps ~330 px above them
+    yaxis: { title: { text: 'test accuracy (fraction)' }, automargin: true, rangemode: 'tozero' }, height: 460 + (slant ? Math.round(longest * 3) : 0) } };
+}
+
+/**
+ * The chance level of each bar group as a short horizontal line spanning exactly that group. A category axis cannot
+ * place a point between categories, so the lines live on a hidden linear axis laid over it: category i spans
+ * [i - 0.5, i + 0.5] on both, and a group's bars fill the middle 0.8 (plotly's default bargap 0.2).
+ */
+function chanceLines(categories: string[], chance: Array<number | null>, opts: { xaxis?: string; yaxis?: string } = {}) {
+  const xs: Array<number | null> = [], ys: Array<number | null> = [], text: Array<string | null> = [];
+  chance.forEach((c, i) => {
+    if (c === null) return;
+    xs.push(i - 0.4, i + 0.4, null);
+    ys.push(c, c, null);
+    text.push(categories[i], categories[i], null);
+  });
+  const range = [-0.5, categories.length - 0.5];
+  return {
+    range,
+    trace: { type: 'scatter', mode: 'lines', name: 'chance', x: xs, y: ys, text, xaxis: opts.xaxis ?? 'x2', ...(opts.yaxis ? { yaxis: opts.yaxis } : {}),
+      line: { color: '#000', width: 2 }, hovertemplate: '%{text}<br>chance %{y:.3f}<extra></extra>' },
+    axis: { overlaying: 'x', range, visible: false, fixedrange: true },
+  };
 }
 
 /** Colour-blind-safe categorical palette (Okabe-Ito plus greys) for code ids. */

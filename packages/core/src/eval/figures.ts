@@ -3,6 +3,18 @@ import type { EvalResults } from './results';
 /** A Plotly figure as plain JSON (rendered by @igpg/kernel-plugin's renderPng; core draws nothing itself). */
 export interface PlotFigure { data: Record<string, unknown>[]; layout: Record<string, unknown> }
 
+/**
+ * The chance level of each bar group as a short line spanning exactly that group. A category axis cannot place a
+ * point between categories, so the lines live on a hidden linear axis (x2) laid over it: category i spans
+ * [i - 0.5, i + 0.5] on both, and a group's bars fill the middle 0.8 (plotly's default bargap 0.2).
+ */
+function chanceLines(categories: string[], chance: number[]): Record<string, unknown> {
+  const x = chance.flatMap((_, i) => [i - 0.4, i + 0.4, null]);
+  const y = chance.flatMap((c) => [c, c, null]);
+  const text = categories.flatMap((t) => [t, t, null]);
+  return { type: 'scatter', mode: 'lines', name: 'chance (1 / classes)', x, y, text, xaxis: 'x2', line: { color: '#000', width: 2 }, hovertemplate: '%{text}<br>chance %{y:.3f}<extra></extra>' };
+}
+
 /** Figures of a report: accuracy per row and method, the conditioning matrix, and the memorization audit. */
 export function reportFigures(res: EvalResults): Record<string, PlotFigure> {
   const rows = res.rows.filter((r) => r.generated);
@@ -18,13 +30,14 @@ export function reportFigures(res: EvalResults): Record<string, PlotFigure> {
   if (rows.length) {
     const bars = series.filter(([, f]) => rows.some((r) => typeof f(r as Row) === 'number'))
       .map(([name, f]) => ({ type: 'bar', name, x, y: rows.map((r) => f(r as Row) ?? null), hovertemplate: `%{x}<br>${name} %{y:.3f}<extra></extra>` }));
-    // chance (1 / classes) per task: a short horizontal mark over each group
-    const chance = { type: 'scatter', mode: 'markers', name: 'chance (1 / classes)', x, y: rows.map((r) => r.chance), marker: { symbol: 'line-ew-open', size: 40, color: '#000', line: { width: 2 } }, hovertemplate: '%{x}<br>chance %{y:.3f}<extra></extra>' };
     figs.accuracy = {
-      data: [...bars, chance],
+      data: [...bars, chanceLines(x, rows.map((r) => r.chance))],
       layout: {
-        barmode: 'group', title: { text: 'Test accuracy per task and architecture' }, height: 560, margin: { t: 110, b: 40, l: 70, r: 20 },
-        xaxis: { title: { text: 'task [architecture]' }, automargin: true, tickangle: -30 },
+        barmode: 'group', height: 600, margin: { t: 150, b: 40, l: 70, r: 20 },
+        // the title pinned to the top of the image and the legend (4 rows of series) between it and the plot
+        title: { text: 'Test accuracy per task and architecture', yref: 'container', y: 0.985, yanchor: 'top' },
+        xaxis: { title: { text: 'task [architecture]' }, automargin: true, tickangle: -30, range: [-0.5, x.length - 0.5] },
+        xaxis2: { overlaying: 'x', range: [-0.5, x.length - 0.5], visible: false, fixedrange: true },
         yaxis: { title: { text: 'test accuracy (fraction)' }, range: [0, 1], automargin: true },
         legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' }, // above the plot: never over an axis title
       },
@@ -32,7 +45,16 @@ export function reportFigures(res: EvalResults): Record<string, PlotFigure> {
   }
   const c = res.conditioning;
   if (c.labels.length > 1) {
-    figs.conditioning = { data: [{ type: 'heatmap', z: c.matrix, x: c.labels, y: c.labels, zmin: 0, zmax: 1, colorscale: 'Viridis' }], layout: { title: { text: 'Instruction (rows) x test data (columns)' }, xaxis: { title: { text: 'test data' }, automargin: true }, yaxis: { title: { text: 'instruction' }, autorange: 'reversed', automargin: true }, height: 520, margin: { l: 220, b: 160 } } };
+    // one row and one column per label, every label shown: 16 px per row, the long column labels below the plot
+    const plot = Math.max(300, 16 * c.labels.length);
+    figs.conditioning = {
+      data: [{ type: 'heatmap', z: c.matrix, x: c.labels, y: c.labels, zmin: 0, zmax: 1, colorscale: 'Viridis', colorbar: { title: { text: 'test accuracy' } },
+        hovertemplate: 'instruction %{y}<br>test data %{x}<br>accuracy %{z:.3f}<extra></extra>' }],
+      layout: { title: { text: 'Conditioning: test accuracy, instruction (rows) x test data (columns)' },
+        xaxis: { title: { text: 'test data' }, automargin: true, tickmode: 'array', tickvals: c.labels, tickangle: 90 },
+        yaxis: { title: { text: 'instruction' }, autorange: 'reversed', automargin: true, tickmode: 'array', tickvals: c.labels },
+        height: plot + 380, margin: { t: 60, l: 80, b: 40 } },
+    };
   }
   const mem = res.rows.filter((r) => r.memorization);
   if (mem.length) {

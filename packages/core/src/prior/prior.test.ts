@@ -8,6 +8,7 @@ import { Prior, type PriorConfig, type TokenLayout } from './prior';
 import { logLikelihood, sampleCodes, windows } from './autoregress';
 import { learningRateAt, priorTrainConfigSchema, trainPrior, type PriorExample, type PriorTrainConfig } from './train';
 import { validate } from '../util/config';
+import { readJsonl } from '../util/jsonl';
 import type { ChunkPlace } from '../encoders/architecture';
 import { createRng } from '../rng';
 
@@ -109,6 +110,11 @@ describe('prior', () => {
     await trainPrior({ prior: straight, examples, dir: path.join(tmp, 'straight'), config, progress: false });
     const want = weights(straight);
     straight.dispose();
+    // each logged step says its learning rate and how many codes it trained on (the dashboard plots both)
+    const rows = readJsonl<{ step: number; loss: number; codes: number; lr: number }>(path.join(tmp, 'straight', 'metrics.jsonl'));
+    expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    rows.forEach((r) => expect(r.lr).toBe(learningRateAt(validate<Required<PriorTrainConfig>>(priorTrainConfigSchema, config, 'cfg'), r.step - 1)));
+    rows.forEach((r) => expect(r.codes).toBeGreaterThan(0));
     const killed = new Prior(c, { decoder });
     await expect(trainPrior({ prior: killed, examples, dir: path.join(tmp, 'killed'), config, progress: false, onCheckpoint: (s) => { if (s === 4) throw new Error('killed'); } })).rejects.toThrow('killed');
     killed.dispose();

@@ -172,14 +172,16 @@ export async function trainPrior(opts: TrainPriorOptions): Promise<TrainingLoopR
       progress: opts.progress,
       onCheckpoint: opts.onCheckpoint,
       step(i) {
-        optimizer.setLearningRate(learningRateAt(cfg, i));
+        const lr = learningRateAt(cfg, i);
+        optimizer.setLearningRate(lr);
         const batch = drawBatch(prior, examples, cfg.batchSize, createRng(cfg.seed).fork(`batch/${i}`));
         const seed = createRng(cfg.seed).fork(i).tfSeed();
         const cost = optimizer.minimize(() => priorLoss(prior, batch, { training: true, seed }), true, trainable)!;
         const loss = cost.dataSync()[0];
         cost.dispose();
         if (!Number.isFinite(loss)) throw new Error(`prior training diverged at step ${i + 1} (loss ${loss}); lower lr (now ${cfg.lr})`);
-        return { loss, codes: batch.mask.reduce((a, b) => a + b, 0) * prior.config.codesPerChunk };
+        // codes in the batch (the dashboard's codes/s) and the step's learning rate (its lr panel)
+        return { loss, codes: batch.mask.reduce((a, b) => a + b, 0) * prior.config.codesPerChunk, lr };
       },
     });
   } finally {

@@ -24,7 +24,7 @@ ${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
 <script>
 (function(){
   var S = window.__igpg = { messages: 0, redraws: 0, rows: 0, reconnects: 0, connected: false, panels: [] };
-  var runs = {}, pending = false, backoff = 250, ws = null, pingTimer = null, created = false;
+  var runs = {}, meta = {}, pending = false, backoff = 250, ws = null, pingTimer = null, created = false;
   var PALETTE = ['#3b6ea8','#d1603d','#4c9a5b','#8e5ea2','#c59b2b','#2ba3a3','#b0476b','#6b6b6b'];
   // legend above the plot area: it never covers an axis title
   var base = { margin: { l: 70, r: 20, t: 70, b: 45 }, legend: { orientation: 'h', x: 0, y: 1.0, yanchor: 'bottom' } };
@@ -35,7 +35,7 @@ ${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
     if (name.indexOf('zoo/') === 0 || has(rows, 'done')) return 'zoo';
     if (has(rows, 'recon') || has(rows, 'perplexity')) return 'vqvae';
     if (has(rows, 'codeCounts')) return 'usage'; // a VQ-VAE run's codebook-usage.jsonl
-    if (has(rows, 'tokens') || /prior/.test(name)) return 'prior';
+    if (has(rows, 'codes') || has(rows, 'tokens') || /prior/.test(name)) return 'prior';
     return 'other';
   }
   function runsOf(kind){ return Object.keys(runs).sort().filter(function(r){ return kindOf(r, runs[r]) === kind; }); }
@@ -56,26 +56,28 @@ ${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
     Plotly.react(id, data, Object.assign({}, base, { title: { text: title }, xaxis: { title: { text: 'step' } }, yaxis: Object.assign({ title: { text: ytitle }, automargin: true }, (extra || {}).yaxis || {}) }, extra && extra.layout || {}), { responsive: true });
     if (S.panels.indexOf(id) < 0) S.panels.push(id);
   }
-  function tokensPerSecond(r, n, rows){
+  // codes trained on per step (prior rows log 'codes'; 'tokens' from older runs), over the time since the step before
+  function codesOf(r){ return typeof r.codes === 'number' ? r.codes : r.tokens; }
+  function codesPerSecond(r, n, rows){
     var prev = rows[n - 1];
-    return prev && typeof r.time === 'number' && typeof prev.time === 'number' && r.time > prev.time ? r.tokens / ((r.time - prev.time) / 1000) : null;
+    return prev && typeof r.time === 'number' && typeof prev.time === 'number' && r.time > prev.time ? codesOf(r) / ((r.time - prev.time) / 1000) : null;
   }
   function prior(names){
     if (!names.length) return;
     var loss = lines(names, 'loss');
     // the uniform line: ln(V) nats per code, what a prior that learned nothing scores
     names.forEach(function(run){
-      var v = runs[run].map(function(r){ return r.vocab || r.codebookSize; }).filter(Boolean)[0];
+      var v = runs[run].map(function(r){ return r.vocab || r.codebookSize; }).filter(Boolean)[0] || (meta[run] || {}).codebookSize;
       var xs = runs[run].map(xOf);
       if (v && xs.length) loss.push({ type: 'scatter', mode: 'lines', name: 'uniform ln(' + v + ')', x: [xs[0], xs[xs.length - 1]], y: [Math.log(v), Math.log(v)], line: { color: '#000', dash: 'dash', width: 1 } });
     });
     draw('prior-loss', 'prior', loss, 'Prior: cross-entropy per code', 'loss (nats per code)');
     if (names.some(function(r){ return has(runs[r], 'lr'); })) draw('prior-lr', 'prior', lines(names, 'lr'), 'Prior: learning rate', 'learning rate');
     var tps = names.map(function(run, i){
-      var rows = runs[run].filter(function(r){ return typeof r.tokens === 'number'; });
-      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(xOf), y: rows.map(function(r, n){ return tokensPerSecond(r, n, rows); }), line: { color: PALETTE[i % PALETTE.length] } };
+      var rows = runs[run].filter(function(r){ return typeof codesOf(r) === 'number'; });
+      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(xOf), y: rows.map(function(r, n){ return codesPerSecond(r, n, rows); }), line: { color: PALETTE[i % PALETTE.length] } };
     });
-    draw('prior-speed', 'prior', tps, 'Prior: training speed', 'tokens / s');
+    draw('prior-speed', 'prior', tps, 'Prior: training speed', 'codes / s');
   }
   function vqvae(names){
     if (!names.length) return;
@@ -137,10 +139,11 @@ ${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
     var msg; try { msg = JSON.parse(ev.data); } catch (e) { return; }
     S.messages++;
     if (msg.type === 'queue') { queuePanel(msg); return; }
-    if (msg.type === 'snapshot') { runs = msg.runs || {}; S.rows = 0; for (var k in runs) S.rows += runs[k].length; }
+    if (msg.type === 'snapshot') { runs = msg.runs || {}; meta = msg.meta || {}; S.rows = 0; for (var k in runs) S.rows += runs[k].length; }
     else if (msg.type === 'changes') {
       msg.changes.forEach(function(c){
         if (c.kind === 'reset' || !runs[c.run]) { if (runs[c.run]) S.rows -= runs[c.run].length; runs[c.run] = []; }
+        if (c.meta) meta[c.run] = c.meta;
         Array.prototype.push.apply(runs[c.run], c.rows); S.rows += c.rows.length;
         if (runs[c.run].length > 20000) runs[c.run].splice(0, runs[c.run].length - 20000);
       });

@@ -117,7 +117,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
   };
 
   wss.on('connection', (ws) => {
-    send(ws, JSON.stringify({ type: 'snapshot', runs: tailer.snapshot(), pollMs }));
+    send(ws, JSON.stringify({ type: 'snapshot', runs: tailer.snapshot(), meta: tailer.meta(), pollMs }));
     if (opts.queue) send(ws, JSON.stringify({ type: 'queue', ...queueState }));
     ws.on('message', (raw, isBinary) => {
       // The client only says hello or pings; anything else is logged and ignored, never fatal.

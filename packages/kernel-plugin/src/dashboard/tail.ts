@@ -2,10 +2,33 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { MetricsRow } from '../types';
 
-/** What changed in one run since the last poll: new rows, or a reset (the file was truncated or replaced). */
-export type RunChange = { run: string; kind: 'append' | 'reset'; rows: MetricsRow[] };
+/** Facts about a run that its rows do not repeat, read from the `config.json` beside its metrics file. */
+export interface RunMeta {
+  /** Codes a prior chooses from: its uniform guess costs ln(codebookSize) nats per code. */
+  codebookSize?: number;
+}
 
-interface Tail { file: string; offset: number; partial: string; ino: number; rows: MetricsRow[] }
+/**
+ * What changed in one run since the last poll: new rows, or a reset (the file was truncated or replaced), which
+ * also carries the run's meta.
+ */
+export type RunChange = { run: string; kind: 'append' | 'reset'; rows: MetricsRow[]; meta?: RunMeta };
+
+interface Tail { file: string; offset: number; partial: string; ino: number; rows: MetricsRow[]; meta: RunMeta }
+
+/**
+ * The run's meta from `<folder of file>/config.json`: a training run's config (prior or VQ-VAE, `{ prior: {...} }`
+ * or `{ model: {...} }`) or a bundle stage's. {} when there is none or it cannot be read.
+ */
+export function runMeta(file: string): RunMeta {
+  try {
+    const c = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'config.json'), 'utf8'));
+    const size = [c?.prior?.codebookSize, c?.model?.codebookSize, c?.codebookSize].find((v) => Number.isInteger(v) && v > 1);
+    return size ? { codebookSize: size } : {};
+  } catch {
+    return {};
+  }
+}
 
 /**
  * Find metrics files: a `.jsonl` path is one run; a directory holds runs as `<dir>/<run>/*.jsonl` or `<dir>/*.jsonl`.
@@ -127,10 +150,10 @@ export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number;
         try { st = fs.statSync(file); } catch { continue; } // removed between discovery and stat
         let t = tails.get(run);
         if (!t || st.ino !== t.ino || st.size < t.offset) {
-          t = { file, offset: 0, partial: '', ino: st.ino, rows: [] };
+          t = { file, offset: 0, partial: '', ino: st.ino, rows: [], meta: runMeta(file) };
           tails.set(run, t);
           keep(t, readNew(t));
-          changes.push({ run, kind: 'reset', rows: t.rows.slice() });
+          changes.push({ run, kind: 'reset', rows: t.rows.slice(), meta: t.meta });
           continue;
         }
         const rows = readNew(t);
@@ -141,6 +164,10 @@ export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number;
         if (c) changes.push(c);
       }
       return changes;
+    },
+    /** The meta of each run read so far. */
+    meta(): Record<string, RunMeta> {
+      return Object.fromEntries([...tails].map(([run, t]) => [run, t.meta]));
     },
     /** All rows read so far, per run. */
     snapshot(): Record<string, MetricsRow[]> {

@@ -62,6 +62,7 @@ describe('igpg-ts kernel in Jupyter', () => {
       "import { show, figures, live } from '@igpg/kernel-plugin';\nimport { createRng } from '@igpg/core';\nconst n: number = createRng(1).int(100);\nconsole.log('rng', n);",
       "show(figures.codebookUsage({ counts: [3, 0, 5] }));",
       "const l = live.curves({ throttleMs: 0 });\nfor (let s = 0; s < 3; s++) l.push({ step: s, loss: 1 / (s + 1) });\nl.close();",
+      "console.log('shorthand', JSON.stringify({ n }));", // n of the first cell: plain tslab throws "n is not defined"
     ];
     const nb = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'igpg-ts', display_name: 'igpg (TypeScript)', language: 'typescript' } },
       cells: cells.map((source, i) => ({ id: `c${i}`, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })) };
@@ -79,6 +80,7 @@ describe('igpg-ts kernel in Jupyter', () => {
     expect(usage.data['text/html'].join('')).toContain('Plotly.react');
     expect(outputs[2]).toHaveLength(1); // the live view updated one output in place, no second plotly.js
     expect(outputs[2][0].data['application/vnd.plotly.v1+json'].data[0].y).toEqual([1, 0.5, 1 / 3]);
+    expect(outputs[3].map((o: { text?: string[] }) => (o.text ?? []).join('')).join('')).toBe(`shorthand {"n":${outputs[0][0].text.join('').match(/^rng (\d+)/)![1]}}\n`);
 
     expect(kernel.uninstallKernel({ prefix })).toBe(true);
     expect(execFileSync('/usr/bin/jupyter', ['kernelspec', 'list'], { env, encoding: 'utf8' })).not.toContain('igpg-ts');

@@ -72,6 +72,52 @@ function explainAbortedCells(JupyterHandlerImpl: { prototype: Sys }): void {
   JupyterHandlerImpl.prototype.handleExecute = patched;
 }
 
+/**
+ * tslab turns a cell's top-level variables into exports of the cell's module and rewrites later uses of them, but
+ * misses shorthand properties: with `const x = 3` in one cell, `{ x }` in a later cell throws "x is not defined".
+ * `{ x: x }` means the same and works, so each shorthand property of an object literal is written out before tslab
+ * sees the cell. Destructuring targets (`({ x } = o)`, `{ x = 1 }`) are left alone: there `x` is assigned, not read.
+ */
+export function expandShorthandProperties(ts: Sys, code: string): string {
+  const sf = ts.createSourceFile('cell.ts', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const at: { end: number; name: string }[] = [];
+  const isAssignmentTarget = (n: Sys): boolean => {
+    for (let p = n; p.parent; p = p.parent) {
+      const parent = p.parent;
+      if (ts.isBinaryExpression(parent) && parent.left === p && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken) return true;
+      if ((ts.isForOfStatement(parent) || ts.isForInStatement(parent)) && parent.initializer === p) return true;
+      if (!ts.isObjectLiteralExpression(parent) && !ts.isArrayLiteralExpression(parent) && !ts.isPropertyAssignment(parent)
+        && !ts.isShorthandPropertyAssignment(parent) && !ts.isSpreadAssignment(parent) && !ts.isSpreadElement(parent) && !ts.isParenthesizedExpression(parent)) return false;
+    }
+    return false;
+  };
+  const visit = (n: Sys): void => {
+    if (ts.isShorthandPropertyAssignment(n) && !n.objectAssignmentInitializer && !isAssignmentTarget(n.parent)) at.push({ end: n.name.end, name: n.name.text });
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  let out = code;
+  for (const { end, name } of at.sort((a, b) => b.end - a.end)) out = `${out.slice(0, end)}: ${name}${out.slice(end)}`;
+  return out;
+}
+
+/** Run every cell through expandShorthandProperties before tslab executes it. */
+export function expandCellShorthand(JupyterHandlerImpl: { prototype: Sys }, ts: Sys): void {
+  const orig = JupyterHandlerImpl.prototype.handleExecuteImpl;
+  if (orig.igpgPatched) return;
+  const patched = async function (this: Sys, req: Sys, ...rest: unknown[]) {
+    let code = req.code;
+    try {
+      code = expandShorthandProperties(ts, req.code);
+    } catch {
+      // leave the cell as written: tslab reports its own syntax errors
+    }
+    return orig.call(this, { ...req, code }, ...rest);
+  };
+  (patched as Sys).igpgPatched = true;
+  JupyterHandlerImpl.prototype.handleExecuteImpl = patched;
+}
+
 function main(argv: string[]) {
   const i = argv.indexOf('--config-path');
   if (i < 0 || !argv[i + 1]) {
@@ -85,6 +131,7 @@ function main(argv: string[]) {
   const jupyter = require(path.join(tslabDir, 'dist', 'jupyter.js'));
   publishExecuteInput(jupyter.ZmqServer);
   explainAbortedCells(jupyter.JupyterHandlerImpl);
+  expandCellShorthand(jupyter.JupyterHandlerImpl, ts);
   const { startKernel } = require(path.join(tslabDir, 'dist', 'main.js'));
   startKernel({ configPath: argv[i + 1], enableFindLocal: false });
 }
