@@ -16,7 +16,7 @@ let probed;
 export function torchInfo() {
   if (!probed) {
     try {
-      probed = { version: execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).trim() };
+      probed = { version: execFileSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 }).trim() };
     } catch (e) {
       probed = { skipped: `PyTorch side skipped: ${PYTHON} cannot import torch (${String(e.stderr || e.message).trim().split('\n').pop()}); install Debian's python3-torch` };
     }
@@ -32,8 +32,8 @@ export function runTorch(script, args, { threads = 1, steps = 4, warmup = 1, tim
   try {
     const out = execFileSync(PYTHON, [join(here, script), '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup), ...args], {
       encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, cwd: here,
-      // torch reads these at start-up: the thread count is the one we set, not the machine's
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+      // read at start-up: OpenMP and the OpenBLAS that Debian's torch calls (libblas.so.3) use the threads we set
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
     });
     return JSON.parse(out.trim().split('\n').pop());
   } catch (e) {
