@@ -1,5 +1,8 @@
 // One GPT training step (forward, backward, Adam) per backend: ms/step, tokens/s, ratio to
-// the pure-JS cpu backend, fraction of the machine's fp32 peak, and a per-kernel profile.
+// the pure-JS cpu backend, fraction of the machine's fp32 peak, and a per-kernel profile; then the fastest backend
+// (the last wasm configuration) against the same step in PyTorch (bench/gpt_step_torch.py, 1 and 2 threads,
+// alternating rounds; bench/torch.mjs).
+import { runTorch, sideBySide } from '../torch.mjs';
 
 const CONFIG = { vocabSize: 1024, dModel: 128, nLayers: 4, nHeads: 4, contextLength: 256 };
 const BATCH = 16;
@@ -64,6 +67,7 @@ export async function run(ctx) {
       tf.dispose(ids); opt.dispose(); gpt.dispose();
     }
   }
+  const torch = await torchSideBySide(ctx);
   if (profile) {
     console.log(`  profile of one step on ${profile.backend} (kernel ms, summed over calls):`);
     console.table(profile.kernels.slice(0, 15));
@@ -72,8 +76,29 @@ export async function run(ctx) {
     config: { ...CONFIG, batch: BATCH, optimizer: 'adam', tokensPerStep: tokens },
     flops, peak: { gflops: ctx.cpu.peakGflops, formula: ctx.cpu.peakFormula },
     note: 'ms/step is the best of `steps` timed steps after one warm-up (the cores are shared, so the median is noisier; load1 is the 1-minute load average before the timing, load1After after it); cpu runs one step, at batch 2 scaled to 16 unless --long; peakFraction = matmul GFLOP/s / peak.gflops',
-    rows, profile,
+    rows, profile, torch,
   };
+}
+
+/** Our fastest configuration's step (mean ms over `steps`) against PyTorch's, alternating. */
+async function torchSideBySide(ctx) {
+  const { tf, core } = ctx;
+  const fastest = ctx.backends.filter((b) => b.backend === 'wasm').pop();
+  if (!fastest) return null;
+  await ctx.use(fastest);
+  const gpt = new core.GPT(CONFIG, 1), opt = core.createAdam(3e-4);
+  const ids = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 3);
+  const targets = tf.randomUniform([BATCH, CONFIG.contextLength], 0, CONFIG.vocabSize, 'int32', 4);
+  const step = () => tf.dispose(opt.minimize(() => gpt.loss(gpt.forward(gpt.embed(ids), { training: true }), targets), true, gpt.variables).dataSync());
+  const steps = ctx.long ? 6 : 3;
+  const side = await sideBySide({
+    rounds: ctx.long ? 3 : 2,
+    ours: () => { step(); const t0 = performance.now(); for (let i = 0; i < steps; i++) step(); return (performance.now() - t0) / steps; },
+    torch: (threads) => runTorch('gpt_step_torch.py', ['--config', JSON.stringify({ ...CONFIG, batch: BATCH })], { threads, steps }),
+  });
+  tf.dispose([ids, targets]); opt.dispose(); gpt.dispose();
+  ctx.log(`${fastest.label} vs PyTorch: ${side.speedup ? `${side.speedup}x (${side.speedupRange} over rounds, baseline ${side.baselineThreads} thread(s))` : side.note}`);
+  return { backend: fastest.label, ...side, note: side.note ?? 'ms/step: mean of `steps` steps after one warm-up, each side; speedup = PyTorch ms / ours (> 1: ours faster)' };
 }
 
 async function profileStep(tf, step, label) {

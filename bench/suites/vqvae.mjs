@@ -1,38 +1,56 @@
-// VQ-VAE training throughput: chunks/s of trainVqvae (default residual quantizer, K=16, l=4, C=512, D=8, hidden [128])
-// per backend. The weights are Gaussian stand-ins with CNN-s's layout (speed does not depend on their values).
+// VQ-VAE training throughput on the default token layout: ms/step and chunks/s of trainVqvae with configs/default.json's
+// tokenizer and vqvae (residual quantizer, K=64, l=24, C=256, D=64, hidden [256], batch 256), on the default zoo's
+// architectures (MLP-16, MLP-32, CNN-s) with Gaussian stand-in weights (speed does not depend on their values),
+// against the same steps in PyTorch (bench/vqvae_torch.py, 1 and 2 threads, alternating with ours; bench/torch.mjs).
+// Quick: the fastest backend only (the last wasm configuration); --long: every backend.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-
-const cnnS = [
-  ['conv1.weight', 'kernel', [5, 5, 1, 8], 0], ['conv1.bias', 'bias', [8], 0],
-  ['conv2.weight', 'kernel', [5, 5, 8, 6], 1], ['conv2.bias', 'bias', [6], 1],
-  ['conv3.weight', 'kernel', [2, 2, 6, 4], 2], ['conv3.bias', 'bias', [4], 2],
-  ['fc1.weight', 'kernel', [36, 20], 3], ['fc1.bias', 'bias', [20], 3],
-  ['fc2.weight', 'kernel', [20, 10], 4], ['fc2.bias', 'bias', [10], 4],
-].map(([name, role, shape, layer]) => ({ name, role, shape, layer }));
+import { defaultLayout } from '../default-layout.mjs';
+import { runTorch, sideBySide } from '../torch.mjs';
 
 export async function run(ctx) {
   const { core } = ctx;
+  const { config, architectures } = defaultLayout(core);
   const rng = core.createRng('bench-vqvae');
-  const networks = Array.from({ length: 16 }, () => ({ infos: cnnS, flat: Float32Array.from({ length: 2464 }, () => 0.2 * rng.normal()) }));
-  const tokenizer = core.fitTokenizer(networks, { chunkSize: 16 });
-  const batchSize = 512;
+  const count = (infos) => infos.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  // 8 networks of each default-zoo architecture
+  const networks = architectures.flatMap((a) => Array.from({ length: 8 }, () => ({ infos: a.infos, flat: Float32Array.from({ length: count(a.infos) }, () => 0.2 * rng.normal()) })));
+  const tokenizer = core.fitTokenizer(networks, config.tokenizer);
+  const chunks = networks.reduce((n, w) => n + tokenizer.encodeLayout(w.infos).positions.length, 0);
+  const { steps: _s, checkpointEvery: _c, importance: _i, ...train } = config.vqvae; // importance only weighs the mask
+  const steps = ctx.long ? 40 : 8;
+  const fastest = ctx.backends.filter((b) => b.backend === 'wasm').pop();
   const rows = [];
-  for (const b of ctx.backends) {
+  let side = null;
+  for (const b of ctx.long ? ctx.backends : [fastest]) {
     await ctx.use(b);
-    const steps = b.backend === 'cpu' ? (ctx.long ? 20 : 5) : (ctx.long ? 200 : 40);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-bench-vq-'));
-    const config = { steps, batchSize, checkpointEvery: 0, model: { codesPerChunk: 4, codebookSize: 512, codeDim: 8, hidden: [128] } };
-    // warm-up run (kernel compilation, first allocations), then the timed one
-    (await core.trainVqvae({ dir: path.join(dir, 'warm'), tokenizer, networks, progress: false, config: { ...config, steps: 2 } })).vq.dispose();
-    const t0 = performance.now();
-    const { vq } = await core.trainVqvae({ dir: path.join(dir, 'run'), tokenizer, networks, progress: false, config });
-    const ms = performance.now() - t0;
-    vq.dispose();
+    let n = 0;
+    const trained = async (s) => {
+      const t0 = performance.now();
+      (await core.trainVqvae({ dir: path.join(dir, `r${n++}`), tokenizer, networks, progress: false, config: { ...train, steps: s, checkpointEvery: 0 } })).vq.dispose();
+      return performance.now() - t0;
+    };
+    await trained(2); // warm-up (kernel set-up, first allocations)
+    // ms per step: a run of `steps` less a 0-step run (chunking, init, the final save) in the same round
+    const ours = async () => (await trained(steps) - await trained(0)) / steps;
+    const torchConfig = JSON.stringify({ ...train.model, chunkSize: tokenizer.chunkSize, batchSize: train.batchSize, lr: train.lr, chunks });
+    const result = b === fastest
+      ? await sideBySide({ rounds: ctx.long ? 3 : 2, ours, torch: (threads) => runTorch('vqvae_torch.py', ['--config', torchConfig], { threads, steps }) })
+      : { oursMs: [await ours()], oursMedianMs: null };
     fs.rmSync(dir, { recursive: true, force: true });
-    rows.push({ backend: b.label, steps, batch: batchSize, msPerStep: +(ms / steps).toFixed(1), chunksPerSec: Math.round((steps * batchSize) / (ms / 1000)) });
-    ctx.log(`${b.label}: ${rows.at(-1).chunksPerSec} chunks/s`);
+    const ms = result.oursMedianMs ?? result.oursMs[0];
+    rows.push({
+      backend: b.label, steps, batch: train.batchSize, msPerStep: +ms.toFixed(1), chunksPerSec: Math.round(train.batchSize / (ms / 1000)),
+      torchMs1: result.torch1Ms?.join(' / ') ?? null, torchMs2: result.torch2Ms?.join(' / ') ?? null, speedupVsTorch: result.speedup ?? null, load1: ctx.load(),
+    });
+    if (b === fastest) side = result;
+    ctx.log(`${b.label}: ${rows.at(-1).msPerStep} ms/step${result.speedup ? `, ${result.speedup}x PyTorch (${result.speedupRange}, ${result.baselineThreads} thread(s))` : result.note ? `; ${result.note}` : ''}`);
   }
-  return { rows, config: { chunkSize: 16, codesPerChunk: 4, codebookSize: 512, codeDim: 8, hidden: [128], quantizer: 'residual' } };
+  return {
+    rows, torch: side,
+    config: { tokenizer: config.tokenizer, model: train.model, batchSize: train.batchSize, lr: train.lr, chunks, networks: architectures.map((a) => `${a.label} x8`) },
+    note: 'ms/step = (a run of `steps` steps - a 0-step run) / steps, whole trainVqvae (batch draw, forward, backward, Adam, EMA update, usage stats); PyTorch (bench/vqvae_torch.py) times the same steps after one warm-up; speedup = PyTorch ms / ours (> 1: ours faster), baseline the faster PyTorch thread count, range over alternating rounds',
+  };
 }
