@@ -126,6 +126,10 @@ describe('packZoo / unpackZoo', () => {
     expect(unpackZoo(dir)).toBe('replaced');
     expect(fs.readFileSync(path.join(dir, '.pack-sha256'), 'utf8').trim()).toBe(q.sha256);
     expect(openZoo(dir).entries).toHaveLength(7);
+    // a checkout that deleted the files but left the mark (untracked) behind: replaced, not taken as current
+    for (const f of fs.readdirSync(dir)) if (f !== '.pack-sha256') fs.rmSync(path.join(dir, f), { recursive: true });
+    expect(unpackZoo(dir)).toBe('replaced');
+    expect(openZoo(dir).entries).toHaveLength(7);
     // a folder without the mark: the same zoo is adopted, another one is refused and left alone
     fs.rmSync(path.join(dir, '.pack-sha256'));
     expect(unpackZoo(dir)).toBe('adopted');

@@ -81,7 +81,7 @@ export function unpackZoo(dir: string): UnpackOutcome {
   const recorded = recordedSum(d);
   removeDeadTemps(d);
   const mark = readMark(d);
-  if (mark === recorded) return 'current';
+  if (isCurrent(d, recorded)) return 'current';
   const fail = (why: string) => new FileIntegrityError(
     `${file}: corrupt zoo pack (${why}); restore it (\`git checkout -- ${file} ${sumFile(d)}\`) or rebuild it `
     + `(\`igpg zoo build --config ${fs.existsSync(`${d}.json`) ? `${d}.json` : '<zoo config>'} --out ${d}\`, then \`igpg zoo pack ${d}\`)`);
@@ -148,7 +148,7 @@ function extract(bytes: Buffer, into: string, name: string, fail: (why: string) 
 function install(tmp: string, dir: string, recorded: string): UnpackOutcome {
   let old: string | undefined;
   if (fs.existsSync(dir)) {
-    if (readMark(dir) === recorded) return 'current'; // another process replaced it meanwhile
+    if (isCurrent(dir, recorded)) return 'current'; // another process replaced it meanwhile
     old = tempBeside(dir, 'stale');
     fs.renameSync(dir, old);
   }
@@ -156,7 +156,7 @@ function install(tmp: string, dir: string, recorded: string): UnpackOutcome {
     fs.renameSync(tmp, dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if ((code === 'EEXIST' || code === 'ENOTEMPTY') && readMark(dir) === recorded) return 'current'; // another process won the race
+    if ((code === 'EEXIST' || code === 'ENOTEMPTY') && isCurrent(dir, recorded)) return 'current'; // another process won the race
     throw e;
   } finally {
     if (old) fs.rmSync(old, { recursive: true, force: true });
@@ -187,6 +187,12 @@ function recordedSum(dir: string): string {
   if (!m) throw new FileIntegrityError(`${sumFile(dir)}: missing or not a sha256 line, so ${zooPackFile(dir)} cannot be checked; restore both (\`git checkout -- ${zooPackFile(dir)} ${sumFile(dir)}\`) or re-pack (\`igpg zoo pack ${dir}\`)`);
   return m[1];
 }
+
+/**
+ * Unpacked from this pack and still whole at the top. A git checkout that removes a tracked zoo/default (the switch to
+ * the pack) leaves the untracked mark alone: that folder is not current, and is replaced.
+ */
+const isCurrent = (dir: string, recorded: string) => readMark(dir) === recorded && fs.existsSync(path.join(dir, 'manifest.json'));
 
 function readMark(dir: string): string | undefined {
   try {
