@@ -47,6 +47,11 @@ const inputs = {
   zoo: ['zoo/default', 'manifest.json', '`npm run demo` (or `igpg zoo build --config zoo/default.json --out zoo/default`)'],
   generator: ['runs/default', 'config.json', '`npm run demo` (it trains the bundle: VQ-VAE into runs/default/vqvae, prior into runs/default/prior, then config.json)'],
 };
+try {
+  core.unpackZoo(inputs.zoo[0]); // the repository ships zoo/default packed (zoo/default.tar.gz)
+} catch (e) {
+  fail(e.message);
+}
 const missing = Object.entries(inputs).filter(([, [dir, file]]) => !fs.existsSync(path.join(dir, file)));
 if (missing.length) {
   fail(`missing input${missing.length > 1 ? 's' : ''}:\n${missing.map(([what, [dir, file, how]]) => `  - ${what}: ${path.join(dir, file)} not found; build it with ${how}`).join('\n')}`);

@@ -52,6 +52,7 @@ async function prepareDefaults() {
   const fs = await import('node:fs');
   const path = await import('node:path');
   const vqDir = 'runs/default/vqvae', zoo = 'zoo/default';
+  require('@igpg/core').unpackZoo(zoo); // shipped packed (zoo/default.tar.gz)
   if (!values.metrics && !fs.existsSync(README_FIGURE_DEFAULTS.metrics) && fs.existsSync(path.join(vqDir, 'run', 'metrics.jsonl'))) {
     fs.mkdirSync(path.dirname(README_FIGURE_DEFAULTS.metrics), { recursive: true });
     fs.copyFileSync(path.join(vqDir, 'run', 'metrics.jsonl'), README_FIGURE_DEFAULTS.metrics);

@@ -32,3 +32,7 @@ npm ci --no-audit --no-fund
 
 echo "setup: optional native OpenBLAS addon for the wasm backend"
 npm run build:native
+
+echo "setup: build, then unpack the default zoo (zoo/default.tar.gz -> zoo/default, verified)"
+npm run build
+node packages/cli/dist/main.js zoo unpack zoo/default

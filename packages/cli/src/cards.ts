@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, writeModelCard, type Canonicalizer, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
+import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, unpackZoo, writeModelCard, type Canonicalizer, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
 
 /** What `igpg generate` knows about a batch it wrote: the result, the options, the files. */
 interface GeneratedBatch {
@@ -27,7 +27,9 @@ interface GeneratedBatch {
 
 /** The zoo checkpoints with the same parameter shapes: the ones a generated network can be compared with. */
 function comparableZoo(zoo: string | undefined, arch: string, infos: ParamInfo[], canon: Canonicalizer | undefined): { id: string; flat: Float32Array }[] {
-  if (!zoo || !fs.existsSync(path.join(zoo, 'entries'))) return [];
+  if (!zoo) return [];
+  unpackZoo(zoo); // zoo/default ships packed
+  if (!fs.existsSync(path.join(zoo, 'entries'))) return [];
   const key = JSON.stringify(infos.map((i) => i.shape));
   try {
     return loadZooNetworks(zoo, (e) => e.architecture.name === arch, { lastEpochOnly: true })

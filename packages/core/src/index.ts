@@ -53,6 +53,7 @@ export { trainBatch, groupBatches, batchKey, canTrainBatched, DEFAULT_ZOO_BATCH 
 export { evaluateNetwork, type Evaluation, type EvalSource } from './zoo/evaluate';
 export { readManifest, type ZooEntry, type ZooManifest } from './zoo/manifest';
 export { openZoo, type Zoo } from './zoo/reader';
+export { packZoo, unpackZoo, zooPackFile, type ZooPack, type UnpackOutcome } from './zoo/pack';
 export { verifyRecordedCheckpoints, type RepairedCheckpoint } from './zoo/verify';
 export * from './queue/index';
 

@@ -1,4 +1,4 @@
-import { checkInstructionEncoderSpec, type ArchitectureRef } from '@igpg/core';
+import { checkInstructionEncoderSpec, unpackZoo, type ArchitectureRef } from '@igpg/core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../errors';
@@ -14,6 +14,16 @@ import { checkFolderFlag, checkOutFlag } from './paths';
 const VQVAE_HINT = 'train one with `igpg vqvae train` (or run `igpg demo`)';
 export const GENERATOR_HINT = 'run `igpg demo` to train the default one, or `igpg vqvae train` and `igpg prior train` into <dir>/vqvae and <dir>/prior';
 const ZOO_HINT = 'build one with `igpg zoo build`';
+
+/** A zoo folder, unpacked first when it ships packed (`<dir>.tar.gz`, as zoo/default does). */
+export function checkZooFlag(flag: string, dir: string): void {
+  try {
+    unpackZoo(dir);
+  } catch (e) {
+    throw new UsageError(`${flag} ${(e as Error).message}`);
+  }
+  checkFolderFlag(flag, dir, 'manifest.json', ZOO_HINT);
+}
 
 const GENERATE_FORMATS = ['safetensors', 'tfjs'];
 
@@ -52,7 +62,7 @@ function checkGeneratorFlag(dir: string): void {
 
 /** `igpg vqvae train`: zoo folder, config sections (with overrides), model size, --out. Returns a note or ''. */
 export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { tokenizer?: Section }, vqvae: Section): string {
-  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkZooFlag('--zoo', opts.zoo);
   checkOutFlag('--out', opts.out);
   checkTokenizerSections(opts.config ? `--config ${opts.config}` : 'tokenizer config', cfg.tokenizer, vqvae, opts.maxParams);
   return prepareOutput('--out', opts.out, { resume: opts.resume });
@@ -60,7 +70,7 @@ export function checkTokenizerTrainFlags(opts: { zoo: string; out: string; confi
 
 /** `igpg prior train`: zoo and VQ-VAE folders, config sections (with overrides), model size, --out. Returns a note or ''. */
 export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: string; config?: string; resume: boolean; maxParams?: number }, cfg: { prior?: Section; supportK?: unknown; instructionEncoder?: unknown }, train: Section): string {
-  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkZooFlag('--zoo', opts.zoo);
   if (cfg.instructionEncoder !== undefined) {
     try { checkInstructionEncoderSpec(cfg.instructionEncoder); } catch (e) { throw new UsageError(`--config ${opts.config}: ${(e as Error).message.split('\n').join('; ')}`); }
   }
@@ -75,7 +85,7 @@ export function checkPriorTrainFlags(opts: { zoo: string; vqvae: string; out: st
 
 /** `igpg eval`: the zoo and generator folders exist and are the right kind; the report folder can be written. */
 export function checkEvalFlags(opts: { zoo: string; generator: string; out: string }): void {
-  checkFolderFlag('--zoo', opts.zoo, 'manifest.json', ZOO_HINT);
+  checkZooFlag('--zoo', opts.zoo);
   checkGeneratorFlag(opts.generator);
   prepareOutput('--out', opts.out, { resumable: false });
 }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors } from '@igpg/core';
+import { decodeSafetensors, unpackZoo } from '@igpg/core';
 
 const root = path.resolve(__dirname, '../../../..');
 const bin = path.join(root, 'packages/cli/dist/main.js');
@@ -19,7 +19,10 @@ function igpg(args: string[]) {
 const tensors = (file: string) => decodeSafetensors(fs.readFileSync(file)).tensors;
 
 describe('igpg convert', () => {
-  beforeAll(() => expect(fs.existsSync(bin), `${bin} is missing: run \`npm run build\` first`).toBe(true));
+  beforeAll(() => {
+    expect(fs.existsSync(bin), `${bin} is missing: run \`npm run build\` first`).toBe(true);
+    unpackZoo(path.join(root, 'zoo/default')); // shipped packed
+  });
 
   it('converts a zoo checkpoint to PyTorch layout and to a tfjs Layers model, and back, bit-identically', () => {
     const torch = igpg(['convert', zooFile, 'cnn.pt.safetensors', '--json']);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
   buildZoo, evaluateNetwork, generateForTask, getArchitecture, getDataset, loadGenerator, readManifest, resolveTask,
-  trainPriorStage, trainTokenizerStage, writeGeneratorConfig, type ZooEntry,
+  trainPriorStage, trainTokenizerStage, unpackZoo, writeGeneratorConfig, type ZooEntry,
 } from '@igpg/core';
 import { UsageError } from '../errors';
 import { parseIntArg, readJsonArg } from '../options';
@@ -55,6 +55,7 @@ export function registerDemo(program: Command): void {
       const zooConfig = readJsonArg('--zoo-config', opts.zooConfig);
       checkDemoFlags(opts);
       await startBackend(cmd);
+      if (unpackZoo(opts.zoo) === 'unpacked') log(`unpacked the zoo ${opts.zoo} from ${opts.zoo}.tar.gz`);
       if (!fs.existsSync(path.join(opts.zoo, 'manifest.json')) || readManifest(opts.zoo).entries.length === 0) {
         log(`building the zoo ${opts.zoo} from ${opts.zooConfig} (resumable)`);
       }

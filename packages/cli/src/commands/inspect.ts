@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { escapeControl, readCheckpointMeta, readManifest, readSafetensors, readJson, type TfjsModelJson } from '@igpg/core';
+import { escapeControl, readCheckpointMeta, readManifest, readSafetensors, readJson, unpackZoo, type TfjsModelJson } from '@igpg/core';
 import { UsageError } from '../errors';
 import { action, emit } from '../runtime';
 import { formatZooSummary, summarizeZoo, table } from '../summaries';
@@ -32,6 +32,7 @@ function tensorsText(meta: Record<string, string>, tensors: TensorSummary[]): st
 
 /** Summarise a safetensors file, a tfjs model.json, a zoo folder or a training checkpoint folder. */
 function inspectPath(target: string): { kind: string; summary: unknown; text: string } {
+  unpackZoo(target); // a zoo shipped packed (<target>.tar.gz)
   if (!fs.existsSync(target)) throw new UsageError(`${target}: no such file or folder.`);
   const stat = fs.statSync(target);
   if (stat.isDirectory()) {

@@ -1,15 +1,16 @@
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import { buildZoo, buildZooOnQueue, expandTaskSet, getDataset, makeTask, heldOutByRule, readManifest, resolveTask, resolveZooConfig, validate, zooConfigSchema, type ZooConfig } from '@igpg/core';
+import { buildZoo, buildZooOnQueue, expandTaskSet, getDataset, makeTask, heldOutByRule, packZoo, readManifest, resolveTask, resolveZooConfig, unpackZoo, validate, zooConfigSchema, zooPackFile, type ZooConfig } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseIntArg, readJsonArg } from '../options';
 import { queueUrlArg } from '../queue-url';
 import { action, BUILTIN_PLUGINS, emit, globals, note } from '../runtime';
 import { prepareOutput } from '../checks/output';
-import { checkFolderFlag, checkOutFlag } from '../checks/paths';
+import { checkOutFlag } from '../checks/paths';
+import { checkZooFlag } from '../checks/commands';
 import { summarizeZoo, formatZooSummary } from '../summaries';
 
-/** `igpg zoo build|show`: train many networks across tasks x architectures x seeds. */
+/** `igpg zoo build|tasks|show|pack|unpack`: train many networks across tasks x architectures x seeds. */
 export function registerZoo(program: Command): void {
   const zoo = program.command('zoo').description('build and look at model zoos (the networks IGPG learns from)');
   zoo
@@ -69,8 +70,33 @@ export function registerZoo(program: Command): void {
     .argument('<dir>', 'zoo folder (holding manifest.json)')
     .option('--json', 'print the summary as JSON')
     .action(action(async (dir: string, opts: { json?: boolean }) => {
-      checkFolderFlag('zoo', dir, 'manifest.json', 'build one with `igpg zoo build`');
+      checkZooFlag('zoo', dir);
       const summary = summarizeZoo(readManifest(dir).entries);
       emit(opts.json, summary, () => formatZooSummary(summary));
+    }));
+  zoo
+    .command('pack')
+    .description('pack a built zoo folder into one reproducible <dir>.tar.gz (+ <dir>.tar.gz.sha256), the form the repository ships it in')
+    .argument('<dir>', 'zoo folder (holding manifest.json)')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (dir: string, opts: { json?: boolean }) => {
+      checkZooFlag('zoo', dir);
+      const p = packZoo(dir);
+      emit(opts.json, p, () => `packed ${dir} (${p.files} files) into ${p.file}: ${(p.bytes / 1e6).toFixed(1)} MB, sha256 ${p.sha256}`);
+    }));
+  zoo
+    .command('unpack')
+    .description('unpack <dir>.tar.gz into <dir> now (readers do it on first use; a stale copy is replaced)')
+    .argument('<dir>', 'zoo folder to unpack (beside its <dir>.tar.gz)')
+    .option('--json', 'print the result as JSON')
+    .action(action(async (dir: string, opts: { json?: boolean }) => {
+      let outcome: string;
+      try {
+        outcome = unpackZoo(dir);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (outcome === 'no pack') throw new UsageError(`zoo ${dir}: no ${zooPackFile(dir)} to unpack`);
+      emit(opts.json, { dir, outcome }, () => `${dir}: ${outcome === 'current' ? 'already unpacked from' : `${outcome} from`} ${zooPackFile(dir)}`);
     }));
 }

@@ -78,7 +78,8 @@ export function readJson<T = unknown>(file: string): T {
 /** Temp files of writeFileAtomic: `<file>.<pid>.<8 hex>.tmp`. */
 const TEMP = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (a temp file's writer, a lock's holder). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { readJson, writeJsonAtomic } from '../io/atomic';
 import { validate } from '../util/config';
 import type { ZooJob } from './config';
+import { unpackZoo } from './pack';
 import { verifyWeightFile } from './weight-check';
 
 // The zoo on disk:
@@ -129,9 +130,11 @@ export function writeManifest(out: string, name: string | undefined, configHash:
 
 /**
  * Read a zoo's manifest, validating every entry; with `verify`, also check each weight file's size, SHA-256 and finiteness.
+ * A packed zoo (`<out>.tar.gz`) is unpacked first, as `openZoo` does.
  * @example const { entries } = readManifest('zoo/', { verify: true });
  */
 export function readManifest(out: string, options: { verify?: boolean } = {}): ZooManifest {
+  unpackZoo(out);
   const m = readJson<ZooManifest>(path.join(out, 'manifest.json'));
   if (m.version !== 1 || !Array.isArray(m.entries)) throw new Error(`${path.join(out, 'manifest.json')}: not a zoo manifest (version ${m.version})`);
   for (const e of m.entries) {

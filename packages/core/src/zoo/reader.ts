@@ -5,6 +5,7 @@ import { loadNetworkSafetensors } from '../io/safetensors';
 import { getArchitecture } from '../sdk/architecture';
 import type { ParamInfo } from '../sdk/types';
 import { readManifest, type ZooEntry } from './manifest';
+import { unpackZoo } from './pack';
 import type { ZooConfig } from './config';
 
 /**
@@ -36,10 +37,12 @@ export function lastEpochs(entries: ZooEntry[]): ZooEntry[] {
 }
 
 /**
- * Open a zoo folder. Errors name the folder and what to do: no manifest, or no entries.
+ * Open a zoo folder. Errors name the folder and what to do: no manifest, or no entries. A zoo shipped packed
+ * (`<dir>.tar.gz`, as zoo/default is) is unpacked into `dir` first, or its unpacked copy refreshed (zoo/pack.ts).
  * @example const zoo = openZoo('zoo/default'); const w = zoo.flat(zoo.finals()[0]);
  */
 export function openZoo(dir: string): Zoo {
+  unpackZoo(dir);
   if (!fs.existsSync(path.join(dir, 'manifest.json'))) throw new Error(`${dir}: no zoo here (expected ${path.join(dir, 'manifest.json')}); build one with \`igpg zoo build\``);
   const entries = readManifest(dir).entries;
   if (!entries.length) throw new Error(`${dir}: the zoo manifest has no entries; build the zoo first (\`igpg zoo build\`)`);

@@ -7,6 +7,7 @@ import { startDashboard } from './server';
 import { registerBuiltinArchitectures } from '@igpg/architectures';
 import { Prior, createRng, initBackend, shutdownBackend, trainPrior, type PriorExample, type TokenLayout } from '@igpg/core';
 import { runDemoVqvae } from './demoRun';
+import { unpackZoo } from '@igpg/core';
 
 const root = path.resolve(__dirname, '../../../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,6 +38,7 @@ describe('dashboard in headless Chromium', () => {
   it('draws the panels of each run kind live, and reconnects after a server restart', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-dash-browser-'));
     const shotDir = process.env.IGPG_SCREENSHOT_DIR ?? dir;
+    unpackZoo(path.join(root, 'zoo/default')); // shipped packed
     const zooDir = path.join(dir, 'zoo-small');
     fs.mkdirSync(path.join(zooDir, 'entries'), { recursive: true });
     fs.copyFileSync(path.join(root, 'zoo/default/config.json'), path.join(zooDir, 'config.json'));
