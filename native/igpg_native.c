@@ -32,6 +32,7 @@ static float* heap_ptr(napi_env env, napi_value v, size_t* len) {
 
 static int64_t get_i64(napi_env env, napi_value v) { int64_t x = 0; napi_get_value_int64(env, v, &x); return x; }
 static double get_f64(napi_env env, napi_value v) { double x = 0; napi_get_value_double(env, v, &x); return x; }
+static bool get_bool(napi_env env, napi_value v) { bool x = false; napi_get_value_bool(env, v, &x); return x; }
 
 // ---- sgemm on fixed output tiles, shared by a pool of threads ----
 //
@@ -58,6 +59,7 @@ typedef struct {
 typedef struct {
   const gemm_job* g; int tm, tn, tilesM, tilesN; int64_t units;
   _Atomic int64_t next;  // the next unit (batch, tile) not yet claimed
+  bool spin;             // a job of a stream of small ones (the native decode): workers and caller spin between them
 } tiled_job;
 
 static int cdiv(int a, int b) { return (a + b - 1) / b; }
@@ -92,8 +94,8 @@ static void run_units(tiled_job* j) {
   for (int64_t u; (u = atomic_fetch_add(&j->next, 1)) < j->units;) run_unit(j, u);
 }
 
-// The pool: a worker that has just finished a job spins a little (SPIN_PAUSES) for the next one, then sleeps on
-// `wake` (the cores are shared: no spinning while idle). It takes a reference to the posted job, claims units until
+// The pool: workers sleep on `wake` (the cores are shared: no spinning while idle); after a job marked `spin`, a
+// worker first spins a little (SPIN_PAUSES) for the next one. It takes a reference to the posted job, claims units until
 // none are left, and drops the reference. The caller works too, then waits until no worker holds a reference. The
 // native decode posts a job every ~10-30 µs (one per sgemm of a chunk step or a depth level), too often to pay a
 // futex wake and the scheduler's latency for each: a spinning worker joins within a microsecond.
@@ -115,15 +117,16 @@ static struct {
 static pthread_mutex_t pool_user = PTHREAD_MUTEX_INITIALIZER;
 
 static void* pool_worker(void* arg) {
-  int index = (int)(intptr_t)arg; uint64_t seen = 0;
+  int index = (int)(intptr_t)arg; uint64_t seen = 0; bool spin = false;
   for (;;) {
-    for (int s = 0; s < SPIN_PAUSES && atomic_load(&pool.gen) == seen; s++) cpu_relax();
+    for (int s = 0; spin && s < SPIN_PAUSES && atomic_load(&pool.gen) == seen; s++) cpu_relax();
     pthread_mutex_lock(&pool.mu);
     while (pool.gen == seen) { pool.sleeping++; pthread_cond_wait(&pool.wake, &pool.mu); pool.sleeping--; }
     seen = pool.gen;
     tiled_job* j = pool.job;
     if (j == NULL || index >= pool.threads - 1) { pthread_mutex_unlock(&pool.mu); continue; }  // late, or not needed
     pool.refs++;
+    spin = j->spin;
     pthread_mutex_unlock(&pool.mu);
     run_units(j);
     pthread_mutex_lock(&pool.mu);
@@ -153,7 +156,7 @@ static void run_tiled(tiled_job* j, int64_t fma, int64_t min_fma) {
   pthread_mutex_lock(&pool.mu);
   pool.job = NULL;  // every unit is claimed; wait for the workers still computing theirs
   pthread_mutex_unlock(&pool.mu);
-  for (int s = 0; s < SPIN_PAUSES && atomic_load(&pool.refs) > 0; s++) cpu_relax();
+  for (int s = 0; j->spin && s < SPIN_PAUSES && atomic_load(&pool.refs) > 0; s++) cpu_relax();
   pthread_mutex_lock(&pool.mu);
   while (pool.refs > 0) pthread_cond_wait(&pool.idle, &pool.mu);
   pthread_mutex_unlock(&pool.mu);
@@ -162,8 +165,8 @@ static void run_tiled(tiled_job* j, int64_t fma, int64_t min_fma) {
 
 // C = op(A)·op(B) (+ beta·C) over g's batch, cut into plan_tiles' tiles, each one cblas_sgemm: the one way the addon
 // multiplies matrices, for the tfjs kernels (sgemm below) and the native decode alike, so both round the same way.
-static void gemm_tiled(const gemm_job* g, int64_t min_fma) {
-  tiled_job j = { g, 0, 0, 0, 0, 0, 0 };
+static void gemm_tiled(const gemm_job* g, int64_t min_fma, bool spin) {
+  tiled_job j = { g, 0, 0, 0, 0, 0, 0, spin };
   plan_tiles(g->M, g->N, g->batch, &j.tm, &j.tn);
   j.tilesM = cdiv(g->M, j.tm); j.tilesN = cdiv(g->N, j.tn);
   j.units = g->batch * j.tilesM * j.tilesN;
@@ -183,7 +186,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
                  get_i64(env, a[10]), get_i64(env, a[11]), get_i64(env, a[12]), get_i64(env, a[9]),
                  argc > 13 ? (float)get_f64(env, a[13]) : 0.0f };
   if (g.M <= 0 || g.N <= 0 || g.batch <= 0) return NULL;
-  gemm_tiled(&g, PARALLEL_MIN_FMA);
+  gemm_tiled(&g, PARALLEL_MIN_FMA, false);
   return NULL;
 }
 
@@ -456,14 +459,17 @@ static void* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, si
   return data;
 }
 
-// The decode's products are small (rows · n · k of 32k-500k multiply-adds at 4 rows): shared with the pool from 64k
-// on, which pays only with a spinning worker (run_tiled). Either way the tiles are sgemm's, so the bits are too.
+// The decode's products are small (rows · n · k of 32k-500k multiply-adds at 4 rows). With `parallel` (the decode
+// functions' optional last argument) those from 64k on are shared with the pool, whose worker then spins between
+// them; else the caller runs them alone. Either way the tiles are sgemm's, so the bits are too. Off by default: on
+// this 2-core machine with other jobs at full load, the spinning worker cost CPU and gained no time (bench/README.md).
 #define DECODE_MIN_FMA (1 << 16)
+static __thread bool decode_parallel = false;
 
 // y (rows, n) = x (rows, k) · W (k, n) + beta·y, in the tiles the addon's sgemm cuts this product into (the tfjs path's).
 static void decode_gemm(const float* x, const float* W, float* y, int rows, int k, int n, float beta) {
   gemm_job g = { x, W, y, false, false, rows, n, k, 0, 0, 0, 1, beta };
-  gemm_tiled(&g, DECODE_MIN_FMA);
+  gemm_tiled(&g, decode_parallel ? DECODE_MIN_FMA : INT64_MAX, decode_parallel);
 }
 
 // y (rows, n) = x (rows, k) · W (k, n) + bias, as the fused linear kernel does it: rows filled with the bias, sgemm beta 1.
@@ -495,9 +501,10 @@ static float* scratch(size_t floats) {
 // previous chunk's codes; the input is Σ_k inEmbed[k·C + prev_k] + pos[posOff ..] (Prior.chunkInputs), and
 // h (rows, d) gets the trunk's output features (GPT.runOne + the final LayerNorm and head).
 static napi_value GptDecodeStep(napi_env env, napi_callback_info info) {
-  size_t argc = 9; napi_value a[9]; size_t n;
+  size_t argc = 10; napi_value a[10]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: expected 9 arguments"); return NULL; }
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: expected 9-10 arguments"); return NULL; }
+  decode_parallel = argc > 9 && get_bool(env, a[9]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   float* kv = typed_ptr(env, a[2], napi_float32_array, &n); if (!kv) return NULL;
@@ -570,9 +577,10 @@ static void depth_push(const float* w, const int32_t* P, float* acc, const int32
 
 // depthLogits(w, plan, h, acc, logits, rows, k): level k's logits (rows, C), for the sampler (JS).
 static napi_value DepthLogits(napi_env env, napi_callback_info info) {
-  size_t argc = 7; napi_value a[7]; size_t n;
+  size_t argc = 8; napi_value a[8]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.depthLogits: expected 7 arguments"); return NULL; }
+  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.depthLogits: expected 7-8 arguments"); return NULL; }
+  decode_parallel = argc > 7 && get_bool(env, a[7]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
@@ -603,9 +611,10 @@ static napi_value DepthPush(napi_env env, napi_callback_info info) {
 // [n, 2n) unconditioned, logits mixed as u + guidance·(c − u) in double, as autoregress.ts does). out (n·l) gets
 // code k of sequence b at b·l + k.
 static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
-  size_t argc = 10; napi_value a[10]; size_t n;
+  size_t argc = 11; napi_value a[11]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: expected 10 arguments"); return NULL; }
+  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: expected 10-11 arguments"); return NULL; }
+  decode_parallel = argc > 10 && get_bool(env, a[10]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
