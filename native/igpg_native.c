@@ -442,7 +442,7 @@ static napi_value Adam(napi_env env, napi_callback_info info) {
 // The prior's per-chunk sampling loop without one tfjs kernel dispatch per op: one call runs the trunk's cached
 // step for all rows of a chunk, one call the depth head's greedy levels. Each op is the one the tfjs path
 // (prior/gpt_decode.ts, GPT.runOne, Prior.levelLogits) runs on the wasm backend with this addon, in the same order
-// and through the same functions (cblas_sgemm with the same shapes, or its tiles: decode_gemm; layer_norm_rows, gelu_n, decode_attention), so
+// and through the same functions (cblas_sgemm with the same shapes, layer_norm_rows, gelu_n, decode_attention), so
 // the codes come out identical. Weights live in one Float32Array `w`; `plan` (Int32Array) holds the sizes and the
 // offsets of each weight in `w`, laid out as the DP_* indices below.
 enum { DP_D, DP_NH, DP_L, DP_CTX, DP_LC, DP_CB, DP_H, DP_WPE, DP_IN, DP_DEPTH, DP_LEVEL, DP_W1, DP_B1, DP_W2, DP_B2,
@@ -466,15 +466,10 @@ static void* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, si
 #define DECODE_MIN_FMA (1 << 16)
 static __thread bool decode_parallel = false;
 
-// y (rows, n) = x (rows, k) · W (k, n) + beta·y. Parallel: in the tiles the addon's sgemm cuts this product into (the
-// tfjs path's, so equal by construction). Else one whole-width call, as before: the tiles cost 4-5 more calls per
-// product, +5 CPU-s (+20%) on a 1M-parameter generation. The whole-width call rounds as the tiles do while OpenBLAS
-// runs the same kernel for both (its small-matrix kernel, M·N·K <= 1e6); a C test of OpenBLAS 0.3.21 (SkylakeX)
-// found them apart at M >= 8 with K = 512 (8 x 256 x 512 takes the large kernel, whose 2 K-blocks round apart).
+// y (rows, n) = x (rows, k) · W (k, n) + beta·y, in the tiles the addon's sgemm cuts this product into (the tfjs path's).
 static void decode_gemm(const float* x, const float* W, float* y, int rows, int k, int n, float beta) {
-  if (!decode_parallel) { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, x, k, W, n, beta, y, n); return; }
   gemm_job g = { x, W, y, false, false, rows, n, k, 0, 0, 0, 1, beta };
-  gemm_tiled(&g, DECODE_MIN_FMA, true);
+  gemm_tiled(&g, decode_parallel ? DECODE_MIN_FMA : INT64_MAX, decode_parallel);
 }
 
 // y (rows, n) = x (rows, k) · W (k, n) + bias, as the fused linear kernel does it: rows filled with the bias, sgemm beta 1.
