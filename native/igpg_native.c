@@ -32,6 +32,7 @@ static float* heap_ptr(napi_env env, napi_value v, size_t* len) {
 
 static int64_t get_i64(napi_env env, napi_value v) { int64_t x = 0; napi_get_value_int64(env, v, &x); return x; }
 static double get_f64(napi_env env, napi_value v) { double x = 0; napi_get_value_double(env, v, &x); return x; }
+static bool get_bool(napi_env env, napi_value v) { bool x = false; napi_get_value_bool(env, v, &x); return x; }
 
 // ---- sgemm on fixed output tiles, shared by a pool of threads ----
 //
@@ -52,12 +53,13 @@ static double get_f64(napi_env env, napi_value v) { double x = 0; napi_get_value
 #define MAX_THREADS 64
 
 typedef struct {
-  float* heap; bool ta, tb; int M, N, K; int64_t aOff, bOff, cOff, sA, sB, sC, batch; float beta;
+  const float *A, *B; float* C; bool ta, tb; int M, N, K; int64_t sA, sB, sC, batch; float beta;
 } gemm_job;
 
 typedef struct {
   const gemm_job* g; int tm, tn, tilesM, tilesN; int64_t units;
   _Atomic int64_t next;  // the next unit (batch, tile) not yet claimed
+  bool spin;             // a job of a stream of small ones (the native decode): workers and caller spin between them
 } tiled_job;
 
 static int cdiv(int a, int b) { return (a + b - 1) / b; }
@@ -81,9 +83,9 @@ static void run_unit(const tiled_job* j, int64_t u) {
   int i0 = (t / j->tilesN) * j->tm, j0 = (t % j->tilesN) * j->tn;
   int m = g->M - i0 < j->tm ? g->M - i0 : j->tm, n = g->N - j0 < j->tn ? g->N - j0 : j->tn;
   int lda = g->ta ? g->M : g->K, ldb = g->tb ? g->K : g->N;
-  const float* A = g->heap + g->aOff + b * g->sA + (g->ta ? i0 : (int64_t)i0 * lda);
-  const float* B = g->heap + g->bOff + b * g->sB + (g->tb ? (int64_t)j0 * ldb : j0);
-  float* C = g->heap + g->cOff + b * g->sC + (int64_t)i0 * g->N + j0;
+  const float* A = g->A + b * g->sA + (g->ta ? i0 : (int64_t)i0 * lda);
+  const float* B = g->B + b * g->sB + (g->tb ? (int64_t)j0 * ldb : j0);
+  float* C = g->C + b * g->sC + (int64_t)i0 * g->N + j0;
   cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
               m, n, g->K, 1.0f, A, lda, B, ldb, g->beta, C, g->N);
 }
@@ -92,37 +94,52 @@ static void run_units(tiled_job* j) {
   for (int64_t u; (u = atomic_fetch_add(&j->next, 1)) < j->units;) run_unit(j, u);
 }
 
-// The pool: workers sleep on `wake` (no spinning: the cores are shared), take a reference to
-// the posted job, claim units until none are left, and drop the reference. The caller
-// works too, then waits until no worker holds a reference.
+// The pool: workers sleep on `wake` (the cores are shared: no spinning while idle); after a job marked `spin`, a
+// worker first spins a little (SPIN_PAUSES) for the next one. It takes a reference to the posted job, claims units until
+// none are left, and drops the reference. The caller works too, then waits until no worker holds a reference. The
+// native decode posts a job every ~10-30 µs (one per sgemm of a chunk step or a depth level), too often to pay a
+// futex wake and the scheduler's latency for each: a spinning worker joins within a microsecond.
+#define SPIN_PAUSES 4096  // ~50-100 µs of pause instructions before a worker sleeps
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  __asm__ volatile("" ::: "memory");
+#endif
+}
+
 static struct {
   pthread_mutex_t mu; pthread_cond_t wake, idle;
-  tiled_job* job; uint64_t gen; int refs, workers;
+  tiled_job* job; _Atomic uint64_t gen; _Atomic int refs; int workers, sleeping;
   _Atomic int threads;  // set by setThreads, read by callers and workers
-} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 1 };
+} pool = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 1 };
 // Held by the one caller using the pool; another caller (a Node worker thread) runs its tiles itself.
 static pthread_mutex_t pool_user = PTHREAD_MUTEX_INITIALIZER;
 
 static void* pool_worker(void* arg) {
-  int index = (int)(intptr_t)arg; uint64_t seen = 0;
-  pthread_mutex_lock(&pool.mu);
+  int index = (int)(intptr_t)arg; uint64_t seen = 0; bool spin = false;
   for (;;) {
-    while (pool.gen == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+    for (int s = 0; spin && s < SPIN_PAUSES && atomic_load(&pool.gen) == seen; s++) cpu_relax();
+    pthread_mutex_lock(&pool.mu);
+    while (pool.gen == seen) { pool.sleeping++; pthread_cond_wait(&pool.wake, &pool.mu); pool.sleeping--; }
     seen = pool.gen;
     tiled_job* j = pool.job;
-    if (j == NULL || index >= pool.threads - 1) continue;  // woken late, or not needed at this thread count
+    if (j == NULL || index >= pool.threads - 1) { pthread_mutex_unlock(&pool.mu); continue; }  // late, or not needed
     pool.refs++;
+    spin = j->spin;
     pthread_mutex_unlock(&pool.mu);
     run_units(j);
     pthread_mutex_lock(&pool.mu);
     if (--pool.refs == 0) pthread_cond_signal(&pool.idle);
+    pthread_mutex_unlock(&pool.mu);
   }
   return NULL;
 }
 
-static void run_tiled(tiled_job* j, int64_t fma) {
+// Run a job's units on the caller and the pool; a product under `min_fma` multiply-adds runs on the caller alone.
+static void run_tiled(tiled_job* j, int64_t fma, int64_t min_fma) {
   int threads = pool.threads;
-  if (threads < 2 || j->units < 2 || fma < PARALLEL_MIN_FMA || pthread_mutex_trylock(&pool_user) != 0) { run_units(j); return; }
+  if (threads < 2 || j->units < 2 || fma < min_fma || pthread_mutex_trylock(&pool_user) != 0) { run_units(j); return; }
   pthread_mutex_lock(&pool.mu);
   while (pool.workers < threads - 1) {  // started on first use, kept for the life of the process
     pthread_t tid; pthread_attr_t attr;
@@ -133,14 +150,27 @@ static void run_tiled(tiled_job* j, int64_t fma) {
     pool.workers++;
   }
   pool.job = j; pool.gen++;
-  pthread_cond_broadcast(&pool.wake);
+  if (pool.sleeping > 0) pthread_cond_broadcast(&pool.wake);  // a spinning worker sees gen change by itself
   pthread_mutex_unlock(&pool.mu);
   run_units(j);
   pthread_mutex_lock(&pool.mu);
   pool.job = NULL;  // every unit is claimed; wait for the workers still computing theirs
+  pthread_mutex_unlock(&pool.mu);
+  for (int s = 0; j->spin && s < SPIN_PAUSES && atomic_load(&pool.refs) > 0; s++) cpu_relax();
+  pthread_mutex_lock(&pool.mu);
   while (pool.refs > 0) pthread_cond_wait(&pool.idle, &pool.mu);
   pthread_mutex_unlock(&pool.mu);
   pthread_mutex_unlock(&pool_user);
+}
+
+// C = op(A)·op(B) (+ beta·C) over g's batch, cut into plan_tiles' tiles, each one cblas_sgemm: the one way the addon
+// multiplies matrices, for the tfjs kernels (sgemm below) and the native decode alike, so both round the same way.
+static void gemm_tiled(const gemm_job* g, int64_t min_fma, bool spin) {
+  tiled_job j = { g, 0, 0, 0, 0, 0, 0, spin };
+  plan_tiles(g->M, g->N, g->batch, &j.tm, &j.tn);
+  j.tilesM = cdiv(g->M, j.tm); j.tilesN = cdiv(g->N, j.tn);
+  j.units = g->batch * j.tilesM * j.tilesN;
+  run_tiled(&j, g->batch * g->M * g->N * (int64_t)(g->K > 0 ? g->K : 1), min_fma);
 }
 
 // sgemm(heap, transA, transB, M, N, K, aOff, bOff, cOff, batch, strideA, strideB, strideC, beta)
@@ -151,16 +181,12 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   if (argc < 13) { napi_throw_error(env, NULL, "igpg_native.sgemm: expected 13-14 arguments"); return NULL; }
   size_t len; float* heap = heap_ptr(env, a[0], &len); if (!heap) return NULL;
   bool ta, tb; napi_get_value_bool(env, a[1], &ta); napi_get_value_bool(env, a[2], &tb);
-  gemm_job g = { heap, ta, tb, (int)get_i64(env, a[3]), (int)get_i64(env, a[4]), (int)get_i64(env, a[5]),
-                 get_i64(env, a[6]), get_i64(env, a[7]), get_i64(env, a[8]),
+  gemm_job g = { heap + get_i64(env, a[6]), heap + get_i64(env, a[7]), heap + get_i64(env, a[8]), ta, tb,
+                 (int)get_i64(env, a[3]), (int)get_i64(env, a[4]), (int)get_i64(env, a[5]),
                  get_i64(env, a[10]), get_i64(env, a[11]), get_i64(env, a[12]), get_i64(env, a[9]),
                  argc > 13 ? (float)get_f64(env, a[13]) : 0.0f };
   if (g.M <= 0 || g.N <= 0 || g.batch <= 0) return NULL;
-  tiled_job j = { &g, 0, 0, 0, 0, 0, 0 };
-  plan_tiles(g.M, g.N, g.batch, &j.tm, &j.tn);
-  j.tilesM = cdiv(g.M, j.tm); j.tilesN = cdiv(g.N, j.tn);
-  j.units = g.batch * j.tilesM * j.tilesN;
-  run_tiled(&j, g.batch * g.M * g.N * (int64_t)(g.K > 0 ? g.K : 1));
+  gemm_tiled(&g, PARALLEL_MIN_FMA, false);
   return NULL;
 }
 
@@ -433,15 +459,41 @@ static void* typed_ptr(napi_env env, napi_value v, napi_typedarray_type want, si
   return data;
 }
 
+// The decode's products are small (rows · n · k of 32k-500k multiply-adds at 4 rows). With `parallel` (the decode
+// functions' optional last argument) those from 64k on are shared with the pool, whose worker then spins between
+// them; else the caller runs them alone. Either way the tiles are sgemm's, so the bits are too. Off by default: on
+// this 2-core machine with other jobs at full load, the spinning worker cost CPU and gained no time (bench/README.md).
+#define DECODE_MIN_FMA (1 << 16)
+static __thread bool decode_parallel = false;
+
+// y (rows, n) = x (rows, k) · W (k, n) + beta·y, in the tiles the addon's sgemm cuts this product into (the tfjs path's).
+static void decode_gemm(const float* x, const float* W, float* y, int rows, int k, int n, float beta) {
+  gemm_job g = { x, W, y, false, false, rows, n, k, 0, 0, 0, 1, beta };
+  gemm_tiled(&g, decode_parallel ? DECODE_MIN_FMA : INT64_MAX, decode_parallel);
+}
+
 // y (rows, n) = x (rows, k) · W (k, n) + bias, as the fused linear kernel does it: rows filled with the bias, sgemm beta 1.
 static void linear_bias(const float* x, const float* W, const float* bias, float* y, int rows, int k, int n) {
   for (int r = 0; r < rows; r++) for (int j = 0; j < n; j++) y[r * n + j] = bias[j];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, x, k, W, n, 1.0f, y, n);
+  decode_gemm(x, W, y, rows, k, n, 1.0f);
 }
 
 // y (rows, n) = x (rows, k) · W (k, n), as tf.matMul does it (sgemm beta 0).
 static void mat_mul(const float* x, const float* W, float* y, int rows, int k, int n) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f, x, k, W, n, 0.0f, y, n);
+  decode_gemm(x, W, y, rows, k, n, 0.0f);
+}
+
+// Scratch memory of the decode calls, kept per thread between calls: a malloc and free of ~30 KB per call let glibc
+// trim and regrow its heap, and the page faults of that cost ~13% of the decode (perf, 1M-parameter MLP).
+static __thread float* scratch_buf = NULL;
+static __thread size_t scratch_cap = 0;
+static float* scratch(size_t floats) {
+  if (floats > scratch_cap) {
+    float* p = realloc(scratch_buf, sizeof(float) * floats);
+    if (!p) return NULL;
+    scratch_buf = p; scratch_cap = floats;
+  }
+  return scratch_buf;
 }
 
 // gptDecodeStep(w, plan, kv, prev, pos, posOff, h, rows, p0): one chunk step of the trunk for `rows` sequences whose
@@ -449,9 +501,10 @@ static void mat_mul(const float* x, const float* W, float* y, int rows, int k, i
 // previous chunk's codes; the input is Σ_k inEmbed[k·C + prev_k] + pos[posOff ..] (Prior.chunkInputs), and
 // h (rows, d) gets the trunk's output features (GPT.runOne + the final LayerNorm and head).
 static napi_value GptDecodeStep(napi_env env, napi_callback_info info) {
-  size_t argc = 9; napi_value a[9]; size_t n;
+  size_t argc = 10; napi_value a[10]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: expected 9 arguments"); return NULL; }
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: expected 9-10 arguments"); return NULL; }
+  decode_parallel = argc > 9 && get_bool(env, a[9]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   float* kv = typed_ptr(env, a[2], napi_float32_array, &n); if (!kv) return NULL;
@@ -462,7 +515,7 @@ static napi_value GptDecodeStep(napi_env env, napi_callback_info info) {
   int rows = (int)get_i64(env, a[7]); int64_t p0 = get_i64(env, a[8]);
   const int d = P[DP_D], nh = P[DP_NH], L = P[DP_L], ctx = P[DP_CTX], Lc = P[DP_LC], CB = P[DP_CB], f4 = 4 * d, hs = d / nh;
   const int64_t S = (int64_t)rows * nh * ctx * hs;
-  float* buf = malloc(sizeof(float) * (size_t)rows * (4 * d + 3 * d + 2 * f4 + 2));
+  float* buf = scratch((size_t)rows * (4 * d + 3 * d + 2 * f4 + 2));
   if (!buf) { napi_throw_error(env, NULL, "igpg_native.gptDecodeStep: out of memory"); return NULL; }
   float *x = buf, *an = x + rows * d, *y = an + rows * d, *t = y + rows * d, *qkv = t + rows * d, *f = qkv + rows * 3 * d,
         *g = f + rows * f4, *mean = g + rows * f4, *rstd = mean + rows;
@@ -494,7 +547,6 @@ static napi_value GptDecodeStep(napi_env env, napi_callback_info info) {
   }
   layer_norm_rows(hh, w + P[DP_LNFG], w + P[DP_LNFB], an, mean, mean + rows, rows, d, 1e-5f);
   mat_mul(an, w + P[DP_HEAD], h, rows, d, d);
-  free(buf);
   return NULL;
 }
 
@@ -525,19 +577,19 @@ static void depth_push(const float* w, const int32_t* P, float* acc, const int32
 
 // depthLogits(w, plan, h, acc, logits, rows, k): level k's logits (rows, C), for the sampler (JS).
 static napi_value DepthLogits(napi_env env, napi_callback_info info) {
-  size_t argc = 7; napi_value a[7]; size_t n;
+  size_t argc = 8; napi_value a[8]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.depthLogits: expected 7 arguments"); return NULL; }
+  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.depthLogits: expected 7-8 arguments"); return NULL; }
+  decode_parallel = argc > 7 && get_bool(env, a[7]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
   const float* acc = typed_ptr(env, a[3], napi_float32_array, &n); if (!acc) return NULL;
   float* logits = typed_ptr(env, a[4], napi_float32_array, &n); if (!logits) return NULL;
   int rows = (int)get_i64(env, a[5]), k = (int)get_i64(env, a[6]);
-  float* s = malloc(sizeof(float) * (size_t)rows * (P[DP_D] + 2 * P[DP_H]));
+  float* s = scratch((size_t)rows * (P[DP_D] + 2 * P[DP_H]));
   if (!s) { napi_throw_error(env, NULL, "igpg_native.depthLogits: out of memory"); return NULL; }
   depth_logits(w, P, h, acc, logits, s, rows, k);
-  free(s);
   return NULL;
 }
 
@@ -559,9 +611,10 @@ static napi_value DepthPush(napi_env env, napi_callback_info info) {
 // [n, 2n) unconditioned, logits mixed as u + guidance·(c − u) in double, as autoregress.ts does). out (n·l) gets
 // code k of sequence b at b·l + k.
 static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
-  size_t argc = 10; napi_value a[10]; size_t n;
+  size_t argc = 11; napi_value a[11]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: expected 10 arguments"); return NULL; }
+  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: expected 10-11 arguments"); return NULL; }
+  decode_parallel = argc > 10 && get_bool(env, a[10]);
   const float* w = typed_ptr(env, a[0], napi_float32_array, &n); if (!w) return NULL;
   const int32_t* P = typed_ptr(env, a[1], napi_int32_array, &n); if (!P) return NULL;
   const float* h = typed_ptr(env, a[2], napi_float32_array, &n); if (!h) return NULL;
@@ -570,10 +623,11 @@ static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
   int rows = (int)get_i64(env, a[5]), ns = (int)get_i64(env, a[6]), k0 = (int)get_i64(env, a[7]), k1 = (int)get_i64(env, a[8]);
   double guidance = get_f64(env, a[9]);
   const int CB = P[DP_CB], Lc = P[DP_LC];
-  float* s = malloc(sizeof(float) * ((size_t)rows * (P[DP_D] + 2 * P[DP_H] + CB) + CB));
-  int32_t* picked = malloc(sizeof(int32_t) * (size_t)rows);
-  if (!s || !picked) { free(s); free(picked); napi_throw_error(env, NULL, "igpg_native.depthGreedy: out of memory"); return NULL; }
+  const size_t floats = (size_t)rows * (P[DP_D] + 2 * P[DP_H] + CB) + CB;
+  float* s = scratch(floats + rows);
+  if (!s) { napi_throw_error(env, NULL, "igpg_native.depthGreedy: out of memory"); return NULL; }
   float *logits = s + (size_t)rows * (P[DP_D] + 2 * P[DP_H]), *mixed = logits + (size_t)rows * CB;
+  int32_t* picked = (int32_t*)(s + floats);
   for (int k = k0; k < k1; k++) {
     depth_logits(w, P, h, acc, logits, s, rows, k);
     for (int b = 0; b < ns; b++) {
@@ -591,7 +645,6 @@ static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
     }
     depth_push(w, P, acc, picked, rows, k);
   }
-  free(s); free(picked);
   return NULL;
 }
 

@@ -24,6 +24,18 @@ function toyLayout(layers: number, perLayer: number): TokenLayout {
 }
 const ROOT = path.resolve(__dirname, '../../../..');
 
+/** Sample with the native decode's products shared by 2 BLAS threads (IGPG_NATIVE_DECODE=parallel), then back to 1. */
+function parallelNative(prior: Prior, cond: PriorCondition, layout: TokenLayout, opts: SampleCodesOptions) {
+  process.env.IGPG_NATIVE_DECODE = 'parallel';
+  configureBlasThreads(loadNative()!.addon, 2, 2);
+  try {
+    return sampleScoredCodes(prior, cond, layout, opts);
+  } finally {
+    configureBlasThreads(loadNative()!.addon, 1, 1);
+    delete process.env.IGPG_NATIVE_DECODE;
+  }
+}
+
 /** Sample with the native decode on, then forced off (IGPG_NATIVE_DECODE=off). */
 function bothPaths(prior: Prior, cond: PriorCondition, layout: TokenLayout, opts: SampleCodesOptions) {
   expect(nativeDecodeAddon()).not.toBeNull();
@@ -56,15 +68,40 @@ describe.skipIf(!hasAddon)('native decode', () => {
     const cond: PriorCondition = { instruction: 'classify handwritten digits', architecture: arch.condition };
     const before = tf.memory().numTensors;
     for (const [guidance, sampler] of [[1, { temperature: 0.5, sampledLevels: 2 }], [2, { temperature: 1, sampledLevels: 1, topK: 20 }]] as const) {
-      const { native, tfjs } = bothPaths(g.prior, cond, layout, { n: 2, seed: 7, guidance, sampler });
+      const opts: SampleCodesOptions = { n: 2, seed: 7, guidance, sampler };
+      const { native, tfjs } = bothPaths(g.prior, cond, layout, opts);
       native.codes.forEach((c, i) => expect(Buffer.from(c.buffer).equals(Buffer.from(tfjs.codes[i].buffer))).toBe(true));
       expect(Array.from(native.coarse)).toEqual(Array.from(tfjs.coarse));
+      // the shipped prior's products (>= 64k multiply-adds) are the ones the parallel decode splits over 2 threads
+      const twoThreads = parallelNative(g.prior, cond, layout, opts);
+      twoThreads.codes.forEach((c, i) => expect(Buffer.from(c.buffer).equals(Buffer.from(tfjs.codes[i].buffer))).toBe(true));
+      expect(Array.from(twoThreads.coarse)).toEqual(Array.from(tfjs.coarse));
       // the scores are the teacher-forced coarse log-likelihood, read off the sampling pass
       const ll = logLikelihood(g.prior, cond, layout, native.codes, 1).total;
       native.coarse.forEach((s, i) => expect(Math.abs(s - ll[i])).toBeLessThan(1e-3 * Math.abs(ll[i]) + 1e-3));
     }
     expect(tf.memory().numTensors).toBe(before);
   }, 600_000);
+
+  it('gives the tfjs path\'s codes for 8 sequences (the depth head product of 8 x 256 x 512 rounds differently as one sgemm than in its tiles), on 1 and 2 threads', () => {
+    const arch = resolveArchitecture({ name: 'mlp', spec: { inputShape: [28, 28, 1], classes: 10, hidden: [8] } });
+    const layout: TokenLayout = { places: g.tokenizer.encodeLayout(arch.infos).positions.slice(0, 12) };
+    const cond: PriorCondition = { instruction: 'classify handwritten digits', architecture: arch.condition };
+    const opts: SampleCodesOptions = { n: 8, seed: 3, sampler: { temperature: 0.5, sampledLevels: 2 } };
+    const { native, tfjs } = bothPaths(g.prior, cond, layout, opts);
+    expect(native.codes).toEqual(tfjs.codes);
+    expect(Array.from(native.coarse)).toEqual(Array.from(tfjs.coarse));
+    expect(Array.from(parallelNative(g.prior, cond, layout, opts).coarse)).toEqual(Array.from(tfjs.coarse));
+  }, 600_000);
+
+  it('rejects an unknown IGPG_NATIVE_DECODE', () => {
+    process.env.IGPG_NATIVE_DECODE = 'fast';
+    try {
+      expect(() => nativeDecodeAddon()).toThrow(/IGPG_NATIVE_DECODE must be 'on', 'off' or 'parallel', got 'fast'/);
+    } finally {
+      delete process.env.IGPG_NATIVE_DECODE;
+    }
+  });
 
   it('gives the same codes for 1 and 2 BLAS threads, and on a toy prior with every level sampled', () => {
     const prior = new Prior({ codebookSize: 16, codesPerChunk: 3, chunkSize: 16, dModel: 32, nLayers: 2, nHeads: 2, contextLength: 12, condDim: 16, instructionBuckets: 512, architectureBuckets: 256, datasetInputDim: 8, seed: 3 }, { scope: 'native-decode-toy' });
@@ -80,6 +117,7 @@ describe.skipIf(!hasAddon)('native decode', () => {
       } finally {
         configureBlasThreads(loadNative()!.addon, 1, 1);
       }
+      expect(parallelNative(prior, cond, layout, opts).codes).toEqual(native.codes);
     } finally {
       prior.dispose();
     }

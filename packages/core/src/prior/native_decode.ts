@@ -24,10 +24,19 @@ const FUNCTIONS = ['gptDecodeStep', 'depthLogits', 'depthPush', 'depthGreedy'] a
 /** The native decode functions of the addon (absent from an addon built before them). */
 type DecodeAddon = Pick<NativeAddonWithDecode, (typeof FUNCTIONS)[number]>;
 interface NativeAddonWithDecode extends NativeAddon {
-  gptDecodeStep(w: Float32Array, plan: Int32Array, kv: Float32Array, prev: Int32Array, pos: Float32Array, posOff: number, h: Float32Array, rows: number, p0: number): void;
-  depthLogits(w: Float32Array, plan: Int32Array, h: Float32Array, acc: Float32Array, logits: Float32Array, rows: number, k: number): void;
+  gptDecodeStep(w: Float32Array, plan: Int32Array, kv: Float32Array, prev: Int32Array, pos: Float32Array, posOff: number, h: Float32Array, rows: number, p0: number, parallel?: boolean): void;
+  depthLogits(w: Float32Array, plan: Int32Array, h: Float32Array, acc: Float32Array, logits: Float32Array, rows: number, k: number, parallel?: boolean): void;
   depthPush(w: Float32Array, plan: Int32Array, acc: Float32Array, codes: Int32Array, rows: number, k: number): void;
-  depthGreedy(w: Float32Array, plan: Int32Array, h: Float32Array, acc: Float32Array, out: Int32Array, rows: number, n: number, k0: number, k1: number, guidance: number): void;
+  depthGreedy(w: Float32Array, plan: Int32Array, h: Float32Array, acc: Float32Array, out: Int32Array, rows: number, n: number, k0: number, k1: number, guidance: number, parallel?: boolean): void;
+}
+
+/**
+ * IGPG_NATIVE_DECODE=parallel shares each product of the native decode with the addon's BLAS threads (its sgemm
+ * tiles, so the same bits). Off by default: on the 2-core machine it was measured on, with other jobs filling both
+ * cores, the second thread cost CPU time and saved no wall time (bench/README.md, generate-bundle).
+ */
+function decodeParallel(): boolean {
+  return process.env.IGPG_NATIVE_DECODE === 'parallel';
 }
 
 /**
@@ -35,7 +44,9 @@ interface NativeAddonWithDecode extends NativeAddon {
  * wasm running with it (so the tfjs path it must match uses the same kernels), and IGPG_NATIVE_DECODE is not 'off'.
  */
 export function nativeDecodeAddon(): DecodeAddon | null {
-  if (process.env.IGPG_NATIVE_DECODE === 'off') return null;
+  const mode = process.env.IGPG_NATIVE_DECODE;
+  if (mode && !['on', 'off', 'parallel'].includes(mode)) throw new Error(`IGPG_NATIVE_DECODE must be 'on', 'off' or 'parallel', got '${mode}'`);
+  if (mode === 'off') return null;
   const b = currentBackend();
   if (!b || b.name !== 'wasm' || !b.native) return null;
   const addon = loadNative()?.addon as Partial<NativeAddonWithDecode> | undefined;
@@ -89,6 +100,7 @@ function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D): Chunk
   const h = new Float32Array(rows * d);
   const acc = new Float32Array(rows * d);
   const logits = new Float32Array(rows * C);
+  const parallel = decodeParallel();
   let filled = 0; // positions the cache holds
   const dec: ChunkDecoder = {
     rows,
@@ -119,19 +131,19 @@ function nativeChunkDecoder(prior: Prior, rows: number, pos: tf.Tensor2D): Chunk
     step(prev, t) {
       if (filled + 1 > ctx) throw new Error(`native decode: sequence of ${filled + 1} tokens exceeds contextLength ${ctx}`);
       if (prev.length !== rows * Lc) throw new Error(`native decode: expected ${rows * Lc} previous codes, got ${prev.length}`);
-      addon.gptDecodeStep(w, plan, kv, prev, posRows, t * d, h, rows, filled);
+      addon.gptDecodeStep(w, plan, kv, prev, posRows, t * d, h, rows, filled, parallel);
       filled++;
       acc.fill(0);
     },
     levelLogits(k) {
-      addon.depthLogits(w, plan, h, acc, logits, rows, k);
+      addon.depthLogits(w, plan, h, acc, logits, rows, k, parallel);
       return logits.slice();
     },
     push(codes, k) {
       addon.depthPush(w, plan, acc, codes, rows, k);
     },
     greedy(k0, k1, n, guidance, out) {
-      if (k0 < k1) addon.depthGreedy(w, plan, h, acc, out, rows, n, k0, k1, guidance);
+      if (k0 < k1) addon.depthGreedy(w, plan, h, acc, out, rows, n, k0, k1, guidance, parallel);
     },
     endWindow() {
       filled = 0;
