@@ -87,6 +87,10 @@ function zooTotal(dir: string): number | undefined {
  * Incremental reader of metrics JSONL files. `poll()` reads only the bytes appended since the last call; a torn last
  * line (a writer mid-append) is kept until its newline arrives; a file that shrank or was replaced is re-read whole.
  * Unparseable complete lines are skipped and reported through `onBadLine`.
+ * The watching is chokidar's (server.ts); this is only the read. Tail libraries were tried for it (issue 14) and do
+ * less: `tail` 2.2.6 moves its cursor to the new end of a truncated file and reports nothing, so a restarted run would
+ * lose its first rows and never reset the page, and it needs a watcher per file; `@logdna/tail-file` 4 reports
+ * truncation but finds appends by polling each file every second, the 1 s delay the watcher removed.
  */
 export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number; onBadLine?: (file: string, line: string) => void } = {}) {
   const maxRows = opts.maxRowsPerRun ?? 20_000;
