@@ -56,8 +56,7 @@ async function accuracy(arch, flat, task) {
   }
 }
 const dist = (a, b) => { let t = 0; for (let i = 0; i < a.length; i++) t += (a[i] - b[i]) ** 2; return Math.sqrt(t); };
-const median = (x) => [...x].sort((a, b) => a - b)[Math.floor(x.length / 2)];
-const mean = (x) => x.reduce((a, b) => a + b, 0) / x.length;
+const { median, mean } = core; // the eval's (an even count's median is the mean of the two middle values)
 const act = (h, a) => (a === 'linear' ? h : activate(h, a)); // the architectures' own activations
 /**
  * Run flat weights through the architecture's Keras layers on x, recording each hidden dense/conv layer's

@@ -45,11 +45,10 @@ for (const e of zoo.finals()) {
 const out = [];
 for (const [key, entries] of rows) {
   const e0 = entries[0];
-  const accs = entries.map((e) => e.test.accuracy).sort((a, b) => a - b);
-  const median = accs[Math.floor(accs.length / 2)];
+  const median = core.median(entries.map((e) => e.test.accuracy));
   const r = await core.generateForTask(g, { instruction: e0.task.instructions[0], architecture: e0.architecture, task: e0.task.id, n: num('n', values.n), seed: num('seed', values.seed), evaluate: true, sampler });
   r.networks.forEach((net) => net.dispose());
-  const mean = r.accuracies.reduce((a, b) => a + b, 0) / r.accuracies.length;
+  const mean = core.mean(r.accuracies);
   const row = { row: key, group: e0.heldOut.task ? 'held-out task' : 'seen', pretrainedMedian: median, generatedMean: mean, generatedBest: Math.max(...r.accuracies), ratio: mean / median, chance: 1 / e0.task.classes.length };
   out.push(row);
   console.log(`${key.padEnd(58)} ${row.group.padEnd(13)} pretrained ${(100 * median).toFixed(1)}  generated ${(100 * mean).toFixed(1)} / ${(100 * row.generatedBest).toFixed(1)}  ratio ${row.ratio.toFixed(3)}`);

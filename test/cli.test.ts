@@ -97,6 +97,14 @@ describe('igpg command line', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).functionalCheck.networks).toBe(2); // seed 5 of both tasks
     expect(igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--check-seeds', '5']).code).toBe(2); // needs --check
+    // codebook usage of the trained VQ-VAE over the zoo, as one codebook-usage.jsonl row marked post hoc
+    r = igpg(['vqvae', 'usage', '--vqvae', vq, '--zoo', zoo, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ networks: 10, codebookSize: 64 }); // the training networks (held-out seed left out)
+    const usage = fs.readFileSync(path.join(vq, 'codebook-usage.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ step: 150, posthoc: expect.stringMatching(/computed after training/) });
+    expect(usage[0].codeCounts).toHaveLength(64);
     expect(igpg(['vqvae', 'train', '--zoo', zoo, '--out', vq, '--check', '--check-seeds', '5,x']).stderr).toMatch(/comma-separated/);
     r = igpg(['prior', 'train', '--zoo', zoo, '--vqvae', vq, '--out', prior, '--config', path.join(dir, 'pipeline.json'), '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,9 +1,5 @@
 import Table from 'cli-table3';
-import { escapeControl, type ZooEntry } from '@igpg/core';
-
-// simple-statistics ships a CommonJS build (its "require" export) but ESM-only type declarations
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { median } = require('simple-statistics') as { median(xs: number[]): number };
+import { escapeControl, median, type ZooEntry } from '@igpg/core';
 
 interface Spread {
   n: number;

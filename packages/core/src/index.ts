@@ -107,6 +107,7 @@ export { loadGenerator, saveGenerator, writeGeneratorConfig, resolveTask, specFo
 export { runEvaluation, type RunEvaluationOptions } from './eval/run';
 export { type EvalResults, type RowResult, type AccStat, type CutBaseline, type Spread, type MemorizationResult, type RetrievalResult, type ConditioningResult, type CrossArchResult, type Target, type EvalMeta } from './eval/results';
 export { l2Distance, l2Norm, nearestCheckpoint, noiseAtDistance } from './eval/memorization';
+export { mean, median } from './eval/stats';
 export { heldOutParaphrases } from './eval/paraphrases';
 export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type FinetuneCurveOptions, type FinetuneTaskOptions } from './eval/finetune';
 export { TARGETS } from './eval/targets';

@@ -57,6 +57,21 @@ describe('igpg dashboard', () => {
     expect(await done, stderr()).toEqual({ code: 0, signal: null });
   }, 60_000);
 
+  it('unpacks a zoo given packed (<dir>.tar.gz, as zoo/default ships) and shows its checkpoints', async () => {
+    const packed = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-dash-zoo-'));
+    for (const f of ['default.tar.gz', 'default.tar.gz.sha256']) fs.copyFileSync(path.join(root, 'zoo', f), path.join(packed, f));
+    const { child, url, stderr } = await startCli(['dashboard', '--runs', path.join(packed, 'default'), '--port', '0']);
+    const done = exited(child);
+    try {
+      const api = await (await fetch(new URL('/api/runs', url))).json() as Record<string, unknown[]>;
+      expect(api['zoo/default']).toHaveLength(1584);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await done, stderr()).toEqual({ code: 0, signal: null });
+    fs.rmSync(packed, { recursive: true, force: true });
+  }, 60_000);
+
   it('rejects bad flags and a busy port with exit 2 and a one-line error', async () => {
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));

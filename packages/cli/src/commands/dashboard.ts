@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Command } from 'commander';
-import { queueStatus } from '@igpg/core';
+import { queueStatus, unpackZoo } from '@igpg/core';
 import { startDashboard, type Dashboard } from '@igpg/kernel-plugin';
 import { UsageError } from '../errors';
 import { parseIntArg } from '../options';
@@ -42,13 +42,16 @@ export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description('serve a live dashboard of training runs (metrics JSONL under --runs) until Ctrl-C')
-    .requiredOption('--runs <dir...>', 'runs folder(s) or metrics .jsonl file(s) to watch')
+    .requiredOption('--runs <dir...>', 'runs folder(s), metrics .jsonl file(s) or zoo folder(s) to watch')
     .option('--port <n>', 'port to listen on (0 = any free port)', parseIntArg('--port', 0, 65535), 8765)
     .option('--host <host>', 'interface to listen on (127.0.0.1 = this machine only)', '127.0.0.1')
     .option('--codebook <file>', 'codebook view data (JSON) to serve at /codebook')
     .option('--queue <url>', 'also show a panel of this job queue (redis://…): jobs by state, worker heartbeats')
     .action(action(async (flags: DashboardFlags) => {
-      for (const r of flags.runs) if (!fs.existsSync(r)) throw new UsageError(`--runs ${r}: no such file or folder.`);
+      for (const r of flags.runs) {
+        if (!fs.existsSync(r)) unpackZoo(r); // a zoo shipped packed (zoo/default.tar.gz) is unpacked, as openZoo does
+        if (!fs.existsSync(r)) throw new UsageError(`--runs ${r}: no such file or folder.`);
+      }
       if (flags.codebook !== undefined && !fs.existsSync(flags.codebook)) throw new UsageError(`--codebook ${flags.codebook}: file not found.`);
       const queueUrl = flags.queue === undefined ? undefined : queueUrlArg(flags.queue, true);
       await checkListen(flags.host, flags.port);

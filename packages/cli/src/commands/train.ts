@@ -5,6 +5,7 @@ import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseIntArg, parseIntListArg, readJsonArg } from '../options';
 import { action, emit, note, startBackend } from '../runtime';
 import { checkPriorTrainFlags, checkTokenizerTrainFlags } from '../checks/commands';
+import { registerVqvaeUsage } from './vqvae-usage';
 
 interface StageConfigFile {
   tokenizer?: Record<string, unknown>;
@@ -57,7 +58,9 @@ function withRunFlags(cmd: Command): Command {
 
 export function registerTrain(program: Command): void {
   // "tokenizer" is the chunker in code (tokenizer.ts); the command trains the VQ-VAE (and fits the chunker on the way)
-  vqvaeTrain(program.command('vqvae').description('the VQ-VAE that turns weight chunks into codes'), false);
+  const vqvae = program.command('vqvae').description('the VQ-VAE that turns weight chunks into codes');
+  vqvaeTrain(vqvae, false);
+  registerVqvaeUsage(vqvae);
   vqvaeTrain(program.command('tokenizer', { hidden: true }).description('deprecated: use `igpg vqvae`'), true);
   registerPriorTrain(program);
 }

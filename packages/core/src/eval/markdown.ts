@@ -1,14 +1,11 @@
 import type { EvalResults, RowResult, AccStat } from './results';
 import type { RowGroup } from './zoo-index';
+import { mdTable } from '../util/markdown';
 
 const p = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : (100 * v).toFixed(1));
 const mb = (s: AccStat | null | undefined) => (s ? `${p(s.mean)} / ${p(s.best)}` : 'n/a');
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
-// The table is written out (one line) rather than taken from markdown-table (issue #14 asked): markdown-table 3 is
-// ESM-only, which this CommonJS package could load only through an async import (renderMarkdown would turn async),
-// for a one-line table builder.
-const cell = (s: string) => s.replace(/\|/g, '\\|');
-const table = (head: string[], rows: string[][]) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+const table = mdTable; // the results hash (run.ts) covers the results, not this text: the layout may change freely
 
 const GROUPS: [RowGroup, string][] = [['seen', 'Seen tasks'], ['heldOutSeed', 'Held-out seeds'], ['heldOutTask', 'Held-out tasks']];
 

@@ -3,7 +3,8 @@
 // Written out rather than taken from simple-statistics (issue #14 asked): its median interpolates (type 7,
 // lo + (hi - lo) / 2) and its mean sums with Kahan-Babuska compensation, and both round differently from these in
 // the last bits (stats.test.ts finds such cases). Every number of the evaluation report feeds its results hash,
-// so reports made before would stop reproducing. The CLI's zoo summaries (display only) use the library.
+// so reports made before would stop reproducing. These are the project's one median and mean: core exports them
+// for the CLI's summaries and the scripts/ checks.
 
 export const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 export const min = (xs: number[]): number => (xs.length ? Math.min(...xs) : NaN);

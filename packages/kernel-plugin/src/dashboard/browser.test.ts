@@ -79,7 +79,7 @@ describe('dashboard in headless Chromium', () => {
       expect((await names('prior-loss')).sort()).toEqual(['prior-toy/metrics', 'prior/metrics', 'uniform ln(16)', 'uniform ln(256)']);
       expect(await lineCount('prior-loss')).toBe(4);
       expect(await names('prior-speed')).toEqual(['prior-toy/metrics', 'prior/metrics']); // codes / s of both
-      expect(await names('prior-lr')).toEqual(['prior-toy/metrics']); // only the new run logs its learning rate
+      expect(await names('prior-lr')).toEqual(['prior-toy/metrics', 'prior/metrics']); // the shipped rows carry their lr too
       for (const id of ['vq-recon', 'vq-perplexity', 'vq-dead', 'zoo-progress']) expect(await lineCount(id), id).toBe(1);
       expect(await page.locator('#vq-usage .heatmaplayer image, #vq-usage .hm image').count()).toBeGreaterThan(0);
       expect(await page.locator('#zoo-accuracy .barlayer .point').count()).toBeGreaterThan(0);
@@ -110,4 +110,35 @@ describe('dashboard in headless Chromium', () => {
       if (!process.env.IGPG_SCREENSHOT_DIR) fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000); // two training runs and a browser: minutes on a loaded machine
+
+  it('shows every panel for the shipped runs/default and zoo/default on first start', async () => {
+    unpackZoo(path.join(root, 'zoo/default'));
+    const shotDir = process.env.IGPG_SCREENSHOT_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-dash-shipped-'));
+    const dash = await startDashboard({ runs: [path.join(root, 'runs/default'), path.join(root, 'zoo/default')], log: () => {} });
+    const chrome = await launchChromium();
+    try {
+      const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(dash.url);
+      await page.waitForFunction(() => (window as any).__igpg.panels.length >= 9, undefined, { timeout: 30_000 });
+      await page.waitForTimeout(500);
+      const s = await page.evaluate(() => ({ ...(window as any).__igpg }));
+      expect([...s.panels].sort()).toEqual(['prior-loss', 'prior-lr', 'prior-speed', 'vq-dead', 'vq-perplexity', 'vq-recon', 'vq-usage', 'zoo-accuracy', 'zoo-progress']);
+      const traces = (id: string) => page.evaluate((i) => (document.getElementById(i) as any).data.map((t: any) => [t.name, (t.z ?? t.y ?? t.x).length]), id);
+      expect(await traces('prior-loss')).toEqual([['prior/metrics', 1500], ['uniform ln(256)', 2]]);
+      expect(await traces('prior-lr')).toEqual([['prior/metrics', 1500]]);
+      expect(await traces('vq-recon')).toEqual([['vqvae/metrics', 3000]]);
+      expect(await traces('zoo-accuracy')).toEqual([['zoo/default', 1584]]);
+      // the usage heatmap: the row igpg vqvae usage wrote (256 codes), titled as computed after training
+      expect(await page.evaluate(() => (document.getElementById('vq-usage') as any).data[0].z[0].length)).toBe(256);
+      expect(await page.locator('#vq-usage .gtitle').textContent()).toMatch(/computed after training/);
+      await page.screenshot({ path: path.join(shotDir, 'dashboard-shipped.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await chrome.close();
+      await dash.close();
+      if (!process.env.IGPG_SCREENSHOT_DIR) fs.rmSync(shotDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

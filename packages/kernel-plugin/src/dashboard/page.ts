@@ -90,18 +90,25 @@ ${opts.queue ? '<div id="queue">queue: waiting for the first status</div>' : ''}
     var run = names[names.length - 1];
     var rows = run ? runs[run].filter(function(x){ return Array.isArray(x.codeCounts); }).slice(-200) : [];
     if (!rows.length) return;
+    // rows written by igpg vqvae usage (a bundle whose training snapshots were not kept) say so: the title does too
+    var posthoc = rows.some(function(x){ return typeof x.posthoc === 'string'; });
     ensure('vq-usage', 'vqvae').style.gridColumn = '1/-1';
     Plotly.react('vq-usage', [{ type: 'heatmap', colorscale: 'Viridis', zmin: 0, z: rows.map(function(r){ var t = r.codeCounts.reduce(function(a, b){ return a + b; }, 0) || 1; return r.codeCounts.map(function(c){ return c / t; }); }),
       y: rows.map(xOf), colorbar: { title: { text: 'share of codes' } }, hovertemplate: 'step %{y}<br>code %{x}<br>share %{z:.4f}<extra></extra>' }],
-      Object.assign({}, base, { title: { text: 'VQ-VAE: codebook usage over training (' + run + ')' }, xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'step' }, automargin: true } }), { responsive: true });
+      Object.assign({}, base, { title: { text: (posthoc ? 'VQ-VAE: codebook usage of the final model, computed after training (' : 'VQ-VAE: codebook usage over training (') + run + ')' }, xaxis: { title: { text: 'code' } }, yaxis: { title: { text: 'step' }, automargin: true, tickvals: rows.length <= 10 ? rows.map(xOf) : undefined } }), { responsive: true });
     if (S.panels.indexOf('vq-usage') < 0) S.panels.push('vq-usage');
   }
   function zoo(names){
     if (!names.length) return;
+    // file times are build times, unless every file was written at once (an unpacked or copied zoo): then file order
+    var times = [].concat.apply([], names.map(function(r){ return runs[r].map(function(x){ return x.time; }); }));
+    var timed = Math.max.apply(null, times) - Math.min.apply(null, times) >= 1000;
+    var last = runs[names[names.length - 1]].slice(-1)[0] || {};
     draw('zoo-progress', 'zoo', names.map(function(run, i){
       var rows = runs[run];
-      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(function(r){ return (r.time - rows[0].time) / 60000; }), y: rows.map(function(r){ return r.total ? 100 * r.done / r.total : r.done; }), line: { color: PALETTE[i % PALETTE.length] } };
-    }), 'Zoo build: progress', names.some(function(r){ return has(runs[r], 'total'); }) ? 'checkpoints done (% of planned)' : 'checkpoints done', { layout: { xaxis: { title: { text: 'minutes since the first checkpoint' } } } });
+      return { type: 'scatter', mode: 'lines', name: run, x: rows.map(function(r, n){ return timed ? (r.time - rows[0].time) / 60000 : n + 1; }), y: rows.map(function(r){ return r.total ? 100 * r.done / r.total : r.done; }), line: { color: PALETTE[i % PALETTE.length] } };
+    }), 'Zoo build: progress (' + last.done + (last.total ? ' of ' + last.total : '') + ' checkpoints)', names.some(function(r){ return has(runs[r], 'total'); }) ? 'checkpoints done (% of planned)' : 'checkpoints done',
+      { layout: { xaxis: { title: { text: timed ? 'minutes since the first checkpoint' : 'checkpoint (file order: written at once, no build times)' } } } });
     draw('zoo-accuracy', 'zoo', names.map(function(run, i){
       return { type: 'histogram', name: run, x: runs[run].map(function(r){ return r.accuracy; }).filter(function(a){ return typeof a === 'number'; }), xbins: { start: 0, end: 1.0001, size: 0.025 }, opacity: 0.75, marker: { color: PALETTE[i % PALETTE.length] } };
     }), 'Zoo build: test accuracy of the checkpoints', 'checkpoints (count)', { layout: { barmode: 'overlay', xaxis: { title: { text: 'test accuracy (fraction)' }, range: [0, 1] } } });

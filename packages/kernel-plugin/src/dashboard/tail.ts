@@ -31,7 +31,8 @@ export function runMeta(file: string): RunMeta {
 }
 
 /**
- * Find metrics files: a `.jsonl` path is one run; a directory holds runs as `<dir>/<run>/*.jsonl` or `<dir>/*.jsonl`.
+ * Find metrics files: a `.jsonl` path is one run; a directory holds runs as `<dir>/<run>/*.jsonl` or `<dir>/*.jsonl`,
+ * three folders deep at most (runs/<bundle>/<stage>/run/metrics.jsonl: a stage's training folder).
  * Run names are file paths relative to their root without the extension, e.g. "vqvae/metrics".
  */
 export function discoverRuns(roots: string[]): Map<string, string> {
@@ -43,7 +44,7 @@ export function discoverRuns(roots: string[]): Map<string, string> {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isFile() && e.name.endsWith('.jsonl')) runs.set(path.relative(root, p).replace(/\.jsonl$/, '').split(path.sep).join('/'), p);
-        else if (e.isDirectory() && depth < 2 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p, depth + 1);
+        else if (e.isDirectory() && depth < 3 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p, depth + 1);
       }
     };
     walk(root, 0);
@@ -66,12 +67,16 @@ function discoverZoos(roots: string[]): Map<string, string> {
   return zoos;
 }
 
-/** Checkpoints a zoo config asks for (tasks x architectures x seeds x epochs), or undefined when unreadable. */
+/**
+ * Checkpoints a zoo config asks for (tasks x seeds x epochs per architecture, which may narrow its tasks and seeds),
+ * or undefined when unreadable. Derived task sets (`taskSets`) are not expanded here: undefined.
+ */
 function zooTotal(dir: string): number | undefined {
   try {
     const c = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    if (c.taskSets || !Array.isArray(c.architectures)) return undefined;
     const n = (v: unknown) => (typeof v === 'number' ? v : Array.isArray(v) ? v.length : NaN);
-    const total = n(c.tasks) * n(c.architectures) * n(c.seeds) * n(c.epochs);
+    const total = c.architectures.reduce((t: number, a: { tasks?: unknown; seeds?: unknown }) => t + n(a.tasks ?? c.tasks) * n(a.seeds ?? c.seeds) * n(c.epochs), 0);
     return Number.isFinite(total) ? total : undefined;
   } catch {
     return undefined;
@@ -82,6 +87,10 @@ function zooTotal(dir: string): number | undefined {
  * Incremental reader of metrics JSONL files. `poll()` reads only the bytes appended since the last call; a torn last
  * line (a writer mid-append) is kept until its newline arrives; a file that shrank or was replaced is re-read whole.
  * Unparseable complete lines are skipped and reported through `onBadLine`.
+ * The watching is chokidar's (server.ts); this is only the read. Tail libraries were tried for it (issue 14) and do
+ * less: `tail` 2.2.6 moves its cursor to the new end of a truncated file and reports nothing, so a restarted run would
+ * lose its first rows and never reset the page, and it needs a watcher per file; `@logdna/tail-file` 4 reports
+ * truncation but finds appends by polling each file every second, the 1 s delay the watcher removed.
  */
 export function createRunTailer(roots: string[], opts: { maxRowsPerRun?: number; onBadLine?: (file: string, line: string) => void } = {}) {
   const maxRows = opts.maxRowsPerRun ?? 20_000;
