@@ -30,7 +30,7 @@ export { writeModelCard, type ModelCardFields, type Preprocessing } from './io/m
 
 // ---- sdk: architecture and dataset plugins, weights, limits ----
 export type { ParamInfo, ParamRole, Network } from './sdk/types';
-export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
+export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, specSchema, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
 export { defineDataset, registerDataset, getDataset, listDatasets, unregisterDataset, hasDataset, type DatasetPlugin, type DatasetLoadOptions, type DatasetSplit } from './sdk/dataset';
 export { flattenWeights, unflattenWeights, assignWeights, networkWeights, type NetworkWeights } from './sdk/weights';
 export { type WeightLayout } from './sdk/layout';
