@@ -114,7 +114,7 @@ export { heldOutParaphrases } from './eval/paraphrases';
 export { finetune, finetuneCurve, finetuneTask, type FinetunePoint, type FinetuneCurveOptions, type FinetuneTaskOptions } from './eval/finetune';
 export { TARGETS } from './eval/targets';
 export { cutBaseline } from './eval/cut';
-export { type PlotFigure } from './eval/figures';
+export { reportFigures, type PlotFigure } from './eval/figures';
 export { evaluateRowsOnQueue, QueueEvalError, type QueueEvalOptions, type QueueEvalPlan } from './eval/queue/coordinator';
 export { type EvalRowPayload } from './eval/queue/payload';
 
