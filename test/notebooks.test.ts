@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackZoo } from '@igpg/core';
 
 const root = path.resolve(__dirname, '..');
 const bin = path.join(root, 'packages/cli/dist/main.js');
@@ -60,6 +61,7 @@ describe('notebooks', () => {
   });
 
   it('01-quickstart: generates a network from an instruction and plots it against the zoo', () => {
+    unpackZoo(checkpoints.IGPG_ZOO); // zoo/default/ ships packed; in a fresh checkout nothing else may have unpacked it yet
     const missing = Object.entries(checkpoints).filter(([, p]) => !fs.existsSync(p));
     if (missing.length) {
       throw new Error(`the quickstart needs the default checkpoints (${missing.map(([k, p]) => `${k}=${p}`).join(', ')}): run \`npm run demo\` first`);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
+import { countParams, defineArchitecture, specSchema, type ArchitecturePlugin, type KerasLayer } from '@igpg/core';
 import { ACTIVATIONS, activate, buildNetwork, conv, dense, denseBatched, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -19,20 +19,13 @@ export interface ZooCnnSpec {
 
 function schema(defaults: Omit<ZooCnnSpec, 'inputShape' | 'classes'>): object {
   const triple = (def: number[], min: number) => ({ type: 'array', items: { type: 'integer', minimum: min }, minItems: 3, maxItems: 3, default: def });
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['inputShape', 'classes'],
-    properties: {
-      inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3, description: '[height, width, channels]' },
-      classes: { type: 'integer', minimum: 2 },
-      channels: triple(defaults.channels, 1),
-      kernels: triple(defaults.kernels, 1),
-      pools: triple(defaults.pools, 1),
-      hidden: { type: 'integer', minimum: 1, default: defaults.hidden },
-      activation: { enum: [...ACTIVATIONS], default: defaults.activation },
-    },
-  };
+  return specSchema({ minItems: 3, maxItems: 3, description: '[height, width, channels]' }, {
+    channels: triple(defaults.channels, 1),
+    kernels: triple(defaults.kernels, 1),
+    pools: triple(defaults.pools, 1),
+    hidden: { type: 'integer', minimum: 1, default: defaults.hidden },
+    activation: { enum: [...ACTIVATIONS], default: defaults.activation },
+  });
 }
 
 /** Spatial size after each conv + pool stage: [[h, w] after conv1/pool1, ...]. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture, unflattenWeights } from '@igpg/core';
+import { countParams, defineArchitecture, specSchema, unflattenWeights } from '@igpg/core';
 import { ACTIVATIONS, buildNetwork, dense, denseBatched, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -15,18 +15,11 @@ export interface MlpSpec {
   inputPool: number;
 }
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['inputShape', 'classes'],
-  properties: {
-    inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 3 },
-    classes: { type: 'integer', minimum: 2 },
-    hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [32] },
-    activation: { enum: [...ACTIVATIONS], default: 'relu' },
-    inputPool: { type: 'integer', minimum: 1, default: 1 },
-  },
-};
+const schema = specSchema({ minItems: 1, maxItems: 3 }, {
+  hidden: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [32] },
+  activation: { enum: [...ACTIVATIONS], default: 'relu' },
+  inputPool: { type: 'integer', minimum: 1, default: 1 },
+});
 
 /** The input shape the first Linear sees: an image shrinks by `inputPool` (floor, like PyTorch's AvgPool2d). */
 function pooledShape(spec: MlpSpec): number[] {

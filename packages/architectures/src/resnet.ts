@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture } from '@igpg/core';
+import { countParams, defineArchitecture, specSchema } from '@igpg/core';
 import { ACTIVATIONS, activate, buildNetwork, conv, dense, describePlan, fmt, listWords, shapeWords, weightAndBias, type Activation, type Planned } from './layers';
 
 /**
@@ -17,28 +17,21 @@ export interface ResnetSpec {
   activation: Activation;
 }
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['inputShape', 'classes'],
-  properties: {
-    inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3 },
-    classes: { type: 'integer', minimum: 2 },
-    stem: { type: 'integer', minimum: 1, default: 8 },
-    stages: {
-      type: 'array',
-      minItems: 1,
-      default: [{ blocks: 1, channels: 8 }, { blocks: 1, channels: 16 }],
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['blocks', 'channels'],
-        properties: { blocks: { type: 'integer', minimum: 1 }, channels: { type: 'integer', minimum: 1 } },
-      },
+const schema = specSchema({ minItems: 3, maxItems: 3 }, {
+  stem: { type: 'integer', minimum: 1, default: 8 },
+  stages: {
+    type: 'array',
+    minItems: 1,
+    default: [{ blocks: 1, channels: 8 }, { blocks: 1, channels: 16 }],
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['blocks', 'channels'],
+      properties: { blocks: { type: 'integer', minimum: 1 }, channels: { type: 'integer', minimum: 1 } },
     },
-    activation: { enum: [...ACTIVATIONS], default: 'relu' },
   },
-};
+  activation: { enum: [...ACTIVATIONS], default: 'relu' },
+});
 
 interface Block {
   prefix: string;

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countParams, defineArchitecture, getDataset, registerArchitecture, resolveZooConfig, trainBatch, unregisterArchitecture } from '@igpg/core';
+import { countParams, defineArchitecture, getDataset, registerArchitecture, resolveZooConfig, specSchema, trainBatch, unregisterArchitecture } from '@igpg/core';
 import { registerBuiltinDatasets } from '@igpg/datasets';
 import { buildNetwork, dense, describePlan, weightAndBias, type Planned } from './layers';
 import { conformance } from './testing/suite';
@@ -18,10 +18,7 @@ const plan = (s: ToySpec): Planned[] => [
 ];
 const toySquare = defineArchitecture<ToySpec>({
   name: 'toy-square',
-  schema: {
-    type: 'object', additionalProperties: false, required: ['inputShape', 'classes'],
-    properties: { inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1 }, classes: { type: 'integer', minimum: 2 }, hidden: { type: 'integer', minimum: 1, default: 6 } },
-  },
+  schema: specSchema({ minItems: 1 }, { hidden: { type: 'integer', minimum: 1, default: 6 } }),
   describe: (s) => describePlan(plan(s)),
   build: (s, seed) => buildNetwork('toy-square', s, plan(s), seed, (p, x) => {
     const h = tf.square(dense(tf.reshape(x, [x.shape[0], -1]) as tf.Tensor2D, p['fc1.weight'], p['fc1.bias'])); // (N, hidden)

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { countParams, defineArchitecture } from '@igpg/core';
+import { countParams, defineArchitecture, specSchema } from '@igpg/core';
 import { buildNetwork, conv, dense, describePlan, fmt, layerNorm, shapeWords, weightAndBias, type Planned } from './layers';
 
 /**
@@ -18,21 +18,14 @@ export interface VitSpec {
   pool: 'cls' | 'mean'; // timm global_pool 'token' (with a class token) or 'avg' (no class token, fc_norm)
 }
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['inputShape', 'classes'],
-  properties: {
-    inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 3, maxItems: 3 },
-    classes: { type: 'integer', minimum: 2 },
-    patchSize: { type: 'integer', minimum: 1, default: 7 },
-    dim: { type: 'integer', minimum: 1, default: 32 },
-    depth: { type: 'integer', minimum: 1, default: 2 },
-    heads: { type: 'integer', minimum: 1, default: 2 },
-    mlpRatio: { type: 'number', exclusiveMinimum: 0, default: 2 },
-    pool: { enum: ['cls', 'mean'], default: 'cls' },
-  },
-};
+const schema = specSchema({ minItems: 3, maxItems: 3 }, {
+  patchSize: { type: 'integer', minimum: 1, default: 7 },
+  dim: { type: 'integer', minimum: 1, default: 32 },
+  depth: { type: 'integer', minimum: 1, default: 2 },
+  heads: { type: 'integer', minimum: 1, default: 2 },
+  mlpRatio: { type: 'number', exclusiveMinimum: 0, default: 2 },
+  pool: { enum: ['cls', 'mean'], default: 'cls' },
+});
 
 function geometry(spec: VitSpec) {
   const [h, w, c] = spec.inputShape;

@@ -15,7 +15,10 @@ export { checkOutputDir, checkInputPath, PathError } from './io/paths';
 export { initBackend, shutdownBackend, availableBackends, BACKEND_NAMES, type BackendName, type BackendInfo, type InitBackendOptions } from './backend/init';
 export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
 export { loadNative, type NativeAddon, type NativeInfo } from './backend/native';
-export { gelu, layerNorm, causalSoftmax, softmaxCrossEntropy } from './backend/fused_ops';
+export { gelu } from './backend/fused/gelu';
+export { layerNorm } from './backend/fused/layer_norm';
+export { causalSoftmax } from './backend/fused/causal_softmax';
+export { softmaxCrossEntropy } from './backend/fused/softmax_cross_entropy';
 export { blasThreads } from './backend/blas_threads';
 
 // ---- io: weight files in and out ----
@@ -27,7 +30,7 @@ export { writeModelCard, type ModelCardFields, type Preprocessing } from './io/m
 
 // ---- sdk: architecture and dataset plugins, weights, limits ----
 export type { ParamInfo, ParamRole, Network } from './sdk/types';
-export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
+export { defineArchitecture, registerArchitecture, getArchitecture, listArchitectures, unregisterArchitecture, hasArchitecture, validateSpec, specSchema, countParams, type ArchitecturePlugin, type AnyArchitecture, type BaseSpec } from './sdk/architecture';
 export { defineDataset, registerDataset, getDataset, listDatasets, unregisterDataset, hasDataset, type DatasetPlugin, type DatasetLoadOptions, type DatasetSplit } from './sdk/dataset';
 export { flattenWeights, unflattenWeights, assignWeights, networkWeights, type NetworkWeights } from './sdk/weights';
 export { type WeightLayout } from './sdk/layout';

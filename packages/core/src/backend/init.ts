@@ -7,7 +7,7 @@ import './gradients'; // registers every op gradient (tfjs-core alone registers 
 import { loadNative } from './native';
 import { configureBlasThreads, DEFAULT_BLAS_THREADS, parseBlasThreads } from './blas_threads';
 import { patchWasmKernels } from './kernels';
-import { registerFusedOps } from './fused_ops';
+import { registerFusedOps } from './fused';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
 import { withoutGlueHandlers } from './process_hooks';
 

@@ -32,7 +32,7 @@ export interface NativeAddon {
   softmaxXent(heap: Float32Array, logits: number, targets: number, w: number, logp: number, loss: number, N: number, V: number): void;
   /** dlogits = (exp(logp) − onehot)·w[r]·dy, dy a scalar at offset `dy`. */
   softmaxXentGrad(heap: Float32Array, logp: number, targets: number, w: number, dy: number, dlogits: number, N: number, V: number): void;
-  /** One new token's attention over a (B, nh, C, hs) KV cache, its key and value written in place at `pos` (fused_ops.ts). */
+  /** One new token's attention over a (B, nh, C, hs) KV cache, its key and value written in place at `pos` (fused/decode_attention.ts). */
   decodeAttention(heap: Float32Array, qkv: number, kbuf: number, vbuf: number, y: number, B: number, nh: number, C: number, hs: number, pos: number): void;
   /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
   adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,

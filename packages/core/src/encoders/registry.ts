@@ -15,6 +15,8 @@ import { CONCEPT_ENCODER_KIND, conceptEncoderSchema, conceptInstructionEncoder }
 export interface InstructionEncoderFactory {
   /** The encoder kind (InstructionEncoder.kind). */
   name: string;
+  /** JSON Schema of its config, if it has one: checkInstructionEncoderSpec validates a spec against it without building. */
+  schema?: object;
   create(config: Record<string, unknown>, scope: string): InstructionEncoder;
 }
 
@@ -35,9 +37,17 @@ export function unregisterInstructionEncoder(kind: string): boolean {
   return factories.unregister(kind);
 }
 
+/**
+ * The built-in encoders, registered in a loop on first use. A new one: its file (the encoder and its config schema),
+ * plus one line here; checkInstructionEncoder (conformance.ts) is its shared test.
+ */
+export const builtinInstructionEncoders: readonly InstructionEncoderFactory[] = [
+  { name: 'hashed-ngrams', schema: hashedEncoderSchema, create: (c, scope) => hashedInstructionEncoder(c as HashedEncoderConfig, scope) },
+  { name: CONCEPT_ENCODER_KIND, schema: conceptEncoderSchema, create: (c) => conceptInstructionEncoder(c) },
+];
+
 function builtins(): void {
-  if (!factories.has('hashed-ngrams')) factories.register({ name: 'hashed-ngrams', create: (c, scope) => hashedInstructionEncoder(c as HashedEncoderConfig, scope) });
-  if (!factories.has(CONCEPT_ENCODER_KIND)) factories.register({ name: CONCEPT_ENCODER_KIND, create: (c) => conceptInstructionEncoder(c) });
+  for (const f of builtinInstructionEncoders) if (!factories.has(f.name)) factories.register(f);
 }
 
 /**
@@ -64,7 +74,6 @@ export function checkInstructionEncoderSpec(spec: unknown): void {
     throw new Error(`instruction encoder: expected {"kind": "<kind>", ...config}, got ${JSON.stringify(spec)}`);
   }
   const { kind, ...config } = spec as InstructionEncoderSpec;
-  factories.get(kind); // unknown kind: lists the registered ones
-  const schema = kind === 'hashed-ngrams' ? hashedEncoderSchema : kind === CONCEPT_ENCODER_KIND ? conceptEncoderSchema : undefined;
+  const { schema } = factories.get(kind); // unknown kind: lists the registered ones
   if (schema) validate(schema, config, `instruction encoder "${kind}" config`);
 }

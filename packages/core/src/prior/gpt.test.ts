@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { GPT, type GPTConfig } from './gpt';
-import { DECODE_ATTENTION, ensureFusedOps } from '../backend/fused_ops';
+import { ensureFusedOps } from '../backend/fused';
+import { DECODE_ATTENTION } from '../backend/fused/decode_attention';
 
 const config: GPTConfig = { vocabSize: 11, dModel: 16, nLayers: 2, nHeads: 4, contextLength: 8 };
 const ids = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');

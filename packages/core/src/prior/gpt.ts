@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients'; // registers every op gradient (tfjs-core alone registers none)
 import { createRng } from '../rng';
-import { causalSoftmax, decodeAttention, ensureFusedOps, gelu, hasDecodeAttention, layerNorm, linearBias, softmaxCrossEntropy } from '../backend/fused_ops';
+import { ensureFusedOps } from '../backend/fused';
+import { causalSoftmax } from '../backend/fused/causal_softmax';
+import { decodeAttention, hasDecodeAttention } from '../backend/fused/decode_attention';
+import { gelu } from '../backend/fused/gelu';
+import { layerNorm } from '../backend/fused/layer_norm';
+import { linearBias } from '../backend/fused/linear_bias';
+import { softmaxCrossEntropy } from '../backend/fused/softmax_cross_entropy';
 
 /*
  * A GPT-2-style decoder (Radford et al. 2019; layout after karpathy/nanoGPT model.py):

@@ -7,7 +7,7 @@ import { datasetEncoder, type DatasetEncoder, type SupportSet } from '../encoder
 import { architectureEncoder, positionFeatures, POSITION_FEATURES, type ArchitectureCondition, type ArchitectureEncoder, type ChunkPlace } from '../encoders/architecture';
 import { decoderVariables, type Decoder } from './decoder';
 import { GPT } from './gpt';
-import { gelu } from '../backend/fused_ops';
+import { gelu } from '../backend/fused/gelu';
 
 /**
  * The conditional autoregressive prior p(codes | instruction, dataset, architecture), one step per CHUNK (a neuron

@@ -3,18 +3,17 @@
 // only process that writes the folder. State lives in two places that survive it: the folder (what is
 // done) and Redis (what is queued, running, or finished but not yet recorded), so a restarted
 // coordinator picks up where it stopped and a rerun enqueues only what is missing.
-import { Queue, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import { createProgress } from '../util/progress';
 import { writeCheckpoint } from '../zoo/checkpoint';
 import { isJobDone, prepareZoo, type BuildZooResult } from '../zoo/build';
 import type { ZooJob } from '../zoo/config';
 import { entryFile, entryStem, writeManifest } from '../zoo/manifest';
-import { QUEUE_PREFIX, ZOO_QUEUE, zooMarkerKey } from './names';
+import { connectCoordinator } from './connection';
+import { ZOO_QUEUE, zooMarkerKey } from './names';
 import { zooJobId, zooJobPayload } from './payload';
 import { connectOnce } from './probe';
 import { parseQueueUrl } from './url';
-import { queueWaker } from './wake';
 import { verifyZooResult } from './verify';
 import * as fs from 'node:fs';
 
@@ -63,14 +62,8 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
   const skipped = jobs.length - todo.length;
   const byId = new Map(todo.map((j) => [zooJobId(configHash, j.key), j]));
   const idPrefix = zooJobId(configHash, '');
-  const redis = new Redis(target.redis);
-  let lastError = '';
-  redis.on('error', (e) => {
-    if (e.message !== lastError) log(`igpg zoo: queue ${target.display}: ${(lastError = e.message)} (reconnecting)`);
-  });
-  const queue = new Queue(ZOO_QUEUE, { connection: target.redis, prefix: QUEUE_PREFIX });
-  queue.on('error', () => undefined); // the same connection problems, reported once above
-  const waker = await queueWaker(target);
+  const connection = await connectCoordinator(target, 'igpg zoo', log);
+  const { redis, queue, waker } = connection;
   const progress = createProgress({ label: `zoo ${config.name ?? ''} (queue)`.trim(), total: jobs.length, silent: options.progress === false });
   const recorded = new Set<string>(); // job ids written into the folder by this run
   const failures = new Map<string, { key: string; reason: string }>();
@@ -172,9 +165,7 @@ export async function buildZooOnQueue(rawConfig: unknown, options: QueueBuildOpt
     }
   } finally {
     progress.stop();
-    await waker.close();
-    await queue.close().catch(() => undefined);
-    redis.disconnect();
+    await connection.close();
   }
   const manifest = writeManifest(out, config.name, configHash);
   if (failures.size) throw new QueueBuildError([...failures.values()], skipped + recorded.size, jobs.length);

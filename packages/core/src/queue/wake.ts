@@ -6,7 +6,7 @@ import { QueueEvents } from 'bullmq';
 import { QUEUE_PREFIX, ZOO_QUEUE } from './names';
 import type { QueueTarget } from './url';
 
-interface Waker {
+export interface Waker {
   /** Resolve at the next completed/failed job event, or after `maxMs`. */
   nap(maxMs: number): Promise<void>;
   close(): Promise<void>;

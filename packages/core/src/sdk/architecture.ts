@@ -12,6 +12,25 @@ export interface BaseSpec {
 }
 
 /**
+ * The JSON Schema of an architecture spec: the BaseSpec fields first (inputShape, without the batch axis, as
+ * `minItems`..`maxItems` positive integers; classes ≥ 2; both required), then the architecture's own properties.
+ * Unknown keys are rejected.
+ * @example const schema = specSchema({ minItems: 1, maxItems: 3 }, { hidden: { type: 'integer', minimum: 1, default: 32 } });
+ */
+export function specSchema(inputShape: { minItems: number; maxItems?: number; description?: string }, properties: Record<string, object>): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['inputShape', 'classes'],
+    properties: {
+      inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, ...inputShape },
+      classes: { type: 'integer', minimum: 2 },
+      ...properties,
+    },
+  };
+}
+
+/**
  * An architecture plugin: a plain object made by `defineArchitecture`.
  * `describe(spec)` is the canonical parameter order; `build(spec, seed).params` follows it exactly.
  */

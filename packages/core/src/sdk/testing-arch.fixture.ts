@@ -1,7 +1,7 @@
 // A tiny real architecture (one dense layer) for the SDK and IO tests. Not exported from the package, and kept out
 // of dist/ (*.fixture.ts is excluded in tsconfig.json).
 import * as tf from '@tensorflow/tfjs-core';
-import { defineArchitecture, type BaseSpec } from './architecture';
+import { defineArchitecture, specSchema, type BaseSpec } from './architecture';
 
 interface LinearSpec extends BaseSpec {
   scale: number;
@@ -11,16 +11,7 @@ interface LinearSpec extends BaseSpec {
 export function linearArch(name = 'test-linear') {
   return defineArchitecture<LinearSpec>({
     name,
-    schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['inputShape', 'classes'],
-      properties: {
-        inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 1 },
-        classes: { type: 'integer', minimum: 2 },
-        scale: { type: 'number', exclusiveMinimum: 0, default: 1 },
-      },
-    },
+    schema: specSchema({ minItems: 1, maxItems: 1 }, { scale: { type: 'number', exclusiveMinimum: 0, default: 1 } }),
     describe: (spec) => [
       { name: 'fc.weight', role: 'kernel', shape: [spec.inputShape[0], spec.classes], layer: 0 },
       { name: 'fc.bias', role: 'bias', shape: [spec.classes], layer: 0 },
@@ -48,16 +39,7 @@ interface HiddenSpec extends BaseSpec {
 export function hiddenArch(name = 'test-hidden') {
   return defineArchitecture<HiddenSpec>({
     name,
-    schema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['inputShape', 'classes'],
-      properties: {
-        inputShape: { type: 'array', items: { type: 'integer', minimum: 1 }, minItems: 1, maxItems: 1 },
-        classes: { type: 'integer', minimum: 2 },
-        hidden: { type: 'integer', minimum: 1, default: 6 },
-      },
-    },
+    schema: specSchema({ minItems: 1, maxItems: 1 }, { hidden: { type: 'integer', minimum: 1, default: 6 } }),
     describe: (spec) => [
       { name: 'fc0.weight', role: 'kernel', shape: [spec.inputShape[0], spec.hidden], layer: 0 },
       { name: 'fc0.bias', role: 'bias', shape: [spec.hidden], layer: 0 },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng } from '../rng';
+import { normalVariable, zerosVariable } from '../nn/init';
 import { lookup, stopGradient, type Quantizer } from './ops';
 import type { QuantizerFactory } from './registry';
 
@@ -32,9 +33,9 @@ export function gumbelQuantizer(opts: GumbelQuantizerOptions) {
   const C = opts.codebookSize, D = opts.dim;
   const scope = opts.scope ?? 'gumbel';
   const rng = createRng(`${opts.seed ?? 1}/gumbel`);
-  const proj = tf.tidy(() => tf.variable(tf.randomNormal([D, C], 0, 1 / Math.sqrt(D), 'float32', rng.tfSeed()), true, `${scope}/proj`)); // (D, C)
-  const projB = tf.tidy(() => tf.variable(tf.zeros([C]), true, `${scope}/projB`)); // (C,)
-  const embed = tf.tidy(() => tf.variable<tf.Rank.R2>(tf.randomNormal([C, D], 0, 1, 'float32', rng.tfSeed()), true, `${scope}/embed`)); // (C, D)
+  const proj = normalVariable([D, C], 1 / Math.sqrt(D), rng.tfSeed(), `${scope}/proj`); // (D, C), LeCun as nn/init's dense
+  const projB = zerosVariable([C], `${scope}/projB`); // (C,)
+  const embed = normalVariable([C, D], 1, rng.tfSeed(), `${scope}/embed`) as tf.Variable<tf.Rank.R2>; // (C, D)
   const hard = opts.hard ?? true;
   const klWeight = opts.klWeight ?? 5e-4;
 

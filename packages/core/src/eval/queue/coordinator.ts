@@ -3,18 +3,17 @@
 // cross-architecture) and the report itself stay with the caller (runEvaluation), which is the only writer.
 // Results stay in Redis until every row is in, so a coordinator killed and started again with the same
 // command picks them up instead of running them again (job ids are stable: inputs + settings + backend + row).
-import { Queue, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job } from 'bullmq';
 import type { RowOutput } from '../rows';
 import type { RowJobSettings } from '../row-job';
 import type { RowKey } from '../zoo-index';
 import { stableHash } from '../../zoo/config';
 import { publishEvalInputs, unpublishEvalInputs } from './inputs';
 import { evalRowPayload, verifyEvalRowResult, type EvalRowPayload } from './payload';
-import { evalInputsKey, evalMarkerKey, QUEUE_PREFIX, ZOO_QUEUE } from '../../queue/names';
+import { connectCoordinator } from '../../queue/connection';
+import { evalInputsKey, evalMarkerKey, ZOO_QUEUE } from '../../queue/names';
 import { connectOnce } from '../../queue/probe';
 import { parseQueueUrl } from '../../queue/url';
-import { queueWaker } from '../../queue/wake';
 
 export interface QueueEvalOptions {
   /** redis://… or rediss://… */
@@ -60,14 +59,8 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
   const log = options.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const target = parseQueueUrl(options.url);
   (await connectOnce(target)).disconnect(); // a wrong URL fails here, before any work
-  const redis = new Redis(target.redis);
-  let lastError = '';
-  redis.on('error', (e) => {
-    if (e.message !== lastError) log(`igpg eval: queue ${target.display}: ${(lastError = e.message)} (reconnecting)`);
-  });
-  const queue = new Queue(ZOO_QUEUE, { connection: target.redis, prefix: QUEUE_PREFIX });
-  queue.on('error', () => undefined); // the same connection problems, reported once above
-  const waker = await queueWaker(target);
+  const connection = await connectCoordinator(target, 'igpg eval', log);
+  const { redis, queue, waker } = connection;
   try {
     let inputs = await publishEvalInputs(redis, plan.zooDir, plan.generatorDir);
     const evaluation = stableHash({ inputs, settings: plan.settings, backend: plan.backend });
@@ -150,8 +143,6 @@ export async function evaluateRowsOnQueue(plan: QueueEvalPlan, options: QueueEva
     await unpublishEvalInputs(redis, inputs);
     return plan.rows.map((r) => outputs.get(jobId(r))!);
   } finally {
-    await waker.close();
-    await queue.close().catch(() => undefined);
-    redis.disconnect();
+    await connection.close();
   }
 }
