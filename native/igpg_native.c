@@ -769,6 +769,76 @@ static napi_value EmaRestart(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// im2col(heap, x, cols, B, H, W, C, k): valid k×k patches, stride 1 (backend/im2col.ts): x (B, H, W, C) -> cols
+// (B, H−k+1, W−k+1, k·k·C), column (fh·k + fw)·C + c, the order of a (k, k, C, out) filter flattened to (k·k·C, out).
+static napi_value Im2col(napi_env env, napi_callback_info info) {
+  size_t argc = 8; napi_value a[8]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 8) { napi_throw_error(env, NULL, "igpg_native.im2col: expected 8 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* x = heap + get_i64(env, a[1]); float* cols = heap + get_i64(env, a[2]);
+  const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C;  // one filter row (fw, c) is a contiguous run of x
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        float* o = cols + ((b * OH + oh) * OW + ow) * k * row;
+        for (int64_t fh = 0; fh < k; fh++) {
+          const float* src = x + ((b * H + oh + fh) * W + ow) * C;
+          for (int64_t j = 0; j < row; j++) o[fh * row + j] = src[j];
+        }
+      }
+  return NULL;
+}
+
+// col2im(heap, cols, dx, B, H, W, C, k): the adjoint of im2col, dx = Σ of each patch column back at its pixel, summed
+// in a fixed order (patches in row-major order, then fh, fw, c).
+static napi_value Col2im(napi_env env, napi_callback_info info) {
+  size_t argc = 8; napi_value a[8]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 8) { napi_throw_error(env, NULL, "igpg_native.col2im: expected 8 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* cols = heap + get_i64(env, a[1]); float* dx = heap + get_i64(env, a[2]);
+  const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C;
+  for (int64_t i = 0; i < B * H * W * C; i++) dx[i] = 0;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        const float* o = cols + ((b * OH + oh) * OW + ow) * k * row;
+        for (int64_t fh = 0; fh < k; fh++) {
+          float* dst = dx + ((b * H + oh + fh) * W + ow) * C;
+          for (int64_t j = 0; j < row; j++) dst[j] = dst[j] + o[fh * row + j];
+        }
+      }
+  return NULL;
+}
+
+// maxPool(heap, x, y, arg, B, H, W, C, p): p×p windows, stride p, valid (backend/im2col.ts maxPoolJs: the same values
+// and argmax, the first max in window order). arg (an int32 offset) gets each max's flat index into x.
+static napi_value MaxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 9; napi_value a[9]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.maxPool: expected 9 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* x = heap + get_i64(env, a[1]); float* y = heap + get_i64(env, a[2]); int32_t* arg = (int32_t*)(heap + get_i64(env, a[3]));
+  const int64_t B = get_i64(env, a[4]), H = get_i64(env, a[5]), W = get_i64(env, a[6]), C = get_i64(env, a[7]), p = get_i64(env, a[8]);
+  const int64_t OH = H / p, OW = W / p;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        float* yo = y + ((b * OH + oh) * OW + ow) * C; int32_t* ao = arg + ((b * OH + oh) * OW + ow) * C;
+        const int64_t first = ((b * H + oh * p) * W + ow * p) * C;
+        for (int64_t c = 0; c < C; c++) { yo[c] = x[first + c]; ao[c] = (int32_t)(first + c); }
+        for (int64_t fh = 0; fh < p; fh++)
+          for (int64_t fw = 0; fw < p; fw++) {
+            const int64_t base = ((b * H + oh * p + fh) * W + ow * p + fw) * C;
+            for (int64_t c = 0; c < C; c++) if (x[base + c] > yo[c]) { yo[c] = x[base + c]; ao[c] = (int32_t)(base + c); }
+          }
+      }
+  return NULL;
+}
+
 // clockGhz(): the core's effective clock (turbo included), from a chain of dependent integer
 // adds (1 cycle each on every x86-64 core since ~2006); best of 200 runs of 1e6 cycles (~0.3 ms each), so a
 // run that the scheduler interrupted does not count.
@@ -819,6 +889,9 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"residualQuantize", NULL, ResidualQuantize, NULL, NULL, NULL, napi_default, NULL},
     {"emaLevel", NULL, EmaLevel, NULL, NULL, NULL, napi_default, NULL},
     {"emaRestart", NULL, EmaRestart, NULL, NULL, NULL, napi_default, NULL},
+    {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default, NULL},
+    {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -16,6 +16,7 @@ export { initBackend, shutdownBackend, availableBackends, BACKEND_NAMES, type Ba
 export { cpuFeatures, type CpuFeatures } from './backend/cpu_features';
 export { loadNative, type NativeAddon, type NativeInfo } from './backend/native';
 export { gelu, layerNorm, causalSoftmax, softmaxCrossEntropy } from './backend/fused_ops';
+export { im2col, hasIm2col, maxPool } from './backend/im2col';
 export { blasThreads } from './backend/blas_threads';
 
 // ---- io: weight files in and out ----
