@@ -50,6 +50,8 @@ export interface NativeAddon {
   col2im(heap: Float32Array, cols: number, dx: number, B: number, H: number, W: number, C: number, k: number): void;
   /** p×p max-pooling, stride p, valid; arg (an int32 offset) gets each max's flat index into x (im2col.ts maxPoolJs). */
   maxPool(heap: Float32Array, x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
+  /** y = tanhf(x) over n floats (kernels/Tanh.ts). */
+  tanh(heap: Float32Array, x: number, y: number, n: number): void;
   /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
   adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
@@ -67,7 +69,7 @@ let cached: NativeInfo | null | undefined;
 
 /** Every function the JS side calls (checked at load). */
 const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'sgemmTiles', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
-  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention', 'residualQuantize', 'emaLevel', 'emaRestart', 'im2col', 'col2im', 'maxPool'];
+  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention', 'residualQuantize', 'emaLevel', 'emaRestart', 'im2col', 'col2im', 'maxPool', 'tanh'];
 
 /** Where the addon is looked for: $IGPG_NATIVE, then <repo>/native/build/igpg_native.node. */
 function nativeAddonPath(): string {
