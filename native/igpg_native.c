@@ -769,43 +769,47 @@ static napi_value EmaRestart(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// im2col(heap, x, cols, B, H, W, C, k): valid k×k patches, stride 1 (backend/im2col.ts): x (B, H, W, C) -> cols
-// (B, H−k+1, W−k+1, k·k·C), column (fh·k + fw)·C + c, the order of a (k, k, C, out) filter flattened to (k·k·C, out).
+// im2col(heap, x, cols, B, H, W, C, k, ones): valid k×k patches, stride 1 (backend/im2col.ts): x (B, H, W, C) -> cols
+// (B, H−k+1, W−k+1, k·k·C (+1)), column (fh·k + fw)·C + c, the order of a (k, k, C, out) filter flattened to
+// (k·k·C, out); with `ones` a last column of ones (the bias row of the filter).
 static napi_value Im2col(napi_env env, napi_callback_info info) {
-  size_t argc = 8; napi_value a[8]; size_t n;
+  size_t argc = 9; napi_value a[9]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 8) { napi_throw_error(env, NULL, "igpg_native.im2col: expected 8 arguments"); return NULL; }
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.im2col: expected 9 arguments"); return NULL; }
   float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
   const float* x = heap + get_i64(env, a[1]); float* cols = heap + get_i64(env, a[2]);
   const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
-  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C;  // one filter row (fw, c) is a contiguous run of x
+  const bool ones = get_bool(env, a[8]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C, width = k * row + (ones ? 1 : 0);  // a filter row (fw, c): one run of x
   for (int64_t b = 0; b < B; b++)
     for (int64_t oh = 0; oh < OH; oh++)
       for (int64_t ow = 0; ow < OW; ow++) {
-        float* o = cols + ((b * OH + oh) * OW + ow) * k * row;
+        float* o = cols + ((b * OH + oh) * OW + ow) * width;
         for (int64_t fh = 0; fh < k; fh++) {
           const float* src = x + ((b * H + oh + fh) * W + ow) * C;
           for (int64_t j = 0; j < row; j++) o[fh * row + j] = src[j];
         }
+        if (ones) o[k * row] = 1.0f;
       }
   return NULL;
 }
 
-// col2im(heap, cols, dx, B, H, W, C, k): the adjoint of im2col, dx = Σ of each patch column back at its pixel, summed
-// in a fixed order (patches in row-major order, then fh, fw, c).
+// col2im(heap, cols, dx, B, H, W, C, k, ones): the adjoint of im2col, dx = Σ of each patch column back at its pixel,
+// summed in a fixed order (patches in row-major order, then fh, fw, c); with `ones` the last column is skipped.
 static napi_value Col2im(napi_env env, napi_callback_info info) {
-  size_t argc = 8; napi_value a[8]; size_t n;
+  size_t argc = 9; napi_value a[9]; size_t n;
   CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
-  if (argc < 8) { napi_throw_error(env, NULL, "igpg_native.col2im: expected 8 arguments"); return NULL; }
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.col2im: expected 9 arguments"); return NULL; }
   float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
   const float* cols = heap + get_i64(env, a[1]); float* dx = heap + get_i64(env, a[2]);
   const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
-  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C;
+  const bool ones = get_bool(env, a[8]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C, width = k * row + (ones ? 1 : 0);
   for (int64_t i = 0; i < B * H * W * C; i++) dx[i] = 0;
   for (int64_t b = 0; b < B; b++)
     for (int64_t oh = 0; oh < OH; oh++)
       for (int64_t ow = 0; ow < OW; ow++) {
-        const float* o = cols + ((b * OH + oh) * OW + ow) * k * row;
+        const float* o = cols + ((b * OH + oh) * OW + ow) * width;
         for (int64_t fh = 0; fh < k; fh++) {
           float* dst = dx + ((b * H + oh + fh) * W + ow) * C;
           for (int64_t j = 0; j < row; j++) dst[j] = dst[j] + o[fh * row + j];

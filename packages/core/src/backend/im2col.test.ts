@@ -29,6 +29,12 @@ describe.each(backends)('im2col on %s', (_name, start) => {
       expect(diff(y1, y2)).toBeLessThan(1e-4);
       const [g1, g2] = [grads(viaCols), grads(direct)];
       g1.forEach((g, i) => expect(diff(g, g2[i])).toBeLessThan(1e-3));
+      // a ones column: the bias as the filter's last row
+      const b = tf.randomNormal([out], 0, 1, 'float32', 4);
+      const withBias = tf.matMul(tf.reshape(im2col(x as tf.Tensor4D, k, true), [-1, k * k * C + 1]), tf.concat([tf.reshape(w, [k * k * C, out]), tf.reshape(b, [1, out])]));
+      expect(diff(tf.reshape(withBias, y2.shape), tf.add(y2, b))).toBeLessThan(1e-4);
+      const gx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.matMul(tf.reshape(im2col(a as tf.Tensor4D, k, true), [-1, k * k * C + 1]), tf.ones([k * k * C + 1, out])), dy.shape), dy)))(x);
+      expect(diff(gx, tf.grad((a: tf.Tensor) => tf.sum(tf.mul(direct(a, tf.ones(w.shape)), dy)))(x))).toBeLessThan(1e-3);
     });
     expect(tf.memory().numTensors).toBe(before);
   });

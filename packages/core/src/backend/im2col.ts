@@ -15,8 +15,11 @@ import type { NativeAddon } from './native';
 const IM2COL = 'IgpgIm2Col';
 const COL2IM = 'IgpgCol2Im';
 
-/** x (B, H, W, C) -> cols (B, H−k+1, W−k+1, k·k·C), column (fh·k + fw)·C + c (a (k, k, C, out) filter's row order). */
-export function im2colJs(x: Float32Array, cols: Float32Array, B: number, H: number, W: number, C: number, k: number): void {
+/**
+ * x (B, H, W, C) -> cols (B, H−k+1, W−k+1, k·k·C), column (fh·k + fw)·C + c (a (k, k, C, out) filter's row order);
+ * with `ones` a last column of ones, so that a bias row appended to the filter adds the bias inside the matmul.
+ */
+export function im2colJs(x: Float32Array, cols: Float32Array, B: number, H: number, W: number, C: number, k: number, ones = false): void {
   const OH = H - k + 1, OW = W - k + 1, row = k * C;
   let o = 0;
   for (let b = 0; b < B; b++) {
@@ -26,13 +29,14 @@ export function im2colJs(x: Float32Array, cols: Float32Array, B: number, H: numb
           const src = ((b * H + oh + fh) * W + ow) * C;
           for (let j = 0; j < row; j++) cols[o++] = x[src + j];
         }
+        if (ones) cols[o++] = 1;
       }
     }
   }
 }
 
 /** The adjoint: dx (B, H, W, C) = each patch column added back at its pixel, in the native kernel's order. */
-export function col2imJs(cols: Float32Array, dx: Float32Array, B: number, H: number, W: number, C: number, k: number): void {
+export function col2imJs(cols: Float32Array, dx: Float32Array, B: number, H: number, W: number, C: number, k: number, ones = false): void {
   const OH = H - k + 1, OW = W - k + 1, row = k * C;
   dx.fill(0);
   let o = 0;
@@ -43,26 +47,27 @@ export function col2imJs(cols: Float32Array, dx: Float32Array, B: number, H: num
           const dst = ((b * H + oh + fh) * W + ow) * C;
           for (let j = 0; j < row; j++) dx[dst + j] += cols[o++];
         }
+        if (ones) o++;
       }
     }
   }
 }
 
-type Dims = { B: number; H: number; W: number; C: number; k: number };
+type Dims = { B: number; H: number; W: number; C: number; k: number; ones: boolean };
 /** The (B, H, W, C) image side and k of a call: from x for im2col, from attrs for col2im. */
 function dimsOf(name: string, input: TensorInfo, attrs: NamedAttrMap): Dims {
   if (input.dtype !== 'float32') throw new Error(`${name}: float32 input expected, got ${input.dtype}`);
-  const k = attrs.k as number;
+  const k = attrs.k as number, ones = Boolean(attrs.ones);
   if (name === IM2COL) {
     const [B, H, W, C] = input.shape;
     if (input.shape.length !== 4 || H < k || W < k) throw new Error(`${IM2COL}: x [${input.shape}] must be (B, H, W, C) with H, W >= k = ${k}`);
-    return { B, H, W, C, k };
+    return { B, H, W, C, k, ones };
   }
   const [H, W, C] = attrs.image as number[];
-  return { B: input.shape[0], H, W, C, k };
+  return { B: input.shape[0], H, W, C, k, ones };
 }
 
-const colsShape = ({ B, H, W, C, k }: Dims) => [B, H - k + 1, W - k + 1, k * k * C];
+const colsShape = ({ B, H, W, C, k, ones }: Dims) => [B, H - k + 1, W - k + 1, k * k * C + (ones ? 1 : 0)];
 
 function wasmConfig(name: string, native: NativeAddon | null): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -73,8 +78,8 @@ function wasmConfig(name: string, native: NativeAddon | null): KernelConfig {
     const out = wb.makeOutput(outShape, 'float32');
     const f32 = heapViews(wb).f32; // after makeOutput: allocation may grow the heap
     const io = elementOffset(wb, input), oo = elementOffset(wb, out);
-    if (native) (name === IM2COL ? native.im2col : native.col2im)(f32, io, oo, d.B, d.H, d.W, d.C, d.k);
-    else (name === IM2COL ? im2colJs : col2imJs)(f32.subarray(io, io + sizeOf(input.shape)), f32.subarray(oo, oo + sizeOf(outShape)), d.B, d.H, d.W, d.C, d.k);
+    if (native) (name === IM2COL ? native.im2col : native.col2im)(f32, io, oo, d.B, d.H, d.W, d.C, d.k, d.ones);
+    else (name === IM2COL ? im2colJs : col2imJs)(f32.subarray(io, io + sizeOf(input.shape)), f32.subarray(oo, oo + sizeOf(outShape)), d.B, d.H, d.W, d.C, d.k, d.ones);
     return out;
   };
   return { kernelName: name, backendName: 'wasm', kernelFunc };
@@ -87,15 +92,18 @@ function cpuConfig(name: string): KernelConfig {
     const d = dimsOf(name, input, attrs ?? {});
     const outShape = name === IM2COL ? colsShape(d) : [d.B, d.H, d.W, d.C];
     const out = new Float32Array(sizeOf(outShape));
-    (name === IM2COL ? im2colJs : col2imJs)(cb.data.get(input.dataId).values, out, d.B, d.H, d.W, d.C, d.k);
+    (name === IM2COL ? im2colJs : col2imJs)(cb.data.get(input.dataId).values, out, d.B, d.H, d.W, d.C, d.k, d.ones);
     return cb.makeTensorInfo(outShape, 'float32', out);
   };
   return { kernelName: name, backendName: 'cpu', kernelFunc };
 }
 
 const GRADIENTS: tf.GradConfig[] = [
-  { kernelName: IM2COL, inputsToSave: ['x'], gradFunc: (dy, [x], attrs) => ({ x: () => col2im(dy as tf.Tensor4D, x.shape.slice(1) as [number, number, number], (attrs as { k: number }).k) }) },
-  { kernelName: COL2IM, gradFunc: (dy, _saved, attrs) => ({ cols: () => im2col(dy as tf.Tensor4D, (attrs as { k: number }).k) }) },
+  {
+    kernelName: IM2COL, inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => col2im(dy as tf.Tensor4D, x.shape.slice(1) as [number, number, number], (attrs as { k: number }).k, Boolean(attrs.ones)) }),
+  },
+  { kernelName: COL2IM, gradFunc: (dy, _saved, attrs) => ({ cols: () => im2col(dy as tf.Tensor4D, (attrs as { k: number }).k, Boolean(attrs.ones)) }) },
 ];
 
 const REGISTERED = Symbol.for('igpg.im2col.registered');
@@ -124,16 +132,17 @@ export function hasIm2col(): boolean {
 
 /**
  * Valid k×k patches of x (B, H, W, C), stride 1: (B, H−k+1, W−k+1, k·k·C), so that a conv with a (k, k, C, out)
- * filter w is matMul(patches (P, k·k·C), reshape(w, [k·k·C, out])). Differentiable (its gradient is col2im).
+ * filter w is matMul(patches (P, k·k·C), reshape(w, [k·k·C, out])). With `ones`, a last column of ones: append the
+ * bias as the filter's last row and the matmul adds it. Differentiable (its gradient is col2im).
  * @example const y = tf.matMul(tf.reshape(im2col(x, 5), [-1, 25 * C]), tf.reshape(w, [25 * C, out]));
  */
-export function im2col(x: tf.Tensor4D, k: number): tf.Tensor4D {
-  return tf.engine().runKernel(IM2COL, { x }, { k }) as tf.Tensor4D;
+export function im2col(x: tf.Tensor4D, k: number, ones = false): tf.Tensor4D {
+  return tf.engine().runKernel(IM2COL, { x }, { k, ones }) as tf.Tensor4D;
 }
 
-/** The adjoint of im2col: patch columns (B, OH, OW, k·k·C) summed back into an image (B, H, W, C). */
-export function col2im(cols: tf.Tensor4D, image: [number, number, number], k: number): tf.Tensor4D {
-  return tf.engine().runKernel(COL2IM, { cols }, { k, image }) as tf.Tensor4D;
+/** The adjoint of im2col: patch columns (B, OH, OW, k·k·C (+1)) summed back into an image (B, H, W, C). */
+export function col2im(cols: tf.Tensor4D, image: [number, number, number], k: number, ones = false): tf.Tensor4D {
+  return tf.engine().runKernel(COL2IM, { cols }, { k, image, ones }) as tf.Tensor4D;
 }
 
 /*

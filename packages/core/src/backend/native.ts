@@ -44,10 +44,10 @@ export interface NativeAddon {
     e: Float32Array, size: Float32Array, avg: Float32Array, decay: number, eps: number): void;
   /** Dead codes dead[i] restart in place from rows rows[i] of z (quantizer-ema.ts restart). */
   emaRestart(z: Float32Array, dead: Int32Array, rows: Int32Array, e: Float32Array, avg: Float32Array, size: Float32Array, threshold: number): void;
-  /** Valid k×k patches, stride 1: x (B, H, W, C) -> cols (B, H−k+1, W−k+1, k·k·C) (im2col.ts). */
-  im2col(heap: Float32Array, x: number, cols: number, B: number, H: number, W: number, C: number, k: number): void;
-  /** The adjoint of im2col: cols -> dx (B, H, W, C), summed in a fixed order. */
-  col2im(heap: Float32Array, cols: number, dx: number, B: number, H: number, W: number, C: number, k: number): void;
+  /** Valid k×k patches, stride 1: x (B, H, W, C) -> cols (B, H−k+1, W−k+1, k·k·C (+1 column of ones)) (im2col.ts). */
+  im2col(heap: Float32Array, x: number, cols: number, B: number, H: number, W: number, C: number, k: number, ones: boolean): void;
+  /** The adjoint of im2col: cols -> dx (B, H, W, C), summed in a fixed order (a ones column skipped). */
+  col2im(heap: Float32Array, cols: number, dx: number, B: number, H: number, W: number, C: number, k: number, ones: boolean): void;
   /** p×p max-pooling, stride p, valid; arg (an int32 offset) gets each max's flat index into x (im2col.ts maxPoolJs). */
   maxPool(heap: Float32Array, x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
   /** y = tanhf(x) over n floats (kernels/Tanh.ts). */
