@@ -152,3 +152,21 @@ describe.skipIf(!native)('residual VQ-VAE training on wasm + native', () => {
     expect(again).toEqual(one);
   });
 });
+
+describe('residual quantizer on wasm without the addon (the composition, off the tape)', () => {
+  it('has no fused kernel; quantize, its gradient and update leave no tensors, even inside a tidy', async () => {
+    await initBackend({ backend: 'wasm', threads: 1, native: false });
+    expect(hasResidualQuantize()).toBe(false);
+    const q = residualQuantizer({ levels: 3, codebookSize: 8, dim: 4, seed: 2, scope: 'rq_plain' });
+    const z = tf.randomNormal([16, 4], 0, 1, 'float32', 9) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    tf.tidy(() => { q.quantize(z); }); // the codes are made inside a customGrad: they must not outlive the tidy
+    tf.grad((x: tf.Tensor) => q.quantize(x as tf.Tensor2D).commitLoss)(z).dispose();
+    const o = q.quantize(z);
+    q.update(z, o.indices, 0);
+    tf.dispose([o.quantized, o.indices, o.commitLoss]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(z);
+    q.dispose();
+  });
+});

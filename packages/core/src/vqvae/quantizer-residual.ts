@@ -45,7 +45,10 @@ export function residualQuantizer(opts: EmaQuantizerOptions & { levels: number }
       return { value: total, gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
     }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
     const total = detached(z);
-    return { total, indices: indices! };
+    // a kept tensor outlives every scope: hand the caller's scope a tracked copy (a shared buffer) instead
+    const tracked = tf.clone(indices!);
+    indices!.dispose();
+    return { total, indices: tracked };
   };
 
   const quantizer: EmaUpdated = {
