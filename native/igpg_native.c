@@ -648,6 +648,221 @@ static napi_value DepthGreedy(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// residualQuantize(heap, z, codebooks, kinds, perKind, total, idx, M, C, D): residual VQ encode (vqvae/quantizer-
+// residual.ts) in one call. codebooks (Int32Array, L offsets) hold L codebooks (C, D); z (M, D). Level k takes for each
+// row of the residual r (r = z at level 0) the nearest code by ||e||² − 2·r·e (||r||² is the same for every code),
+// the first on ties, among codes [kinds[m]·perKind, +perKind) when kinds >= 0 (an int32 offset; per-kind codebooks),
+// else all C; then r −= e[code]. idx (int32, M·L) gets row m's level-k code at m·L + k; total = z − r (the sum of the
+// row's code vectors, as the tfjs composition computes it). One tiled sgemm per level (gemm_tiled): the bits do not
+// depend on the thread count.
+static napi_value ResidualQuantize(napi_env env, napi_callback_info info) {
+  size_t argc = 10; napi_value a[10]; size_t n, L;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.residualQuantize: expected 10 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const int32_t* eo = typed_ptr(env, a[2], napi_int32_array, &L); if (!eo) return NULL;
+  const int64_t zo = get_i64(env, a[1]), ko = get_i64(env, a[3]), to = get_i64(env, a[5]), io = get_i64(env, a[6]);
+  const int perKind = (int)get_i64(env, a[4]), M = (int)get_i64(env, a[7]), C = (int)get_i64(env, a[8]), D = (int)get_i64(env, a[9]);
+  const float* z = heap + zo; float* total = heap + to;
+  int32_t* idx = (int32_t*)(heap + io);
+  const int32_t* kinds = ko >= 0 ? (const int32_t*)(heap + ko) : NULL;
+  float* s = scratch((size_t)M * D + (size_t)M * C + C);
+  if (!s) { napi_throw_error(env, NULL, "igpg_native.residualQuantize: out of memory"); return NULL; }
+  float *r = s, *dist = s + (size_t)M * D, *ee = dist + (size_t)M * C;
+  for (size_t i = 0; i < (size_t)M * D; i++) r[i] = z[i];
+  for (size_t k = 0; k < L; k++) {
+    const float* e = heap + eo[k];
+    for (int c = 0; c < C; c++) { float q = 0; for (int j = 0; j < D; j++) q += e[(size_t)c * D + j] * e[(size_t)c * D + j]; ee[c] = q; }
+    const gemm_job g = { r, e, dist, false, true, M, C, D, 0, 0, 0, 1, 0.0f };
+    gemm_tiled(&g, PARALLEL_MIN_FMA, true);  // r·eᵀ (M, C) on sgemm's fixed tiles; spinning: 24 products in a row
+    for (int m = 0; m < M; m++) {
+      const int c0 = kinds ? kinds[m] * perKind : 0, c1 = kinds ? c0 + perKind : C;
+      float* row = dist + (size_t)m * C;
+      float bv = INFINITY;
+#pragma omp simd reduction(min:bv)
+      for (int c = c0; c < c1; c++) { row[c] = ee[c] - 2.0f * row[c]; bv = row[c] < bv ? row[c] : bv; }
+      int best = c0;  // the first code at the minimum (all NaN: the first code)
+      for (int c = c0; c < c1; c++) if (row[c] == bv) { best = c; break; }
+      idx[(size_t)m * L + k] = best;
+      const float* eb = e + (size_t)best * D;
+      for (int j = 0; j < D; j++) r[(size_t)m * D + j] = r[(size_t)m * D + j] - eb[j];
+    }
+  }
+  for (size_t i = 0; i < (size_t)M * D; i++) total[i] = z[i] - r[i];
+  return NULL;
+}
+
+// emaLevel(z, next, idx, stride, offset, e, size, avg, decay, eps): one EMA codebook update in place (vqvae/quantizer-
+// ema.ts updateOnHost, which runs the same arithmetic in JS: float32 op by op, no fused multiply-adds, sums in row
+// order, so the bits agree). z (M, D) rows, row m's code idx[m·stride + offset]; e, avg (C, D) and size (C,) are the
+// codebook, its EMA sums and cluster sizes. With next (M, D) (not null), first next = z − e[code] with the codebook
+// as it was (the residual quantizer's input to the next level). Dead codes are left to the caller.
+__attribute__((optimize("fp-contract=off")))
+static napi_value EmaLevel(napi_env env, napi_callback_info info) {
+  size_t argc = 10; napi_value a[10]; size_t nz, nn = 0, ni, ne, nc, na;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 10) { napi_throw_error(env, NULL, "igpg_native.emaLevel: expected 10 arguments"); return NULL; }
+  const float* z = typed_ptr(env, a[0], napi_float32_array, &nz); if (!z) return NULL;
+  napi_valuetype t; CHECK(napi_typeof(env, a[1], &t));
+  float* next = NULL;
+  if (t != napi_null && t != napi_undefined) { next = typed_ptr(env, a[1], napi_float32_array, &nn); if (!next) return NULL; }
+  const int32_t* idx = typed_ptr(env, a[2], napi_int32_array, &ni); if (!idx) return NULL;
+  const int64_t stride = get_i64(env, a[3]), offset = get_i64(env, a[4]);
+  float* e = typed_ptr(env, a[5], napi_float32_array, &ne); if (!e) return NULL;
+  float* size = typed_ptr(env, a[6], napi_float32_array, &nc); if (!size) return NULL;
+  float* avg = typed_ptr(env, a[7], napi_float32_array, &na); if (!avg) return NULL;
+  const size_t C = nc, D = C ? ne / C : 0, M = D ? nz / D : 0;
+  if (!C || ne != C * D || na != ne || nz != M * D || (next && nn != nz) || (M && (size_t)((M - 1) * stride + offset) >= ni)) {
+    napi_throw_range_error(env, NULL, "igpg_native.emaLevel: array sizes do not fit"); return NULL;
+  }
+  const float keep = (float)get_f64(env, a[8]), take = (float)(1 - get_f64(env, a[8]));
+  const float eps = (float)get_f64(env, a[9]), ceps = (float)(C * get_f64(env, a[9]));
+  float* s = scratch(C * D + C);
+  if (!s) { napi_throw_error(env, NULL, "igpg_native.emaLevel: out of memory"); return NULL; }
+  float *sums = s, *counts = s + C * D;
+  for (size_t i = 0; i < C * D + C; i++) s[i] = 0;
+  for (size_t m = 0; m < M; m++) {
+    const int32_t c = idx[m * stride + offset];
+    if (c < 0 || (size_t)c >= C) { napi_throw_range_error(env, NULL, "igpg_native.emaLevel: a code is outside the codebook"); return NULL; }
+    counts[c] += 1;
+    const float* zr = z + m * D; float* sr = sums + (size_t)c * D;
+    for (size_t j = 0; j < D; j++) sr[j] = sr[j] + zr[j];
+    if (next) { const float* ec = e + (size_t)c * D; float* nr = next + m * D; for (size_t j = 0; j < D; j++) nr[j] = zr[j] - ec[j]; }
+  }
+  double total = 0;
+  for (size_t c = 0; c < C; c++) { const float a1 = size[c] * keep, a2 = counts[c] * take; size[c] = a1 + a2; total += size[c]; }
+  const float n = (float)total, denom = n + ceps;
+  for (size_t c = 0; c < C; c++) {
+    const float q = (size[c] + eps) / denom, smoothed = q * n;
+    for (size_t j = 0; j < D; j++) {
+      const size_t i = c * D + j;
+      const float a1 = avg[i] * keep, a2 = sums[i] * take;
+      avg[i] = a1 + a2;
+      e[i] = avg[i] / smoothed;
+    }
+  }
+  return NULL;
+}
+
+// emaRestart(z, dead, rows, e, avg, size, threshold): restart dead codes in place (vqvae/quantizer-ema.ts restart):
+// code dead[i] takes row rows[i] of z (M, D): e = z row, avg = z row · threshold, size = threshold.
+static napi_value EmaRestart(napi_env env, napi_callback_info info) {
+  size_t argc = 7; napi_value a[7]; size_t nz, nd, nr, ne, na, nc;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 7) { napi_throw_error(env, NULL, "igpg_native.emaRestart: expected 7 arguments"); return NULL; }
+  const float* z = typed_ptr(env, a[0], napi_float32_array, &nz); if (!z) return NULL;
+  const int32_t* dead = typed_ptr(env, a[1], napi_int32_array, &nd); if (!dead) return NULL;
+  const int32_t* rows = typed_ptr(env, a[2], napi_int32_array, &nr); if (!rows) return NULL;
+  float* e = typed_ptr(env, a[3], napi_float32_array, &ne); if (!e) return NULL;
+  float* avg = typed_ptr(env, a[4], napi_float32_array, &na); if (!avg) return NULL;
+  float* size = typed_ptr(env, a[5], napi_float32_array, &nc); if (!size) return NULL;
+  const double threshold = get_f64(env, a[6]);
+  const size_t C = nc, D = C ? ne / C : 0, M = D ? nz / D : 0;
+  if (!C || na != ne || nr < nd) { napi_throw_range_error(env, NULL, "igpg_native.emaRestart: array sizes do not fit"); return NULL; }
+  for (size_t i = 0; i < nd; i++) {
+    const int32_t c = dead[i], r = rows[i];
+    if (c < 0 || (size_t)c >= C || r < 0 || (size_t)r >= M) { napi_throw_range_error(env, NULL, "igpg_native.emaRestart: index out of range"); return NULL; }
+    const float* zr = z + (size_t)r * D; float *ec = e + (size_t)c * D, *ac = avg + (size_t)c * D;
+    for (size_t j = 0; j < D; j++) { ec[j] = zr[j]; ac[j] = (float)((double)zr[j] * threshold); }
+    size[c] = (float)threshold;
+  }
+  return NULL;
+}
+
+// im2col(heap, x, cols, B, H, W, C, k, ones): valid k×k patches, stride 1 (backend/im2col.ts): x (B, H, W, C) -> cols
+// (B, H−k+1, W−k+1, k·k·C (+1)), column (fh·k + fw)·C + c, the order of a (k, k, C, out) filter flattened to
+// (k·k·C, out); with `ones` a last column of ones (the bias row of the filter).
+static napi_value Im2col(napi_env env, napi_callback_info info) {
+  size_t argc = 9; napi_value a[9]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.im2col: expected 9 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* x = heap + get_i64(env, a[1]); float* cols = heap + get_i64(env, a[2]);
+  const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
+  const bool ones = get_bool(env, a[8]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C, width = k * row + (ones ? 1 : 0);  // a filter row (fw, c): one run of x
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        float* o = cols + ((b * OH + oh) * OW + ow) * width;
+        for (int64_t fh = 0; fh < k; fh++) {
+          const float* src = x + ((b * H + oh + fh) * W + ow) * C;
+          for (int64_t j = 0; j < row; j++) o[fh * row + j] = src[j];
+        }
+        if (ones) o[k * row] = 1.0f;
+      }
+  return NULL;
+}
+
+// col2im(heap, cols, dx, B, H, W, C, k, ones): the adjoint of im2col, dx = Σ of each patch column back at its pixel,
+// summed in a fixed order (patches in row-major order, then fh, fw, c); with `ones` the last column is skipped.
+static napi_value Col2im(napi_env env, napi_callback_info info) {
+  size_t argc = 9; napi_value a[9]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.col2im: expected 9 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* cols = heap + get_i64(env, a[1]); float* dx = heap + get_i64(env, a[2]);
+  const int64_t B = get_i64(env, a[3]), H = get_i64(env, a[4]), W = get_i64(env, a[5]), C = get_i64(env, a[6]), k = get_i64(env, a[7]);
+  const bool ones = get_bool(env, a[8]);
+  const int64_t OH = H - k + 1, OW = W - k + 1, row = k * C, width = k * row + (ones ? 1 : 0);
+  for (int64_t i = 0; i < B * H * W * C; i++) dx[i] = 0;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        const float* o = cols + ((b * OH + oh) * OW + ow) * width;
+        for (int64_t fh = 0; fh < k; fh++) {
+          float* dst = dx + ((b * H + oh + fh) * W + ow) * C;
+          for (int64_t j = 0; j < row; j++) dst[j] = dst[j] + o[fh * row + j];
+        }
+      }
+  return NULL;
+}
+
+// maxPool(heap, x, y, arg, B, H, W, C, p): p×p windows, stride p, valid (backend/im2col.ts maxPoolJs: the same values
+// and argmax, the first max in window order). arg (an int32 offset) gets each max's flat index into x.
+static napi_value MaxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 9; napi_value a[9]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 9) { napi_throw_error(env, NULL, "igpg_native.maxPool: expected 9 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* x = heap + get_i64(env, a[1]); float* y = heap + get_i64(env, a[2]); int32_t* arg = (int32_t*)(heap + get_i64(env, a[3]));
+  const int64_t B = get_i64(env, a[4]), H = get_i64(env, a[5]), W = get_i64(env, a[6]), C = get_i64(env, a[7]), p = get_i64(env, a[8]);
+  const int64_t OH = H / p, OW = W / p;
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t oh = 0; oh < OH; oh++)
+      for (int64_t ow = 0; ow < OW; ow++) {
+        float* yo = y + ((b * OH + oh) * OW + ow) * C; int32_t* ao = arg + ((b * OH + oh) * OW + ow) * C;
+        const int64_t first = ((b * H + oh * p) * W + ow * p) * C;
+        for (int64_t c = 0; c < C; c++) { yo[c] = x[first + c]; ao[c] = (int32_t)(first + c); }
+        for (int64_t fh = 0; fh < p; fh++)
+          for (int64_t fw = 0; fw < p; fw++) {
+            const int64_t base = ((b * H + oh * p + fh) * W + ow * p + fw) * C;
+            for (int64_t c = 0; c < C; c++) if (x[base + c] > yo[c]) { yo[c] = x[base + c]; ao[c] = (int32_t)(base + c); }
+          }
+      }
+  return NULL;
+}
+
+// tanh(heap, x, y, n): y = tanh(x), Cephes' tanhf (a polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above, with
+// exp_approx; within ~2 ulp), vectorised, for wasm's Tanh kernel (kernels/Tanh.ts): the stock one is musl's tanhf
+// compiled to wasm, ~20% of a batched CNN-s zoo step. (glibc's tanhf called from here ran at ~65 ns a value.)
+static napi_value Tanh(napi_env env, napi_callback_info info) {
+  size_t argc = 4; napi_value a[4]; size_t n;
+  CHECK(napi_get_cb_info(env, info, &argc, a, NULL, NULL));
+  if (argc < 4) { napi_throw_error(env, NULL, "igpg_native.tanh: expected 4 arguments"); return NULL; }
+  float* heap = heap_ptr(env, a[0], &n); if (!heap) return NULL;
+  const float* x = heap + get_i64(env, a[1]); float* y = heap + get_i64(env, a[2]);
+  const int64_t count = get_i64(env, a[3]);
+#pragma omp simd
+  for (int64_t i = 0; i < count; i++) {
+    const float v = x[i], z = fabsf(v), z2 = v * v;
+    const float small = ((((-5.70498872745E-3f * z2 + 2.06390887954E-2f) * z2 - 5.37397155531E-2f) * z2 + 1.33314422036E-1f) * z2 - 3.33332819422E-1f) * z2 * v + v;
+    const float big = 1.0f - 2.0f / (exp_approx(z + z) + 1.0f);
+    y[i] = z > 0.625f ? (v < 0 ? -big : big) : small;
+  }
+  return NULL;
+}
+
 // clockGhz(): the core's effective clock (turbo included), from a chain of dependent integer
 // adds (1 cycle each on every x86-64 core since ~2006); best of 200 runs of 1e6 cycles (~0.3 ms each), so a
 // run that the scheduler interrupted does not count.
@@ -695,6 +910,13 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"depthLogits", NULL, DepthLogits, NULL, NULL, NULL, napi_default, NULL},
     {"depthPush", NULL, DepthPush, NULL, NULL, NULL, napi_default, NULL},
     {"depthGreedy", NULL, DepthGreedy, NULL, NULL, NULL, napi_default, NULL},
+    {"residualQuantize", NULL, ResidualQuantize, NULL, NULL, NULL, napi_default, NULL},
+    {"emaLevel", NULL, EmaLevel, NULL, NULL, NULL, napi_default, NULL},
+    {"emaRestart", NULL, EmaRestart, NULL, NULL, NULL, napi_default, NULL},
+    {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_default, NULL},
+    {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_default, NULL},
+    {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_default, NULL},
+    {"tanh", NULL, Tanh, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

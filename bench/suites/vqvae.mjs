@@ -19,7 +19,7 @@ export async function run(ctx) {
   const tokenizer = core.fitTokenizer(networks, config.tokenizer);
   const chunks = networks.reduce((n, w) => n + tokenizer.encodeLayout(w.infos).positions.length, 0);
   const { steps: _s, checkpointEvery: _c, importance: _i, ...train } = config.vqvae; // importance only weighs the mask
-  const steps = ctx.long ? 40 : 8;
+  const steps = ctx.long ? 40 : 16; // a step is ~10-30 ms now: 8 steps were within the noise of the 0-step run
   const fastest = ctx.backends.filter((b) => b.backend === 'wasm').pop();
   const rows = [];
   let side = null;
@@ -37,7 +37,7 @@ export async function run(ctx) {
     const ours = async () => (await trained(steps) - await trained(0)) / steps;
     const torchConfig = JSON.stringify({ ...train.model, chunkSize: tokenizer.chunkSize, batchSize: train.batchSize, lr: train.lr, chunks });
     const result = b === fastest
-      ? await sideBySide({ rounds: ctx.long ? 3 : 2, ours, torch: (threads) => runTorch('vqvae_torch.py', ['--config', torchConfig], { threads, steps }) })
+      ? await sideBySide({ rounds: 3, ours, torch: (threads) => runTorch('vqvae_torch.py', ['--config', torchConfig], { threads, steps }) })
       : { oursMs: [await ours()], oursMedianMs: null };
     fs.rmSync(dir, { recursive: true, force: true });
     const ms = result.oursMedianMs ?? result.oursMs[0];

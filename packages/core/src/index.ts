@@ -19,6 +19,7 @@ export { gelu } from './backend/fused/gelu';
 export { layerNorm } from './backend/fused/layer_norm';
 export { causalSoftmax } from './backend/fused/causal_softmax';
 export { softmaxCrossEntropy } from './backend/fused/softmax_cross_entropy';
+export { im2col, hasIm2col, maxPool } from './backend/im2col';
 export { blasThreads } from './backend/blas_threads';
 
 // ---- io: weight files in and out ----

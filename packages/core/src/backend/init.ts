@@ -8,6 +8,8 @@ import { loadNative } from './native';
 import { configureBlasThreads, DEFAULT_BLAS_THREADS, parseBlasThreads } from './blas_threads';
 import { patchWasmKernels } from './kernels';
 import { registerFusedOps } from './fused';
+import { registerResidualVq } from './residual_vq';
+import { registerIm2col } from './im2col';
 import { createThreadedWasmBackend, wasmThreadsSupported } from './wasm_threads';
 import { withoutGlueHandlers } from './process_hooks';
 
@@ -88,7 +90,7 @@ async function activate(name: BackendName, threads: number, useNative: boolean, 
   // wasm
   const native = useNative ? loadNative(log) : null;
   if (native) configureBlasThreads(native.addon, blas, threads);
-  const patchedKernels = [...patchWasmKernels(native?.addon ?? null), ...registerFusedOps(native?.addon ?? null)];
+  const patchedKernels = [...patchWasmKernels(native?.addon ?? null), ...registerFusedOps(native?.addon ?? null), ...registerResidualVq(native?.addon ?? null), ...registerIm2col(native?.addon ?? null)];
   let terminate: (() => void) | undefined;
   let actual = 1;
   stockWasmFactory(); // capture it before the first swap

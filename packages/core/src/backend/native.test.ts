@@ -14,7 +14,7 @@ describe('native addon loader', () => {
     // an "addon" with every function but decodeAttention, as an addon built before that function was added
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'igpg-native-'));
     const file = path.join(dir, 'old-addon.js');
-    const names = ['sgemm', 'sgemmTiles', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad', 'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad'];
+    const names = ['sgemm', 'sgemmTiles', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad', 'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'residualQuantize', 'emaLevel', 'emaRestart', 'im2col', 'col2im', 'maxPool', 'tanh'];
     fs.writeFileSync(file, names.map((n) => `exports.${n} = () => {};`).join('\n'));
     process.env.IGPG_NATIVE = file;
     vi.resetModules(); // a fresh loader: loadNative caches its answer per module instance

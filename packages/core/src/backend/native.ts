@@ -34,6 +34,24 @@ export interface NativeAddon {
   softmaxXentGrad(heap: Float32Array, logp: number, targets: number, w: number, dy: number, dlogits: number, N: number, V: number): void;
   /** One new token's attention over a (B, nh, C, hs) KV cache, its key and value written in place at `pos` (fused/decode_attention.ts). */
   decodeAttention(heap: Float32Array, qkv: number, kbuf: number, vbuf: number, y: number, B: number, nh: number, C: number, hs: number, pos: number): void;
+  /**
+   * Residual VQ encode (residual_vq.ts): z (M, D), codebooks (L offsets of (C, D)); kinds an int32 offset or −1;
+   * writes idx (int32, M·L) and total (M, D).
+   */
+  residualQuantize(heap: Float32Array, z: number, codebooks: Int32Array, kinds: number, perKind: number, total: number, idx: number, M: number, C: number, D: number): void;
+  /** One EMA codebook update in place (vqvae/quantizer-ema.ts emaLevelJs computes the same bits). */
+  emaLevel(z: Float32Array, next: Float32Array | null, idx: Int32Array, stride: number, offset: number,
+    e: Float32Array, size: Float32Array, avg: Float32Array, decay: number, eps: number): void;
+  /** Dead codes dead[i] restart in place from rows rows[i] of z (quantizer-ema.ts restart). */
+  emaRestart(z: Float32Array, dead: Int32Array, rows: Int32Array, e: Float32Array, avg: Float32Array, size: Float32Array, threshold: number): void;
+  /** Valid k×k patches, stride 1: x (B, H, W, C) -> cols (B, H−k+1, W−k+1, k·k·C (+1 column of ones)) (im2col.ts). */
+  im2col(heap: Float32Array, x: number, cols: number, B: number, H: number, W: number, C: number, k: number, ones: boolean): void;
+  /** The adjoint of im2col: cols -> dx (B, H, W, C), summed in a fixed order (a ones column skipped). */
+  col2im(heap: Float32Array, cols: number, dx: number, B: number, H: number, W: number, C: number, k: number, ones: boolean): void;
+  /** p×p max-pooling, stride p, valid; arg (an int32 offset) gets each max's flat index into x (im2col.ts maxPoolJs). */
+  maxPool(heap: Float32Array, x: number, y: number, arg: number, B: number, H: number, W: number, C: number, p: number): void;
+  /** y = tanhf(x) over n floats (kernels/Tanh.ts). */
+  tanh(heap: Float32Array, x: number, y: number, n: number): void;
   /** In-place Adam as tfjs computes it: p −= lr·(m/c1)/(√(v/c2)+eps), c1 = 1−β1^t, c2 = 1−β2^t. */
   adam(heap: Float32Array, p: number, g: number, m: number, v: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number): void;
@@ -51,7 +69,7 @@ let cached: NativeInfo | null | undefined;
 
 /** Every function the JS side calls (checked at load). */
 const NATIVE_FUNCTIONS: (keyof NativeAddon)[] = ['sgemm', 'sgemmTiles', 'setThreads', 'getThreads', 'gelu', 'geluGrad', 'adam', 'layerNorm', 'layerNormGrad',
-  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention'];
+  'causalSoftmax', 'causalSoftmaxGrad', 'clockGhz', 'colSum', 'softmaxXent', 'softmaxXentGrad', 'decodeAttention', 'residualQuantize', 'emaLevel', 'emaRestart', 'im2col', 'col2im', 'maxPool', 'tanh'];
 
 /** Where the addon is looked for: $IGPG_NATIVE, then <repo>/native/build/igpg_native.node. */
 function nativeAddonPath(): string {

@@ -90,6 +90,27 @@ describe('quantizers', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('EMA: the in-place host update matches the tfjs composition (decay, Laplace smoothing, no restarts); no leaks', () => {
+    const before = tf.memory().numTensors;
+    const decay = 0.9, eps = 1e-5;
+    const q = emaQuantizer({ codebookSize: 16, dim: 4, decay, eps, deadCodeThreshold: 0, seed: 2, scope: 'tq_host' });
+    const z = data(64, 4, 3);
+    const [e0, size0, avg0] = q.variables.map((v) => tf.clone(v));
+    const { indices, quantized, commitLoss } = q.quantize(z);
+    const expected = tf.tidy(() => { // the composition update() ran before the host loops
+      const onehot = tf.oneHot(indices, 16);
+      const size = tf.add(tf.mul(size0, decay), tf.mul(tf.sum(onehot, 0), 1 - decay));
+      const avg = tf.add(tf.mul(avg0, decay), tf.mul(tf.matMul(onehot, z, true, false), 1 - decay));
+      const n = tf.sum(size);
+      return [tf.div(avg, tf.expandDims(tf.mul(tf.div(tf.add(size, eps), tf.add(n, 16 * eps)), n), 1)), size, avg];
+    });
+    expect(q.update(z, indices, 0).deadCodes).toBe(0);
+    q.variables.forEach((v, i) => expect(maxAbsDiff(v, expected[i])).toBeLessThan(1e-6));
+    tf.dispose([z, e0, size0, avg0, indices, quantized, commitLoss, ...expected]);
+    q.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('residual: each level lowers the error; codes decode by lookup', () => {
     const before = tf.memory().numTensors;
     const z = data(512, 4, 5);

@@ -11,7 +11,7 @@ import { getArchitecture, type AnyArchitecture } from '../sdk/architecture';
 import type { DatasetPlugin, DatasetSplit } from '../sdk/dataset';
 import type { Network } from '../sdk/types';
 import { stableHash, type ZooJob } from './config';
-import { evaluateNetwork } from './evaluate';
+import { evaluateNetwork, type Evaluation } from './evaluate';
 import { exitIfOrphaned } from './orphan';
 import { batchOrderRng, loadJobSplits, makeOptimizer, trainJob, type Checkpoint } from './train';
 
@@ -133,17 +133,48 @@ async function trainStacked(
       await new Promise((r) => setImmediate(r)); // let IPC through between epochs, as trainJob does
       if (epochs.includes(epoch)) {
         unstackInto(params, nets);
-        for (let s = 0; s < S; s++) {
-          const train = await evaluateNetwork(nets[s], splits[s].train);
-          const test = await evaluateNetwork(nets[s], splits[s].test);
-          await onCheckpoint(jobs[s], { epoch, train, test, network: nets[s], seconds: seconds / S });
-        }
+        const train = await evaluateAll(plugin, spec, params, nets, splits.map((sp) => sp.train));
+        const test = await evaluateAll(plugin, spec, params, nets, splits.map((sp) => sp.test));
+        for (let s = 0; s < S; s++) await onCheckpoint(jobs[s], { epoch, train: train[s], test: test[s], network: nets[s], seconds: seconds / S });
       }
     }
   } finally {
     optimizer.dispose();
     tf.dispose([x, y, ...params]);
   }
+}
+
+/** Each network's evaluation on its own split: stacked when the splits have one size, else one network at a time. */
+async function evaluateAll(plugin: AnyArchitecture, spec: Record<string, unknown>, params: tf.Variable[], nets: Network[], data: DatasetSplit[]): Promise<Evaluation[]> {
+  if (data.every((d) => d.y.shape[0] === data[0].y.shape[0])) return evaluateStacked(plugin, spec, params, data);
+  const out: Evaluation[] = [];
+  for (let s = 0; s < nets.length; s++) out.push(await evaluateNetwork(nets[s], data[s]));
+  return out;
+}
+
+/**
+ * evaluateNetwork for all S networks at once, each on its own split (all of one size): the stacked forward
+ * (applyBatched) in batches of ~2,048 rows over all networks, the per-network sums of cross-entropy and hits. One network at a
+ * time, the checkpoint evaluations took ~30% of a batched CNN-s build.
+ */
+function evaluateStacked(plugin: AnyArchitecture, spec: Record<string, unknown>, params: tf.Variable[], data: DatasetSplit[]): Evaluation[] {
+  const S = data.length, n = data[0].y.shape[0];
+  // ~2,048 rows in all per forward: a CNN-s's conv1 patches are 14k floats a row (36 x 512 rows would be 1 GB)
+  const batchSize = Math.max(16, Math.floor(2048 / S));
+  const loss = new Float64Array(S), hits = new Float64Array(S);
+  for (let i = 0; i < n; i += batchSize) {
+    const m = Math.min(batchSize, n - i);
+    const [l, h] = tf.tidy(() => {
+      const xb = tf.stack(data.map((d) => tf.slice(d.x, i, m))); // (S, m, ...inputShape)
+      const yb = tf.stack(data.map((d) => tf.slice(d.y, i, m))); // (S, m)
+      const logits = plugin.applyBatched!(spec, params, xb); // (S, m, classes)
+      const ce = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(yb, logits.shape[2]), logits, undefined, undefined, tf.Reduction.NONE), 1); // (S,)
+      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 2), yb), 'int32'), 1); // (S,)
+      return [ce.dataSync(), hit.dataSync()];
+    });
+    for (let s = 0; s < S; s++) { loss[s] += l[s]; hits[s] += h[s]; }
+  }
+  return Array.from({ length: S }, (_, s) => ({ accuracy: n ? hits[s] / n : NaN, loss: n ? loss[s] / n : NaN, samples: n }));
 }
 
 /**

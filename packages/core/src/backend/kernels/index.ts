@@ -8,6 +8,8 @@ import { conv2DBackpropInputKernel } from './Conv2DBackpropInput';
 import { cpuBridgedKernel } from './cpu_bridge';
 import { gatherV2Kernel } from './GatherV2';
 import { identityKernel } from './Identity';
+import { maxPoolGradKernel } from './MaxPoolGrad';
+import { tanhKernel } from './Tanh';
 import { sliceKernel } from './Slice';
 import { sumKernel } from './Sum';
 import { unsortedSegmentSumKernel } from './UnsortedSegmentSum';
@@ -31,6 +33,8 @@ export const WASM_KERNELS: readonly WasmKernel[] = [
   cpuBridgedKernel(Einsum),
   conv2DBackpropFilterKernel, // missing in tfjs-backend-wasm
   conv2DBackpropInputKernel, // replaces the stock scalar loop
+  maxPoolGradKernel, // the stock one is wrong for more than one channel
+  tanhKernel, // libm tanhf, not musl's in wasm
 ];
 
 // Kept on the global object so that two copies of this module (src and dist in one process)
