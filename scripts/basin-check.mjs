@@ -9,6 +9,8 @@
 //   ...+REPAIR  the same, with every hidden layer's pre-activations reset per unit to the interpolation of the two
 //               seeds' means and standard deviations on the task's support set (5 images per class), REPAIR
 //               (Jordan et al. 2022); architectures with a Keras layer description only
+//   matched-midpoint+REPAIR  the midpoint of two seeds after the second is matched to the first (weight matching
+//               between the two, core's matchParents), REPAIRed: what `sampler.blend` makes from two samples
 // each beside its relative distance to the nearest seed (distance / the median leave-one-out nearest distance of
 // the seeds: 1 = as novel as an independently trained seed). It is the measurement behind the "not copies" target
 // in the README: the zoo's basin holds interpolations, not recombinations.
@@ -21,7 +23,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const core = require('@igpg/core');
 const tf = require('@tensorflow/tfjs-core');
-const { registerBuiltinArchitectures, activate } = require('@igpg/architectures');
+const { registerBuiltinArchitectures } = require('@igpg/architectures');
 const { registerBuiltinDatasets } = require('@igpg/datasets');
 
 const { values } = parseArgs({ options: {
@@ -57,52 +59,8 @@ async function accuracy(arch, flat, task) {
 }
 const dist = (a, b) => { let t = 0; for (let i = 0; i < a.length; i++) t += (a[i] - b[i]) ** 2; return Math.sqrt(t); };
 const { median, mean } = core; // the eval's (an even count's median is the mean of the two middle values)
-const act = (h, a) => (a === 'linear' ? h : activate(h, a)); // the architectures' own activations
-/**
- * Run flat weights through the architecture's Keras layers on x, recording each hidden dense/conv layer's
- * pre-activation mean and std per unit; with `targets`, first rescale that layer's units to them (REPAIR), writing
- * the rescaled kernel and bias into the returned copy of the weights.
- */
-function statsPass(layers, infos, flat, x, targets) {
-  const at = new Map(); let o = 0;
-  for (const p of infos) { const n = core.countParams([p]); at.set(p.name, { o, n, shape: p.shape }); o += n; }
-  const out = Float32Array.from(flat), stats = [];
-  const weighted = layers.filter((l) => l.type === 'dense' || l.type === 'conv2d');
-  return tf.tidy(() => {
-    let h = x;
-    for (const l of layers) {
-      if (l.type === 'dense' || l.type === 'conv2d') {
-        const K = at.get(l.kernel), B = at.get(l.bias);
-        const k = tf.tensor(out.subarray(K.o, K.o + K.n), K.shape), b = tf.tensor(out.subarray(B.o, B.o + B.n), B.shape);
-        let z = l.type === 'dense' ? tf.add(tf.matMul(h, k), b) : tf.add(tf.conv2d(h, k, 1, 'valid'), b);
-        if (l !== weighted.at(-1)) {
-          const { mean: mu, variance } = tf.moments(z, z.shape.slice(0, -1).map((_, i) => i));
-          const m = mu.dataSync(), sd = tf.sqrt(tf.add(variance, 1e-8)).dataSync();
-          stats.push({ mean: Float32Array.from(m), std: Float32Array.from(sd) });
-          if (targets) {
-            const t = targets[stats.length - 1], C = m.length, scale = Float32Array.from(sd, (v, c) => t.std[c] / v);
-            for (let j = 0; j < K.n; j++) out[K.o + j] *= scale[j % C];
-            for (let c = 0; c < C; c++) out[B.o + c] = (out[B.o + c] - m[c]) * scale[c] + t.mean[c];
-            z = tf.add(tf.mul(tf.sub(z, mu), tf.tensor1d(scale)), tf.tensor1d(t.mean));
-          }
-        }
-        h = act(z, l.activation);
-      } else if (l.type === 'maxPooling2d') h = tf.maxPool(h, l.poolSize, l.poolSize, 'valid');
-      else if (l.type === 'averagePooling2d') h = tf.avgPool(h, l.poolSize, l.poolSize, 'valid');
-      else if (l.type === 'flatten') h = tf.reshape(h, [h.shape[0], -1]);
-      else if (l.type === 'activation') h = act(h, l.activation);
-    }
-    return { stats, flat: out };
-  });
-}
-/** (1 - lam) a + lam b, REPAIRed on x when layers are given. */
-function interpolate(a, b, lam, repair) {
-  const mix = Float32Array.from(a, (v, j) => (1 - lam) * v + lam * b[j]);
-  if (!repair) return mix;
-  const [sa, sb] = [a, b].map((f) => statsPass(repair.layers, repair.infos, f, repair.x).stats);
-  const targets = sa.map((s, i) => ({ mean: s.mean.map((v, c) => (1 - lam) * v + lam * sb[i].mean[c]), std: s.std.map((v, c) => (1 - lam) * v + lam * sb[i].std[c]) }));
-  return statsPass(repair.layers, repair.infos, mix, repair.x, targets).flat;
-}
+/** (1 - lam) a + lam b, REPAIRed on the support images when `repair` is given (core's blendNetworks). */
+const interpolate = (a, b, lam, repair) => core.blendNetworks([a, b], repair, [1 - lam, lam]);
 const out = [];
 for (const [key, entries] of rows) {
   const arch = { name: entries[0].architecture.name, spec: entries[0].architecture.spec };
@@ -132,11 +90,13 @@ for (const [key, entries] of rows) {
   const plugin = core.getArchitecture(arch.name);
   const layers = plugin.layers?.(core.validateSpec(plugin, arch.spec));
   const support = layers && await core.taskSupportSet(task, 5, 1);
-  const repair = layers && { layers, infos, x: tf.tensor(support.x, [support.labels.length, ...arch.spec.inputShape]) };
+  const repair = layers && { layers, infos, images: { x: tf.tensor(support.x, [support.labels.length, ...arch.spec.inputShape]), labels: support.labels } };
   const between = (lam, r) => () => { const [a, b] = pick(2); return interpolate(seeds[a], seeds[b], lam, r); };
+  const groups = plugin.symmetry?.(core.validateSpec(plugin, arch.spec)).groups ?? [];
+  const matched = (r) => () => { const [a, b] = core.matchParents(pick(2).map((i) => seeds[i]), infos, groups); return interpolate(a, b, 0.5, r); };
   const avg = Float32Array.from(seeds[0], (_, j) => mean(seeds.map((s) => s[j])));
   const row = { row: key, pretrainedMedian: median(entries.map((e) => e.test.accuracy)), seeds: seeds.length, mean: { accuracy: await accuracy(arch, avg, task), relative: nearest(avg) / typical } };
-  for (const [name, make] of [['recombine-2', () => recombine(2)], ['recombine-4', () => recombine(4)], ['recombine-all', () => recombine(seeds.length)], ['midpoint', between(0.5)], ['interp-0.4', between(0.4)], ...(repair ? [['midpoint+REPAIR', between(0.5, repair)], ['interp-0.4+REPAIR', between(0.4, repair)]] : [])]) {
+  for (const [name, make] of [['recombine-2', () => recombine(2)], ['recombine-4', () => recombine(4)], ['recombine-all', () => recombine(seeds.length)], ['midpoint', between(0.5)], ['interp-0.4', between(0.4)], ...(repair ? [['midpoint+REPAIR', between(0.5, repair)], ['interp-0.4+REPAIR', between(0.4, repair)], ['matched-midpoint+REPAIR', matched(repair)]] : [])]) {
     const accs = [], rel = [];
     for (let i = 0; i < n; i++) {
       const f = make();
@@ -145,12 +105,12 @@ for (const [key, entries] of rows) {
     }
     row[name] = { accuracy: mean(accs), relative: median(rel) };
   }
-  repair?.x.dispose();
+  repair?.images.x.dispose();
   out.push(row);
   const cell = (c) => `${(100 * c.accuracy).toFixed(1).padStart(5)} @${c.relative.toFixed(2)}`;
-  console.log(`${key.padEnd(54)} pretrained ${(100 * row.pretrainedMedian).toFixed(1)}  mean ${cell(row.mean)}  recombine-2 ${cell(row['recombine-2'])}  recombine-4 ${cell(row['recombine-4'])}  recombine-all ${cell(row['recombine-all'])}  midpoint ${cell(row.midpoint)}  interp-0.4 ${cell(row['interp-0.4'])}${repair ? `  midpoint+REPAIR ${cell(row['midpoint+REPAIR'])}  interp-0.4+REPAIR ${cell(row['interp-0.4+REPAIR'])}` : ''}`);
+  console.log(`${key.padEnd(54)} pretrained ${(100 * row.pretrainedMedian).toFixed(1)}  mean ${cell(row.mean)}  recombine-2 ${cell(row['recombine-2'])}  recombine-4 ${cell(row['recombine-4'])}  recombine-all ${cell(row['recombine-all'])}  midpoint ${cell(row.midpoint)}  interp-0.4 ${cell(row['interp-0.4'])}${repair ? `  midpoint+REPAIR ${cell(row['midpoint+REPAIR'])}  interp-0.4+REPAIR ${cell(row['interp-0.4+REPAIR'])}  matched-midpoint+REPAIR ${cell(row['matched-midpoint+REPAIR'])}` : ''}`);
 }
-const kinds = ['mean', 'recombine-2', 'recombine-4', 'recombine-all', 'midpoint', 'interp-0.4', 'midpoint+REPAIR', 'interp-0.4+REPAIR'];
+const kinds = ['mean', 'recombine-2', 'recombine-4', 'recombine-all', 'midpoint', 'interp-0.4', 'midpoint+REPAIR', 'interp-0.4+REPAIR', 'matched-midpoint+REPAIR'];
 const summary = Object.fromEntries(kinds.map((k) => [k, out.filter((r) => r[k])]).filter(([, rs]) => rs.length).map(([k, rs]) => [k, {
   medianRatio: median(rs.map((r) => r[k].accuracy / r.pretrainedMedian)), medianRelative: median(rs.map((r) => r[k].relative)),
   rowsAt95: `${rs.filter((r) => r[k].accuracy >= 0.95 * r.pretrainedMedian).length}/${rs.length}`,

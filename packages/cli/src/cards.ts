@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, unpackZoo, writeModelCard, type Canonicalizer, type ParamInfo, type Task, type WeightLayout } from '@igpg/core';
+import { getArchitecture, l2Norm, loadZooNetworks, nearestCheckpoint, unpackZoo, writeModelCard, type Canonicalizer, type ParamInfo, type SamplerOptions, type Task, type WeightLayout } from '@igpg/core';
 
 /** What `igpg generate` knows about a batch it wrote: the result, the options, the files. */
 interface GeneratedBatch {
@@ -10,7 +10,7 @@ interface GeneratedBatch {
   task?: Task;
   accuracies?: number[];
   generatorHash?: string;
-  sampling: { seed: number; temperature?: number; topK?: number; topP?: number; guidance?: number };
+  sampling: { seed: number; guidance?: number } & SamplerOptions;
   formats: string[];
   layout: WeightLayout;
   /** The dataset condition generateForTask drew (its defaults: 5 per class, seed 1). */

@@ -19,6 +19,8 @@ import { logLikelihood, sampleCodes } from './prior/autoregress';
 import { loadNetworkSafetensors } from './io/safetensors';
 import { createRng } from './rng';
 import { fitCanonicalizer } from './canon/canonicalizer';
+import { blendNetworks, imagesLoss, matchParents, matchParentsByActivations } from './canon/blend';
+import { encodeNetwork } from './codec';
 
 // A real (tiny) architecture plugin: a 4-h-3 tanh MLP.
 interface MlpSpec { inputShape: number[]; classes: number; hidden: number }
@@ -33,6 +35,10 @@ const mlp = defineArchitecture<MlpSpec>({
   schema: { type: 'object', additionalProperties: false, required: ['inputShape', 'classes'], properties: { inputShape: { type: 'array', items: { type: 'integer' } }, classes: { type: 'integer', minimum: 2 }, hidden: { type: 'integer', minimum: 1, default: 8 } } },
   describe: describeMlp,
   summary: (s) => `MLP ${s.inputShape[0]}-${s.hidden}-${s.classes}, tanh`,
+  layers: (s) => [
+    { type: 'dense', name: 'l0', units: s.hidden, activation: 'tanh', kernel: 'l0.weight', bias: 'l0.bias' },
+    { type: 'dense', name: 'l1', units: s.classes, activation: 'linear', kernel: 'l1.weight', bias: 'l1.bias' },
+  ],
   symmetry: (s) => ({ groups: [{ name: 'hidden', size: s.hidden, axes: [{ param: 'l0.weight', axis: 1 }, { param: 'l0.bias', axis: 0 }, { param: 'l1.weight', axis: 0 }] }] }),
   build(spec, seed): Network {
     const params = describeMlp(spec).map((p, i) => tf.tidy(() => tf.variable(tf.randomNormal(p.shape, 0, 0.3, 'float32', seed * 10 + i + 1))));
@@ -107,6 +113,44 @@ describe('generate / rank', () => {
     expect(order.slice(0, 2)).not.toEqual([0, 1]); // so that keeping the first n samples would fail
     await expect(generate({ ...g, sampler: { candidates: 0 }, instruction: 'x', build: false })).rejects.toThrow(/candidates: must be >= 1/);
     expect(picked.codes.map((c) => Array.from(c))).toEqual(order.slice(0, 2).map((i) => Array.from(pool[i])));
+
+    // blend: without a support set a blend cannot be checked, so the most likely of the samples is kept
+    // (1 network x 3 candidates draws 3 streams).
+    const layout = { places: tokenizer.encodeLayout(ra.architecture.infos).positions };
+    const cond3 = { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition };
+    const unchecked = await generate({ ...g, n: 1, sampler: { ...hot, blend: 2 }, instruction: 'classify iris flowers', build: false });
+    const pool3 = sampleCodes(prior, cond3, layout, { n: 3, seed: 3, sampler: hot });
+    const ll3 = logLikelihood(prior, cond3, layout, pool3, 1).total;
+    expect(Array.from(unchecked.codes[0])).toEqual(Array.from(pool3[[0, 1, 2].sort((i, j) => ll3[j] - ll3[i])[0]]));
+    const groups = mlp.symmetry!(spec).groups;
+    // With a support set: candidates blends REPAIRed on its images, the lowest support loss kept; deterministic.
+    const r = createRng('gen-support');
+    const dataset = { name: 'toy', x: Float32Array.from({ length: 12 * 4 }, () => r.normal()), featureDim: 4, labels: Int32Array.from({ length: 12 }, (_, i) => i % 3), classes: 3 };
+    const tensorsBefore = tf.memory().numTensors;
+    const [s1, s2] = [0, 1].map(() => generate({ ...g, n: 2, sampler: { ...hot, blend: 2 }, instruction: 'classify iris flowers', dataset, build: false }));
+    const [m1, m2] = await Promise.all([s1, s2]);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(m1.weights.length).toBe(2);
+    expect(m1.weights.map((w) => Array.from(w))).toEqual(m2.weights.map((w) => Array.from(w)));
+    const images = { x: tf.tensor2d(dataset.x, [12, 4]), labels: dataset.labels };
+    const layers = mlp.layers!(spec);
+    const losses = m1.weights.map((w) => imagesLoss(layers, ra.architecture.infos, w, images));
+    expect(losses[0]).toBeLessThanOrEqual(losses[1]);
+    // A tolerance nothing exceeds keeps the even split: the result is a REPAIRed midpoint of two distinct samples.
+    const even = await generate({ ...g, n: 1, sampler: { ...hot, blend: 2, blendTolerance: 1e9 }, instruction: 'classify iris flowers', dataset, build: false });
+    const repair = { layers, infos: ra.architecture.infos, images };
+    const withSupport = sampleCodes(prior, { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition, dataset }, layout, { n: 3, seed: 3, sampler: hot });
+    const supported = withSupport.map((c) => decodeWeights(vqvae, tokenizer, ra.architecture.infos, c));
+    const midpoints = supported.flatMap((a, i) => supported.slice(i + 1).flatMap((b) => [
+      matchParents([a, b], ra.architecture.infos, groups), matchParentsByActivations([a, b], ra.architecture.infos, groups, layers, images),
+    ].map((m) => blendNetworks(m, repair, [0.5, 0.5]))));
+    const close = (a: Float32Array, b: Float32Array) => a.every((v, j) => Math.abs(v - b[j]) < 1e-5);
+    expect(midpoints.some((w) => close(w, even.weights[0]))).toBe(true);
+    expect(supported.some((w) => close(w, even.weights[0]))).toBe(false); // a new network, not one of its parents
+    expect(Array.from(even.codes[0])).toEqual(Array.from(encodeNetwork({ tokenizer, vq: vqvae }, architecture, ra.architecture.infos, even.weights[0]).codes));
+    images.x.dispose();
+    await expect(generate({ ...g, sampler: { blendTolerance: -1 }, instruction: 'x', build: false })).rejects.toThrow(/blendTolerance: must be >= 0/);
+    await expect(generate({ ...g, sampler: { blend: 9 }, instruction: 'x', build: false })).rejects.toThrow(/blend: must be <= 8/);
 
     // A wider spec than any the codec has a reference for: generated at the trained width, widened with its function.
     const { canon } = fitCanonicalizer([a, b].map((flat) => ({ architecture, flat })));

@@ -1,10 +1,13 @@
 import * as path from 'node:path';
-import { resolveArchitecture, type ArchitectureRef } from './encoders/resolve';
+import * as tf from '@tensorflow/tfjs-core';
+import { resolveArchitecture, type ArchitectureRef, type ResolvedArchitecture } from './encoders/resolve';
 import { assignWeights } from './sdk/weights';
 import type { Network, ParamInfo } from './sdk/types';
 import type { Tokenizer } from './tokenizer';
 import { tokenizerHash, type Vqvae } from './vqvae/model';
-import { decodeNetwork, encodeNetwork } from './codec';
+import { decodeNetwork, encodeNetwork, type WeightCodec } from './codec';
+import { blendNetworks, imagesLoss, matchParents, matchParentsByActivations, type BlendImages } from './canon/blend';
+import { createRng, type Rng } from './rng';
 import type { Canonicalizer } from './canon/canonicalizer';
 import { planMorph } from './canon/morph';
 import { saveNetworkSafetensors } from './io/safetensors';
@@ -92,15 +95,15 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const cond: PriorCondition = { instruction, architecture: arch.condition, dataset: opts.dataset };
 
   const n = opts.n ?? 1;
-  const { candidates } = samplerOptions(opts.sampler);
-  const sampled = sampleScoredCodes(opts.prior, cond, layout, { n: n * candidates, seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
-  const codes = candidates > 1 ? mostLikely(sampled.codes, sampled.coarse, n) : sampled.codes;
+  const { candidates, blend, blendTolerance } = samplerOptions(opts.sampler);
   const codec = { tokenizer: opts.tokenizer, vq: opts.vqvae, canon: opts.canon };
   const ref = { name: arch.plugin.name, spec: arch.spec };
-  const weights = codes.map((c) => {
-    const w = decodeNetwork(codec, ref, arch.infos, c);
-    return morph ? morph.map(w) : w;
-  });
+  // Blends draw their parents from one pool of n x candidates streams (at least `blend`), as many as candidates alone.
+  const sampled = sampleScoredCodes(opts.prior, cond, layout, { n: n * Math.max(candidates, blend), seed, sampler: opts.sampler, guidance: opts.guidance, useCache: opts.useCache, onToken: opts.onToken });
+  const mixed = blend > 1 ? blended(sampled, { n, candidates, blend, tolerance: blendTolerance, seed, codec, arch, dataset: opts.dataset }) : undefined;
+  const codes = mixed?.codes ?? (sampled.codes.length > n ? mostLikely(sampled.codes, sampled.coarse, n) : sampled.codes);
+  const canonical = mixed?.weights ?? codes.map((c) => decodeNetwork(codec, ref, arch.infos, c));
+  const weights = morph ? canonical.map((w) => morph.map(w)) : canonical;
   const networks = opts.build === false ? [] : weights.map((w, i) => {
     const net = target.plugin.build(target.spec, seed + i);
     assignWeights(net, w);
@@ -110,6 +113,84 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     networks, codes, weights, architecture: { name: target.plugin.name, spec: target.spec, infos: target.infos },
     ...(morph ? { morphedFrom: { name: target.plugin.name, spec: morph.from, how: morph.how } } : {}),
   };
+}
+
+/**
+ * n blended networks from sampled code streams (sampler option `blend`, canon/blend.ts), or undefined when a blend
+ * cannot be checked: without a support set, or for an architecture that does not describe its Keras layers, the
+ * caller keeps the most likely samples instead. The distinct streams are decoded to the canonical space and up to
+ * n x candidates distinct groups of `blend` of them are drawn (seeded). In each group the later parents are permuted
+ * onto the first, by weight matching (matchParents) and by their activations on the support images
+ * (matchParentsByActivations); each average is REPAIRed on those images. A group's blend is the most even split
+ * (BLEND_SPLITS: 1/2, then 0.4, then 0.3 for two parents) whose support-set loss is within `tolerance` of its
+ * parents' mean, the better of the two matchings; the n groups with the lowest support-set loss are kept (fewer
+ * distinct groups than n are repeated). A blend is aligned to the canonical reference again and its codes are its
+ * weights encoded again, so the memorisation audit sees what was made, not its parents.
+ */
+function blended(sampled: { codes: Int32Array[]; coarse: Float64Array }, o: { n: number; candidates: number; blend: number; tolerance: number; seed: number; codec: WeightCodec; arch: ResolvedArchitecture; dataset?: SupportSet }): { codes: Int32Array[]; weights: Float32Array[] } | undefined {
+  const images = blendImages(o.arch, o.dataset);
+  if (!images) return undefined;
+  const ref = { name: o.arch.plugin.name, spec: o.arch.spec };
+  const seen = new Set<string>();
+  const flats = sampled.codes.filter((c) => {
+    const key = c.join(',');
+    return !seen.has(key) && seen.add(key);
+  }).map((c) => decodeNetwork(o.codec, ref, o.arch.infos, c));
+  const groups = distinctGroups(flats.length, Math.min(o.blend, flats.length), o.n * o.candidates, createRng(`blend/${o.seed}`));
+  const symmetry = o.arch.plugin.symmetry?.(o.arch.spec).groups ?? [];
+  const repair = { layers: o.arch.plugin.layers!(o.arch.spec), infos: o.arch.infos, images };
+  const lossOf = (w: Float32Array) => imagesLoss(repair.layers, repair.infos, w, images);
+  try {
+    const made = groups.map((g) => {
+      const parents = g.map((i) => flats[i]);
+      const parentLoss = parents.reduce((t, w) => t + lossOf(w), 0) / parents.length;
+      const matchings = [matchParents(parents, o.arch.infos, symmetry), matchParentsByActivations(parents, o.arch.infos, symmetry, repair.layers, images)];
+      let best = { w: parents[0], loss: Infinity };
+      for (const f of BLEND_SPLITS) {
+        for (const m of matchings) {
+          const w = blendNetworks(m, repair, splitShares(m.length, f));
+          const loss = lossOf(w);
+          if (loss < best.loss) best = { w, loss };
+        }
+        if (best.loss <= parentLoss * (1 + o.tolerance)) break;
+      }
+      return best;
+    });
+    const kept = made.map((m, i) => ({ ...m, i })).sort((x, y) => x.loss - y.loss || x.i - y.i);
+    const weights = Array.from({ length: o.n }, (_, k) => kept[k % kept.length].w).map((w) => (o.codec.canon ? o.codec.canon.align(ref, w).flat : w));
+    return { weights, codes: weights.map((w) => encodeNetwork(o.codec, ref, o.arch.infos, w, { aligned: true }).codes) };
+  } finally {
+    images.x.dispose();
+  }
+}
+
+/** How far from the first parent a blend goes: the later parents' share as a fraction of an even split's. */
+const BLEND_SPLITS = [1, 0.8, 0.6];
+
+/** Shares of p parents when the later ones get `f` of an even split's share between them (f 1: all equal). */
+function splitShares(p: number, f: number): number[] {
+  const later = (f * (p - 1)) / p;
+  return [1 - later, ...Array.from({ length: p - 1 }, () => later / (p - 1))];
+}
+
+/** Up to `count` distinct size-k subsets of 0..n-1, drawn at random (each as indices in ascending order). */
+function distinctGroups(n: number, k: number, count: number, rng: Rng): number[][] {
+  const out: number[][] = [];
+  const seen = new Set<string>();
+  for (let tries = 0; out.length < count && tries < 20 * count; tries++) {
+    const g = rng.shuffle([...Array(n).keys()]).slice(0, k).sort((a, b) => a - b);
+    const key = g.join(',');
+    if (!seen.has(key)) { seen.add(key); out.push(g); }
+  }
+  return out;
+}
+
+/** The support set as images of the architecture's input shape, when it has Keras layers to run them through. */
+function blendImages(arch: ResolvedArchitecture, dataset?: SupportSet): BlendImages | undefined {
+  const shape = (arch.spec as { inputShape?: unknown }).inputShape;
+  if (!dataset || !arch.plugin.layers || !Array.isArray(shape)) return undefined;
+  if (shape.reduce((a: number, b: number) => a * b, 1) !== dataset.featureDim) return undefined;
+  return { x: tf.tensor(dataset.x, [dataset.labels.length, ...(shape as number[])]), labels: dataset.labels };
 }
 
 /** Log-likelihood (total and per code) of code streams over the first `levels` codes of each chunk, in bounded batches. */

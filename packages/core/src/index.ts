@@ -66,6 +66,7 @@ export { createTokenizer, fitTokenizer, encodeLayout, tokenizerConfigSchema, TOK
 export { Canonicalizer, fitCanonicalizer, type CanonNetwork, type Permutations, type FitCanonicalizerOptions } from './canon/canonicalizer';
 export { matchWeights, type MatchOptions } from './canon/match';
 export { planWidening, planMorph, type WideningPlan, type Morph } from './canon/morph';
+export { blendNetworks, matchParents, matchParentsByActivations, imagesLoss, type BlendImages } from './canon/blend';
 export { encodeNetwork, decodeNetwork, type WeightCodec } from './codec';
 
 // ---- vqvae: the VQ-VAE and its quantizers ----

@@ -22,6 +22,21 @@ export interface SamplerOptions {
    * prior knows is the one that works worst, so this drops bad draws at the cost of sampling more.
    */
   candidates?: number;
+  /**
+   * Parents per network (1 = off): each network is the average, in the canonical space, of this many distinct
+   * samples, REPAIRed on the support set (canon/blend.ts). A single sample of a prior that fits
+   * its zoo is one of the zoo's checkpoints; the average of two aligned ones is a network at half a seed's distance
+   * from both that keeps their function. `candidates` blends are made per network and those with the lowest
+   * support-set loss are kept. A blend is only made where it can be checked: without a support set, or for an
+   * architecture that does not describe its Keras layers, the most likely sample is kept instead.
+   */
+  blend?: number;
+  /**
+   * With `blend` and a support set: how much worse (relative) than its parents' mean a blend's support-set loss may
+   * be before the blend moves closer to its first parent (an even split first, then 0.4 and 0.3 for two parents).
+   * 0 (the default): no worse than its parents. Higher gives more novel networks that keep less of their function.
+   */
+  blendTolerance?: number;
 }
 
 export const samplerOptionsSchema = {
@@ -33,6 +48,8 @@ export const samplerOptionsSchema = {
     topP: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
     sampledLevels: { type: 'integer', minimum: 0, default: 0 },
     candidates: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
+    blend: { type: 'integer', minimum: 1, maximum: 8, default: 1 },
+    blendTolerance: { type: 'number', minimum: 0, default: 0 },
   },
 };
 
@@ -44,7 +61,7 @@ export function samplerOptions(opts: SamplerOptions = {}): Required<SamplerOptio
 /**
  * Draw one code per row from logits (B, V) laid out row-major in a Float32Array.
  * Works on plain arrays: V is a codebook size (hundreds), so the per-token cost is a few microseconds.
- * @example const codes = sampleLogits(await logits.data() as Float32Array, 2, 256, { temperature: 1, topK: 10, topP: 1, sampledLevels: 0, candidates: 1 }, createRng(1));
+ * @example const codes = sampleLogits(await logits.data() as Float32Array, 2, 256, { temperature: 1, topK: 10, topP: 1, sampledLevels: 0, candidates: 1, blend: 1, blendTolerance: 0 }, createRng(1));
  */
 export function sampleLogits(logits: Float32Array, batch: number, vocab: number, opts: Required<SamplerOptions>, rng: Rng): Int32Array {
   if (logits.length !== batch * vocab) throw new Error(`sampleLogits: got ${logits.length} logits, expected batch ${batch} x vocab ${vocab}`);

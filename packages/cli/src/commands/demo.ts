@@ -103,7 +103,7 @@ export function registerDemo(program: Command): void {
       emit(opts.json, { rows, seconds }, () => [
         table(['task', 'kind', 'arch', 'pretrained median %', `generated mean % (n=${opts.n})`, 'generated best %', 'random init %', 'instruction'],
           rows.map((r) => [r.task, r.kind, r.architecture, r.pretrainedMedian === null ? '-' : pct(r.pretrainedMedian), pct(r.generatedMean), pct(r.generatedBest), pct(r.randomInit), `"${r.instruction}"`])),
-        `demo finished in ${seconds.toFixed(0)} s (no training of the generated networks: weights straight from the prior)`,
+        `demo finished in ${seconds.toFixed(0)} s (no training of the generated networks: weights from the prior, blends of its samples)`,
       ].join('\n'));
     }));
 }

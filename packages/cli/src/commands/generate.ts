@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { classOrder, generateForTask, loadGenerator, resolveTask, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
+import { classOrder, generateForTask, loadGenerator, resolveTask, saveGenerated, type ArchitectureRef, type SamplerOptions, type WeightLayout } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -45,12 +45,14 @@ export function registerGenerate(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling mass (1 = off)', parseFloatArg('--top-p', 0, 1))
     .option('--sampled-levels <n>', "sample only each neuron's first n residual codes, the finer ones greedily (0 = all sampled; default: the bundle's)", parseIntArg('--sampled-levels', 0))
     .option('--candidates <k>', "sample k networks for each one asked for and keep the most likely by the prior (1 = off; default: the bundle's)", parseIntArg('--candidates', 1, 64))
+    .option('--blend <p>', "make each network the average of p distinct samples in the canonical space, REPAIRed on the support set of --dataset; without --dataset the most likely sample is kept (1 = off; default: the bundle's)", parseIntArg('--blend', 1, 8))
+    .option('--blend-tolerance <t>', "with --blend: how much higher (relative) than its parents' a blend's support-set loss may be before it moves closer to its first parent (default: the bundle's)", parseFloatArg('--blend-tolerance', 0, 100))
     .option('--guidance <scale>', 'classifier-free guidance scale (1 = off)', parseFloatArg('--guidance', 0, 100))
     .option(...MAX_PARAMS_FLAG, parseIntArg('--max-params', 1))
     .option('--json', 'print the result as JSON')
     .action(action(async (opts: {
       instruction?: string; instructionFile?: string; maxParams?: number; arch: string; dataset?: string; classes?: string; n: number; seed: number; generator: string; out?: string; zoo: string;
-      format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; candidates?: number; guidance?: number; json?: boolean;
+      format: string; layout: string; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; candidates?: number; blend?: number; blendTolerance?: number; guidance?: number; json?: boolean;
     }, cmd: Command) => {
       const architecture = parseArchArg(opts.arch);
       const { instruction, formats } = checkGenerateFlags({ ...opts, arch: architecture }); // every flag, before any work
@@ -64,13 +66,14 @@ export function registerGenerate(program: Command): void {
       const g = await loadGenerator(opts.generator);
       try {
         const t0 = Date.now();
+        const flags: SamplerOptions = { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels, candidates: opts.candidates, blend: opts.blend, blendTolerance: opts.blendTolerance };
+        const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) }; // what the card records
         const r = await generateForTask(g, {
-          instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset),
-          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels, candidates: opts.candidates }, guidance: opts.guidance,
+          instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset), sampler, guidance: opts.guidance,
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
-        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: g.supportK ?? 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, temperature: opts.temperature, topK: opts.topK, topP: opts.topP, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
+        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: g.supportK ?? 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, ...sampler, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
         emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, classes: r.outputClasses, accuracies: r.accuracies, seconds, files, cards },

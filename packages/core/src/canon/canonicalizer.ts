@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { getArchitecture, validateSpec } from '../sdk/architecture';
 import { applyPermutations, invertPermutation, type PermutationGroup } from '../sdk/permutations';
 import type { ParamInfo } from '../sdk/types';
-import { unflattenWeights } from '../sdk/weights';
+import { flattenWeightMap, unflattenWeights } from '../sdk/weights';
 import { readFileVerified, readJson, sha256, writeFileAtomic, writeJsonAtomic } from '../io/atomic';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors';
 import { stableHash } from '../zoo/config';
@@ -71,17 +71,6 @@ function resolve(arch: CanonNetwork['architecture']): Resolved {
   return { infos, groups, bodyKey: `${arch.name}/${stableHash(body).slice(0, 16)}`, body, shared };
 }
 
-function flatOf(infos: ParamInfo[], tensors: Map<string, Float32Array>): Float32Array {
-  const flat = new Float32Array(infos.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0));
-  let o = 0;
-  for (const p of infos) {
-    const t = tensors.get(p.name)!;
-    flat.set(t, o);
-    o += t.length;
-  }
-  return flat;
-}
-
 const tensorsOf = (infos: ParamInfo[], flat: Float32Array) => new Map(unflattenWeights(infos, flat));
 
 export class Canonicalizer {
@@ -106,7 +95,7 @@ export class Canonicalizer {
     const body = this.bodies.get(r.bodyKey);
     if (!body || !r.groups.length) return { flat, perms: {}, aligned: false };
     const { perms, aligned } = matchWeights(r.infos, r.groups, tensorsOf(r.infos, flat), body.tensors);
-    return { flat: flatOf(r.infos, aligned), perms, aligned: true };
+    return { flat: flattenWeightMap(r.infos, aligned), perms, aligned: true };
   }
 
   /**
@@ -116,7 +105,7 @@ export class Canonicalizer {
   restore(arch: CanonNetwork['architecture'], flat: Float32Array, perms: Permutations): Float32Array {
     const r = resolve(arch);
     const inverse = Object.fromEntries(Object.entries(perms).map(([g, p]) => [g, invertPermutation(p)]));
-    return flatOf(r.infos, applyPermutations(r.infos, tensorsOf(r.infos, flat), r.groups, inverse));
+    return flattenWeightMap(r.infos, applyPermutations(r.infos, tensorsOf(r.infos, flat), r.groups, inverse));
   }
 
   /**

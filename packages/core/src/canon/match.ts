@@ -2,6 +2,7 @@
 // static import from this CommonJS package; require() loads the CommonJS build it exports for require.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { munkres } = require('munkres') as { munkres: (cost: number[][]) => [number, number][] };
+import * as tf from '@tensorflow/tfjs-core';
 import { axisRows, permuteAxis, type PermutationGroup } from '../sdk/permutations';
 import type { ParamInfo } from '../sdk/types';
 
@@ -18,13 +19,19 @@ import type { ParamInfo } from '../sdk/types';
 export interface MatchOptions {
   /** At most this many sweeps over the groups (default 20; a sweep that changes nothing stops early). */
   maxSweeps?: number;
+  /**
+   * How unit similarities are summed: 'exact' (default) in float64 in JS, the canonicalizer's; 'blas' as one
+   * float32 matmul per axis, about 50x faster on wide layers (a 1,344-unit MLP layer: 1.5 s -> 0.03 s per sweep) but
+   * rounded differently, so near-ties may go the other way.
+   */
+  similarity?: 'exact' | 'blas';
 }
 
 /**
  * Similarity of reference units (rows) to network units (columns) along one group's axes: (size, size), row-major.
  * Axes on tensors in `skip` are left out.
  */
-function similarity(g: PermutationGroup, shapeOf: Map<string, number[]>, cur: Map<string, Float32Array>, ref: Map<string, Float32Array>, skip: Set<string>): Float64Array {
+function similarity(g: PermutationGroup, shapeOf: Map<string, number[]>, cur: Map<string, Float32Array>, ref: Map<string, Float32Array>, skip: Set<string>, how: 'exact' | 'blas'): Float64Array {
   const n = g.size;
   const s = new Float64Array(n * n);
   for (const a of g.axes) {
@@ -33,6 +40,13 @@ function similarity(g: PermutationGroup, shapeOf: Map<string, number[]>, cur: Ma
     const view = a.view ?? shapeOf.get(a.param)!;
     const A = axisRows(cur.get(a.param)!, view, a.axis), R = axisRows(r, view, a.axis);
     const rest = A.length / n;
+    if (how === 'blas') {
+      const dots = tf.tidy(() => tf.matMul(tf.tensor2d(R, [n, rest]), tf.tensor2d(A, [n, rest]), false, true));
+      const d = dots.dataSync();
+      dots.dispose();
+      for (let i = 0; i < n * n; i++) s[i] += d[i];
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         let dot = 0;
@@ -45,7 +59,7 @@ function similarity(g: PermutationGroup, shapeOf: Map<string, number[]>, cur: Ma
 }
 
 /** The assignment that maximises the total similarity: sigma[i] = the network unit given reference slot i. */
-function bestAssignment(s: Float64Array, n: number): number[] {
+export function bestAssignment(s: Float64Array, n: number): number[] {
   let max = -Infinity;
   for (const v of s) if (v > max) max = v;
   const cost = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => max - s[i * n + j]));
@@ -87,7 +101,7 @@ export function matchWeights(
         for (const a of g.axes) if (pending.get(a.param)! > 0) skip.add(a.param);
       }
       if (!g.axes.some((a) => ref.has(a.param) && !skip.has(a.param))) continue;
-      const sigma = bestAssignment(similarity(g, shapeOf, cur, ref, skip), g.size);
+      const sigma = bestAssignment(similarity(g, shapeOf, cur, ref, skip, options.similarity ?? 'exact'), g.size);
       if (sigma.every((j, i) => j === i)) continue;
       changed = true;
       perms[g.name] = sigma.map((j) => perms[g.name][j]);

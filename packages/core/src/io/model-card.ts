@@ -21,8 +21,8 @@ export interface ModelCardFields {
   support?: { perClass: number; seed: number };
   /** sha256 of the generator bundle's config.json ('' when the generator was never saved as a bundle). */
   generatorHash: string;
-  /** Sampling options; `index` is this network's place in the batch drawn with `seed`. */
-  sampling: { seed: number; index: number; temperature?: number; topK?: number; topP?: number; guidance?: number };
+  /** Sampling options as used (the bundle's, with any overrides); `index` is this network's place in the batch drawn with `seed`. */
+  sampling: { seed: number; index: number; temperature?: number; topK?: number; topP?: number; sampledLevels?: number; candidates?: number; blend?: number; blendTolerance?: number; guidance?: number };
   /** Test accuracy on the task, as a fraction. */
   accuracy?: number;
   /** The closest zoo checkpoint (L2 over the flat weights) and its distance; `space` says which weights (default 'raw'). */
@@ -187,7 +187,9 @@ function modelCardMarkdown(fields: ModelCardFields): string {
   const pre = preprocessingOf(fields);
   const params = arch.infos.reduce((n, i) => n + i.shape.reduce((a, b) => a * b, 1), 0);
   const sampling = [`seed ${s.seed} (network ${s.index} of the batch)`, s.temperature !== undefined && `temperature ${s.temperature}`,
-    s.topK !== undefined && `top-k ${s.topK}`, s.topP !== undefined && `top-p ${s.topP}`, s.guidance !== undefined && `guidance ${s.guidance}`].filter(Boolean).join(', ');
+    s.topK !== undefined && `top-k ${s.topK}`, s.topP !== undefined && `top-p ${s.topP}`, s.sampledLevels !== undefined && `sampled levels ${s.sampledLevels}`,
+    s.candidates !== undefined && `candidates ${s.candidates}`, s.blend !== undefined && s.blend > 1 && `blend of ${s.blend} samples (support-loss tolerance ${s.blendTolerance ?? 0})`,
+    s.guidance !== undefined && `guidance ${s.guidance}`].filter(Boolean).join(', ');
   const py = pytorchSnippet(fields);
   const js = tfjsSnippet(fields);
   const lines = [

@@ -44,6 +44,19 @@ export function unflattenWeights(infos: ParamInfo[], flat: Float32Array): Map<st
   return out;
 }
 
+/** The inverse of `unflattenWeights`: named tensors (every name of `infos`) concatenated in canonical order. */
+export function flattenWeightMap(infos: ParamInfo[], tensors: Map<string, Float32Array>): Float32Array {
+  const flat = new Float32Array(countParams(infos));
+  let offset = 0;
+  for (const info of infos) {
+    const t = tensors.get(info.name);
+    if (!t) throw new Error(`missing tensor "${info.name}"`);
+    flat.set(t, offset);
+    offset += t.length;
+  }
+  return flat;
+}
+
 /** Named tensors with shapes: name -> { shape, data }, in canonical order. */
 export function weightRecord(infos: ParamInfo[], flat: Float32Array): Record<string, WeightEntry> {
   const parts = unflattenWeights(infos, flat);
