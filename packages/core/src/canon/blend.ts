@@ -130,8 +130,9 @@ export function imagesLoss(layers: KerasLayer[], infos: ParamInfo[], flat: Float
 
 /**
  * Parents permuted onto the first one: each later parent's units matched to the first's by weight matching over
- * every tensor (canon/match.ts, similarities summed by BLAS), function unchanged. The zoo's alignment matches every network to one shared
- * reference; two networks matched to each other line up more closely than two matched to a third.
+ * every tensor (canon/match.ts, similarities summed by BLAS), function unchanged. The zoo's alignment matches every
+ * network to one shared reference; two networks matched to each other line up more closely than two matched to a
+ * third.
  * @example const [first, second] = matchParents([a, b], infos, plugin.symmetry(spec).groups);
  */
 export function matchParents(parents: Float32Array[], infos: ParamInfo[], groups: PermutationGroup[]): Float32Array[] {
