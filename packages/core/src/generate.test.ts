@@ -148,6 +148,14 @@ describe('generate / rank', () => {
     expect(midpoints.some((w) => close(w, even.weights[0]))).toBe(true);
     expect(supported.some((w) => close(w, even.weights[0]))).toBe(false); // a new network, not one of its parents
     expect(Array.from(even.codes[0])).toEqual(Array.from(encodeNetwork({ tokenizer, vq: vqvae }, architecture, ra.architecture.infos, even.weights[0]).codes));
+    // Fewer distinct pairs than networks asked for: the pairs' other splits fill in, so the n networks differ.
+    const many = { temperature: 2, blend: 2 };
+    const pool8 = sampleCodes(prior, { instruction: 'classify iris flowers', architecture: resolveArchitecture(architecture).condition, dataset }, layout, { n: 16, seed: 3, sampler: many });
+    const d = new Set(pool8.map((c) => c.join())).size;
+    expect(d).toBeGreaterThan(1);
+    expect((d * (d - 1)) / 2).toBeLessThan(8); // the fill is what this checks
+    const filled = await generate({ ...g, n: 8, sampler: many, instruction: 'classify iris flowers', dataset, build: false });
+    expect(new Set(filled.weights.map((w) => Array.from(w, (v) => v.toFixed(5)).join())).size).toBe(8);
     images.x.dispose();
     await expect(generate({ ...g, sampler: { blendTolerance: -1 }, instruction: 'x', build: false })).rejects.toThrow(/blendTolerance: must be >= 0/);
     await expect(generate({ ...g, sampler: { blend: 9 }, instruction: 'x', build: false })).rejects.toThrow(/blend: must be <= 8/);

@@ -123,9 +123,10 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
  * onto the first, by weight matching (matchParents) and by their activations on the support images
  * (matchParentsByActivations); each average is REPAIRed on those images. A group's blend is the most even split
  * (BLEND_SPLITS: 1/2, then 0.4, then 0.3 for two parents) whose support-set loss is within `tolerance` of its
- * parents' mean, the better of the two matchings; the n groups with the lowest support-set loss are kept (fewer
- * distinct groups than n are repeated). A blend is aligned to the canonical reference again and its codes are its
- * weights encoded again, so the memorisation audit sees what was made, not its parents.
+ * parents' mean, the better of the two matchings; the n groups with the lowest support-set loss are kept. With
+ * fewer distinct groups than n, the groups' other splits fill in (MIRRORED_SPLITS too), then blends repeat. A blend
+ * is aligned to the canonical reference again and its codes are its weights encoded again, so the memorisation audit
+ * sees what was made, not its parents.
  */
 function blended(sampled: { codes: Int32Array[]; coarse: Float64Array }, o: { n: number; candidates: number; blend: number; tolerance: number; seed: number; codec: WeightCodec; arch: ResolvedArchitecture; dataset?: SupportSet }): { codes: Int32Array[]; weights: Float32Array[] } | undefined {
   const images = blendImages(o.arch, o.dataset);
@@ -145,18 +146,28 @@ function blended(sampled: { codes: Int32Array[]; coarse: Float64Array }, o: { n:
       const parents = g.map((i) => flats[i]);
       const parentLoss = parents.reduce((t, w) => t + lossOf(w), 0) / parents.length;
       const matchings = [matchParents(parents, o.arch.infos, symmetry), matchParentsByActivations(parents, o.arch.infos, symmetry, repair.layers, images)];
-      let best = { w: parents[0], loss: Infinity };
+      const blendAt = (f: number) => matchings.map((m) => {
+        const w = blendNetworks(m, repair, splitShares(m.length, f));
+        return { w, loss: lossOf(w), passes: false, f };
+      }).map((b) => ({ ...b, passes: b.loss <= parentLoss * (1 + o.tolerance) }));
+      let best = { w: parents[0], loss: Infinity, passes: false, f: 0 };
       for (const f of BLEND_SPLITS) {
-        for (const m of matchings) {
-          const w = blendNetworks(m, repair, splitShares(m.length, f));
-          const loss = lossOf(w);
-          if (loss < best.loss) best = { w, loss };
-        }
-        if (best.loss <= parentLoss * (1 + o.tolerance)) break;
+        for (const b of blendAt(f)) if (b.loss < best.loss) best = b;
+        if (best.passes) break;
       }
-      return best;
+      return { ...best, blendAt };
     });
-    const kept = made.map((m, i) => ({ ...m, i })).sort((x, y) => x.loss - y.loss || x.i - y.i);
+    const kept: { w: Float32Array; loss: number }[] = made.map((m, i) => ({ ...m, i })).sort((x, y) => x.loss - y.loss || x.i - y.i);
+    if (kept.length < o.n) {
+      // Fewer distinct groups than networks asked for (a prior sure of one or two networks): the other splits of the
+      // same groups, those within the tolerance first, before any network repeats.
+      const seenBlend = new Set(made.map((m) => `${m.f}/${m.loss}`)); // a blend is its split and its loss here
+      const others = made.flatMap((m) => [...BLEND_SPLITS, ...MIRRORED_SPLITS].flatMap((f) => m.blendAt(f))).filter((b) => {
+        const key = `${b.f}/${b.loss}`;
+        return !seenBlend.has(key) && seenBlend.add(key);
+      });
+      kept.push(...others.sort((x, y) => Number(y.passes) - Number(x.passes) || x.loss - y.loss).slice(0, o.n - kept.length));
+    }
     const weights = Array.from({ length: o.n }, (_, k) => kept[k % kept.length].w).map((w) => (o.codec.canon ? o.codec.canon.align(ref, w).flat : w));
     return { weights, codes: weights.map((w) => encodeNetwork(o.codec, ref, o.arch.infos, w, { aligned: true }).codes) };
   } finally {
@@ -166,6 +177,8 @@ function blended(sampled: { codes: Int32Array[]; coarse: Float64Array }, o: { n:
 
 /** How far from the first parent a blend goes: the later parents' share as a fraction of an even split's. */
 const BLEND_SPLITS = [1, 0.8, 0.6];
+/** The same splits nearer the later parents (for two parents: 0.6 and 0.7 of the second), when more networks are needed. */
+const MIRRORED_SPLITS = [1.2, 1.4];
 
 /** Shares of p parents when the later ones get `f` of an even split's share between them (f 1: all equal). */
 function splitShares(p: number, f: number): number[] {

@@ -27,8 +27,9 @@ export interface SamplerOptions {
    * samples, REPAIRed on the support set (canon/blend.ts). A single sample of a prior that fits its zoo is one of
    * the zoo's checkpoints; the average of two aligned ones is a network at half a seed's distance from both that
    * keeps their function. `candidates` blends are made per network and those with the lowest support-set loss are
-   * kept (fewer distinct pairs than n are repeated). A blend is only made where it can be checked: without a
-   * support set, or for an architecture that does not describe its Keras layers, the most likely sample is kept.
+   * kept (with fewer distinct pairs than n, other splits of the same pairs). A blend is only made where it can be
+   * checked: without a support set, or for an architecture that does not describe its Keras layers, the most likely
+   * sample is kept.
    */
   blend?: number;
   /**
