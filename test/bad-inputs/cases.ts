@@ -37,6 +37,8 @@ export function badInputs(f: Fixtures): BadInput[] {
     { name: '--seed negative', args: gen('--seed', '-1'), code: 2, names: '--seed' },
     { name: '--temperature not a number', args: gen('--temperature', 'hot'), code: 2, names: '--temperature' },
     { name: '--top-p above 1', args: gen('--top-p', '2'), code: 2, names: '--top-p' },
+    { name: '--blend above 8', args: gen('--blend', '9'), code: 2, names: '--blend' },
+    { name: '--blend-tolerance negative', args: gen('--blend-tolerance', '-1'), code: 2, names: '--blend-tolerance' },
     { name: '--format unknown', args: gen('--format', 'onnx', '--out', out('g-fmt')), code: 2, names: 'onnx', out: out('g-fmt') },
     { name: '--layout unknown', args: gen('--layout', 'keras'), code: 2, names: 'keras' },
     { name: '--backend unknown', args: ['--backend', 'tpu', ...gen()], code: 2, names: 'tpu' },

@@ -141,15 +141,19 @@ function blended(sampled: { codes: Int32Array[]; coarse: Float64Array }, o: { n:
   const symmetry = o.arch.plugin.symmetry?.(o.arch.spec).groups ?? [];
   const repair = { layers: o.arch.plugin.layers!(o.arch.spec), infos: o.arch.infos, images };
   const lossOf = (w: Float32Array) => imagesLoss(repair.layers, repair.infos, w, images);
+  const parentLosses = new Map<number, number>(); // a parent sits in several groups: its loss once
+  const parentLoss = (i: number) => parentLosses.get(i) ?? parentLosses.set(i, lossOf(flats[i])).get(i)!;
   try {
     const made = groups.map((g) => {
       const parents = g.map((i) => flats[i]);
-      const parentLoss = parents.reduce((t, w) => t + lossOf(w), 0) / parents.length;
+      const bound = (g.reduce((t, i) => t + parentLoss(i), 0) / g.length) * (1 + o.tolerance);
       const matchings = [matchParents(parents, o.arch.infos, symmetry), matchParentsByActivations(parents, o.arch.infos, symmetry, repair.layers, images)];
-      const blendAt = (f: number) => matchings.map((m) => {
+      const splits = new Map<number, { w: Float32Array; loss: number; passes: boolean; f: number }[]>(); // made once per split
+      const blendAt = (f: number) => splits.get(f) ?? splits.set(f, matchings.map((m) => {
         const w = blendNetworks(m, repair, splitShares(m.length, f));
-        return { w, loss: lossOf(w), passes: false, f };
-      }).map((b) => ({ ...b, passes: b.loss <= parentLoss * (1 + o.tolerance) }));
+        const loss = lossOf(w);
+        return { w, loss, passes: loss <= bound, f };
+      })).get(f)!;
       let best = { w: parents[0], loss: Infinity, passes: false, f: 0 };
       for (const f of BLEND_SPLITS) {
         for (const b of blendAt(f)) if (b.loss < best.loss) best = b;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { classOrder, generateForTask, loadGenerator, resolveTask, saveGenerated, type ArchitectureRef, type SamplerOptions, type WeightLayout } from '@igpg/core';
+import { classOrder, generateForTask, loadGenerator, resolveTask, saveGenerated, type ArchitectureRef, type WeightLayout } from '@igpg/core';
 import { UsageError } from '../errors';
 import { MAX_PARAMS_FLAG, parseFloatArg, parseIntArg, readJsonOrInline } from '../options';
 import { action, emit, startBackend } from '../runtime';
@@ -66,14 +66,13 @@ export function registerGenerate(program: Command): void {
       const g = await loadGenerator(opts.generator);
       try {
         const t0 = Date.now();
-        const flags: SamplerOptions = { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels, candidates: opts.candidates, blend: opts.blend, blendTolerance: opts.blendTolerance };
-        const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) }; // what the card records
         const r = await generateForTask(g, {
-          instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset), sampler, guidance: opts.guidance,
+          instruction: opts.instruction, architecture, task: opts.dataset, classes, n: opts.n, seed: opts.seed, evaluate: Boolean(opts.dataset), guidance: opts.guidance,
+          sampler: { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, sampledLevels: opts.sampledLevels, candidates: opts.candidates, blend: opts.blend, blendTolerance: opts.blendTolerance },
         });
         const seconds = (Date.now() - t0) / 1000;
         const files = opts.out ? formats.flatMap((format) => saveGenerated(opts.out!, r, { format: format as 'safetensors' | 'tfjs', layout: opts.layout as WeightLayout, instruction: opts.instruction })) : [];
-        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: g.supportK ?? 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, ...sampler, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
+        const cards = !opts.out ? [] : (writeGeneratedCards(opts.out, { ...r, instruction: opts.instruction, generatorHash: g.hash, canon: g.canon, formats, layout: opts.layout as WeightLayout, support: { perClass: g.supportK ?? 5, seed: 1 }, zoo: opts.zoo, sampling: { seed: opts.seed, ...r.sampler, guidance: opts.guidance } })); // model cards beside the networks (issue #14)
         r.networks.forEach((n) => n.dispose());
         const params = r.weights[0]?.length ?? 0;
         emit(opts.json, { instruction: opts.instruction, architecture: r.architecture.name, spec: r.architecture.spec, params, task: r.task?.id, classes: r.outputClasses, accuracies: r.accuracies, seconds, files, cards },

@@ -28,25 +28,14 @@ function activation(x: tf.Tensor, act: KerasActivation): tf.Tensor {
   }
 }
 
-/** Where each named parameter sits in a flat weight vector. */
-function offsets(infos: ParamInfo[]): Map<string, { at: number; size: number; shape: number[] }> {
-  const out = new Map<string, { at: number; size: number; shape: number[] }>();
-  let at = 0;
-  for (const p of infos) {
-    const size = p.shape.reduce((a, b) => a * b, 1);
-    out.set(p.name, { at, size, shape: p.shape });
-    at += size;
-  }
-  return out;
-}
-
 /**
  * Run flat weights through Keras layers on x (N, ...inputShape): the logits, and each hidden weighted layer's unit
  * statistics. With `targets`, each hidden layer's units are first rescaled to those statistics, and the rescaled
  * kernels and biases are written into `flat` (the caller's copy).
  */
 function forward(layers: KerasLayer[], infos: ParamInfo[], flat: Float32Array, x: tf.Tensor, targets?: UnitStats[]): { logits: tf.Tensor2D; stats: UnitStats[]; hidden: Map<string, tf.Tensor> } {
-  const at = offsets(infos);
+  const tensors = unflattenWeights(infos, flat); // views into flat: REPAIR's rescaling writes through them
+  const shapes = new Map(infos.map((p) => [p.name, p.shape]));
   const weighted = layers.filter((l) => l.type === 'dense' || l.type === 'conv2d');
   const last = weighted[weighted.length - 1];
   const stats: UnitStats[] = [];
@@ -54,10 +43,10 @@ function forward(layers: KerasLayer[], infos: ParamInfo[], flat: Float32Array, x
   let h = x;
   for (const l of layers) {
     if (l.type === 'dense' || l.type === 'conv2d') {
-      const K = at.get(l.kernel), B = at.get(l.bias);
+      const K = tensors.get(l.kernel), B = tensors.get(l.bias);
       if (!K || !B) throw new Error(`blend: layer "${l.name}" names parameters ${l.kernel}/${l.bias}, which the architecture does not describe`);
-      const k = tf.tensor(flat.subarray(K.at, K.at + K.size), K.shape);
-      const b = tf.tensor1d(flat.subarray(B.at, B.at + B.size));
+      const k = tf.tensor(K, shapes.get(l.kernel));
+      const b = tf.tensor1d(B);
       let z = l.type === 'dense' ? tf.add(tf.matMul(h as tf.Tensor2D, k as tf.Tensor2D), b) : tf.add(tf.conv2d(h as tf.Tensor4D, k as tf.Tensor4D, 1, 'valid'), b);
       if (l !== last) {
         const { mean, variance } = tf.moments(z, z.shape.slice(0, -1).map((_, i) => i));
@@ -67,8 +56,8 @@ function forward(layers: KerasLayer[], infos: ParamInfo[], flat: Float32Array, x
         if (t) {
           const units = m.length, scale = Float32Array.from(sd, (v, c) => t.std[c] / v);
           // Kernels keep their output unit last (dense [in, out], conv [kh, kw, in, out]).
-          for (let j = 0; j < K.size; j++) flat[K.at + j] *= scale[j % units];
-          for (let c = 0; c < units; c++) flat[B.at + c] = (flat[B.at + c] - m[c]) * scale[c] + t.mean[c];
+          for (let j = 0; j < K.length; j++) K[j] *= scale[j % units];
+          for (let c = 0; c < units; c++) B[c] = (B[c] - m[c]) * scale[c] + t.mean[c];
           z = tf.add(tf.mul(tf.sub(z, mean), tf.tensor1d(scale)), tf.tensor1d(t.mean));
         }
       }

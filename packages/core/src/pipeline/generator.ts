@@ -152,10 +152,11 @@ export interface GenerateForTaskOptions extends Omit<GenerateOptions, 'prior' | 
 /**
  * Generate networks from an instruction with a loaded generator, optionally for a task (dataset condition,
  * spec defaults, test accuracy). With a task, output j of each network is class `outputClasses[j]` (and
- * `task.classes` is in that order): the order the instruction or `classes` gives, else the dataset's.
+ * `task.classes` is in that order): the order the instruction or `classes` gives, else the dataset's. `sampler` is
+ * the options the networks were drawn with: the bundle's, with the given ones over them.
  * @example const r = await generateForTask(g, { instruction: 'classify digits 0-4', architecture: { name: 'cnn-s', spec: {} }, task: 'mnist:0+1+2+3+4', n: 4, evaluate: true });
  */
-export async function generateForTask(g: Generator, opts: GenerateForTaskOptions): Promise<GenerateResult & { task?: Task; outputClasses?: string[]; accuracies?: number[] }> {
+export async function generateForTask(g: Generator, opts: GenerateForTaskOptions): Promise<GenerateResult & { task?: Task; outputClasses?: string[]; accuracies?: number[]; sampler: SamplerOptions }> {
   const task = opts.task ? resolveTask(opts.task) : undefined;
   if (g.supportK === 0 && isEmptyInstruction(opts.instruction)) {
     throw new Error('this generator\'s prior was trained without a dataset condition (supportK 0), so support images alone say nothing to it: give an instruction, or retrain the prior with "supportK": 5');
@@ -164,14 +165,14 @@ export async function generateForTask(g: Generator, opts: GenerateForTaskOptions
   const dataset = task && k > 0 ? await taskSupportSet(task, k, 1) : undefined;
   const sampler = { ...g.sampler, ...Object.fromEntries(Object.entries(opts.sampler ?? {}).filter(([, v]) => v !== undefined)) };
   const generated = await generate({ ...opts, sampler, architecture: specForTask(opts.architecture, task), prior: g.prior, tokenizer: g.tokenizer, vqvae: g.vq, canon: g.canon, dataset });
-  if (!task) return { ...generated, task };
+  if (!task) return { ...generated, task, sampler };
   const { result, task: ordered } = inClassOrder(generated, task, classOrder(task, opts.instruction, opts.classes));
-  if (!opts.evaluate) return { ...result, task: ordered, outputClasses: ordered.classes };
+  if (!opts.evaluate) return { ...result, task: ordered, outputClasses: ordered.classes, sampler };
   const accuracies: number[] = [];
   for (const net of result.networks) {
     accuracies.push((await evaluateNetwork(net, { dataset: getDataset(task.dataset), task: ordered, split: 'test' })).accuracy);
   }
-  return { ...result, task: ordered, outputClasses: ordered.classes, accuracies };
+  return { ...result, task: ordered, outputClasses: ordered.classes, accuracies, sampler };
 }
 
 /** Permute generated networks' outputs into `order` (indices into task.classes); the task comes back reordered. */
